@@ -1,0 +1,7 @@
+"""``python -m evtxmpio``."""
+
+from __future__ import annotations
+
+from evtxmpio.cli import main
+
+main()

@@ -1,0 +1,67 @@
+"""Timestamps of every input format to Unix-epoch nanoseconds, UTC, at full precision.
+
+Accepted (domain reference section 1.4 and 7): ``2011-06-14T07:47:10.402113200Z``,
+``...T..:..:..(.f{0,9})?(Z|+hh:mm|-hh:mm)`` and python-evtx's ``2012-03-14 04:17:38.276340+00:00``,
+a trailing `` UTC`` (Rust evtx), and FILETIME integers. Pure integer arithmetic, no floats.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+
+_ISO = re.compile(
+    r"\s*(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9})\d*)?"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?(?:\s*UTC)?\s*$"
+)
+FILETIME_UNIX_EPOCH = 116_444_736_000_000_000
+
+
+def parse_iso_ns(text: str, default_offset_minutes: int | None = 0) -> int | None:
+    """Parse an ISO-8601-like timestamp to Unix-epoch ns UTC.
+
+    Args:
+        text: the timestamp text.
+        default_offset_minutes: offset applied when the text carries no zone (UTC by default);
+            ``None`` makes zone-less text unparseable.
+
+    Returns:
+        nanoseconds since 1970-01-01 UTC, or ``None`` if the text is not a timestamp.
+    """
+    match = _ISO.match(text)
+    if match is None:
+        return None
+    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+    fraction, zone = match.group(7), match.group(8)
+    if not (1 <= month <= 12 and 1 <= day <= 31 and hour < 24 and minute < 60 and second < 61):
+        return None
+    offset = _zone_minutes(zone, default_offset_minutes)
+    if offset is None:
+        return None
+    seconds = calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0))
+    nanos = int(fraction.ljust(9, "0")) if fraction else 0
+    return (seconds - offset * 60) * 1_000_000_000 + nanos
+
+
+def _zone_minutes(zone: str | None, default: int | None) -> int | None:
+    if zone is None:
+        return default
+    if zone == "Z":
+        return 0
+    sign = -1 if zone[0] == "-" else 1
+    digits = zone[1:].replace(":", "")
+    return sign * (int(digits[:2]) * 60 + int(digits[2:]))
+
+
+def filetime_to_ns(filetime: int) -> int:
+    """A FILETIME (100 ns since 1601-01-01 UTC) to Unix-epoch nanoseconds."""
+    return (filetime - FILETIME_UNIX_EPOCH) * 100
+
+
+def format_ns(time_ns: int) -> str:
+    """Unix-epoch ns as ISO-8601 UTC with 7 fractional digits and ``Z`` (Windows' precision)."""
+    seconds, nanos = divmod(time_ns, 1_000_000_000)
+    import time as _time
+
+    base = _time.strftime("%Y-%m-%dT%H:%M:%S", _time.gmtime(seconds))
+    return f"{base}.{nanos // 100:07d}Z"

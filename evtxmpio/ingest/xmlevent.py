@@ -1,0 +1,156 @@
+"""Turn one ``<Event>`` element (any reader's XML rendering) into a :class:`RawRecord`.
+
+Shared by the Event XML reader, the tracerpt XML reader and the .evtx backends, so that every
+source of XML gives the same record shape. Handles the rendering differences of domain
+reference section 1.4: hex (wevtutil) or base64 (python-evtx) ``<Binary>``, python-evtx's
+``<string>`` blobs for classic multi-string events, any ``SystemTime`` precision and zone.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+from lxml import etree
+
+from evtxmpio.ingest.timefmt import parse_iso_ns
+from evtxmpio.model import RawRecord
+
+_STRING_ITEM = re.compile(r"<string>(.*?)</string>", re.DOTALL)
+_HEX = re.compile(r"^[0-9A-Fa-f\s]*$")
+TRACE_PROVIDERS = frozenset({"mpio", "msdsm"})
+TRACE_GUIDS = frozenset(
+    {"{8e9ac05f-13fd-4507-85cd-b47adc105ff6}", "{dedadff5-f99f-4600-b8c9-2d4d9b806b5b}"}
+)
+
+
+def _local(tag: object) -> str:
+    if not isinstance(tag, str):
+        return ""
+    return tag.rpartition("}")[2]
+
+
+def _child(parent: etree._Element | None, name: str) -> etree._Element | None:
+    if parent is None:
+        return None
+    for child in parent:
+        if _local(child.tag) == name:
+            return child
+    return None
+
+
+def _int(text: str | None) -> int | None:
+    if text is None:
+        return None
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return int(text, 16) if text.lower().startswith("0x") else int(text)
+    except ValueError:
+        return None
+
+
+def decode_binary(text: str | None) -> bytes | None:
+    """``<Binary>`` text to bytes: hex (wevtutil, Rust evtx) or base64 (python-evtx)."""
+    if text is None:
+        return None
+    stripped = "".join(text.split())
+    if not stripped:
+        return b""
+    if _HEX.match(stripped) and len(stripped) % 2 == 0:
+        return bytes.fromhex(stripped)
+    try:
+        return base64.b64decode(stripped, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _event_data(event: etree._Element) -> tuple[tuple[tuple[str | None, str], ...], str | None]:
+    """EventData/UserData items and the raw Binary text."""
+    items: list[tuple[str | None, str]] = []
+    binary_text: str | None = None
+    container = _child(event, "EventData")
+    if container is not None:
+        for element in container:
+            name = _local(element.tag)
+            if name == "Binary":
+                binary_text = element.text or ""
+            elif name == "Data":
+                items.extend(_data_items(element))
+        return tuple(items), binary_text
+    user_data = _child(event, "UserData")
+    if user_data is not None:
+        for element in user_data.iter():
+            if len(element) == 0 and element is not user_data and isinstance(element.tag, str):
+                items.append((_local(element.tag), element.text or ""))
+    return tuple(items), binary_text
+
+
+def _data_items(element: etree._Element) -> list[tuple[str | None, str]]:
+    name = element.get("Name") or None
+    text = element.text or ""
+    if name is None and text.startswith("<string>"):
+        # python-evtx renders a classic event's string array as one escaped blob.
+        return [(None, _unescape(item)) for item in _STRING_ITEM.findall(text)]
+    return [(name, text)]
+
+
+def _unescape(text: str) -> str:
+    return (
+        text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+        .replace("&apos;", "'").replace("&amp;", "&")
+    )
+
+
+def event_to_record(
+    event: etree._Element, source_path: str, reader: str, kind: str,
+    source_offset: int | None = None, default_offset_minutes: int | None = 0,
+) -> RawRecord:
+    """Build a :class:`RawRecord` from an ``<Event>`` element; never raises for bad fields.
+
+    A field that does not decode is left empty and the record is marked ``corrupted``.
+    """
+    system = _child(event, "System")
+    provider_el = _child(system, "Provider")
+    event_id_el = _child(system, "EventID")
+    time_el = _child(system, "TimeCreated")
+    provider = (provider_el.get("Name") or "") if provider_el is not None else ""
+    time_text = time_el.get("SystemTime") if time_el is not None else None
+    time_ns = parse_iso_ns(time_text, default_offset_minutes) if time_text else None
+    data, binary_text = _event_data(event)
+    binary = decode_binary(binary_text)
+    rendering = _child(event, "RenderingInfo")
+    message_el = _child(rendering, "Message")
+    task_el = _child(rendering, "Task")
+    event_id = _int(event_id_el.text if event_id_el is not None else None)
+    corrupted = event_id is None or time_ns is None or (binary_text is not None and binary is None)
+    guid = (provider_el.get("Guid") or "").lower() if provider_el is not None else ""
+    if provider.lower() in TRACE_PROVIDERS and guid in TRACE_GUIDS:
+        kind = "etw:mpio:trace"
+    return RawRecord(
+        kind=kind,
+        time_ns=time_ns,
+        provider=provider,
+        event_id=event_id,
+        source_path=source_path,
+        reader=reader,
+        qualifiers=_int(event_id_el.get("Qualifiers")) if event_id_el is not None else None,
+        level=_int(_text(_child(system, "Level"))),
+        record_id=_int(_text(_child(system, "EventRecordID"))),
+        channel=_text(_child(system, "Channel")) or "",
+        computer=_text(_child(system, "Computer")) or "",
+        data=data,
+        binary=binary,
+        message=_text(message_el),
+        task_name=_text(task_el),
+        source_offset=source_offset,
+        corrupted=corrupted,
+    )
+
+
+def _text(element: etree._Element | None) -> str | None:
+    if element is None:
+        return None
+    return element.text if element.text is not None else ""

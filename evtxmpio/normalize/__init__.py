@@ -1,0 +1,62 @@
+"""Normalize: :class:`RawRecord` -> :class:`EventRecord` -> the event frame.
+
+Typed MPIO fields come from :mod:`evtxmpio.normalize.providers`; message text from
+:mod:`evtxmpio.normalize.messages`. ``normalize_records`` returns a frame that passes
+:func:`evtxmpio.model.check_frame`, sorted in the total order (time, host, channel,
+record id, source file, offset) so that two runs give identical output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+
+from evtxmpio.model import (
+    EventRecord,
+    RawRecord,
+    check_frame,
+    dump_data_json,
+    ns_to_timestamp,
+    to_frame,
+)
+from evtxmpio.normalize.messages import render_message
+from evtxmpio.normalize.providers import extract, is_relevant
+
+SORT_COLUMNS = ["time", "host", "channel", "record_id", "source_file", "source_offset"]
+
+__all__ = ["SORT_COLUMNS", "is_relevant", "normalize_record", "normalize_records", "sort_events"]
+
+
+def normalize_record(record: RawRecord) -> EventRecord:
+    """One record to one typed event."""
+    fields = extract(record)
+    return EventRecord(
+        time=ns_to_timestamp(record.time_ns),
+        host=record.computer,
+        channel=record.channel,
+        provider=record.provider,
+        event_id=record.event_id,
+        level=record.level,
+        record_id=record.record_id,
+        kind=record.kind,
+        source_file=record.source_path,
+        source_offset=record.source_offset,
+        reader=record.reader,
+        corrupted=record.corrupted,
+        message=render_message(record),
+        data=dump_data_json(record.data_dict()),
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def sort_events(frame: pd.DataFrame) -> pd.DataFrame:
+    """Sort in the project's total, stable order."""
+    return frame.sort_values(SORT_COLUMNS, kind="mergesort", na_position="last").reset_index(
+        drop=True
+    )
+
+
+def normalize_records(records: Iterable[RawRecord]) -> pd.DataFrame:
+    """Normalize records into a checked, sorted event frame."""
+    return to_frame(normalize_record(r) for r in records).pipe(sort_events).pipe(check_frame)

@@ -1,0 +1,189 @@
+"""Provider-specific field extraction into the typed columns of the event frame.
+
+One function per provider family, chosen by the lower-cased provider name (domain reference
+section 2; provider names match case-insensitively). Each returns the typed fields it found;
+anything else about the record stays in the ``data`` column.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from evtxmpio.model import RawRecord
+from evtxmpio.normalize.iopacket import decode_packet
+
+_MPIO_DISK = re.compile(r"\\Device\\MPIODisk(\d+)", re.IGNORECASE)
+_DELAYED_WRITE_FILE = re.compile(
+    r"(?:save all the data for the file|Delayed-Write Data\}?.*? to)\s+(.+?)\.\s+The data",
+    re.IGNORECASE | re.DOTALL,
+)
+_VOLUME_OF_PATH = re.compile(
+    r"^(\\Device\\HarddiskVolume\d+|\\\\\?\\Volume\{[0-9a-fA-F-]+\}|[A-Za-z]:)", re.IGNORECASE
+)
+PATH_ID_EVENTS = frozenset({16, 18, 19, 25, 33})
+DSM_NAME_EVENTS = frozenset({3, 20, 32, 33, 34, 35, 37, 38, 39})
+DSM_ID_EVENTS = frozenset({35, 36, 38})
+DELAYED_WRITE_CAPTION = re.compile(r"delayed write|verz.gerten schreib", re.IGNORECASE)
+
+Fields = dict[str, object]
+
+
+def mpio_disk_of(text: str | None) -> int | None:
+    """N of the first ``\\Device\\MPIODiskN`` in ``text``."""
+    if not text:
+        return None
+    match = _MPIO_DISK.search(text)
+    return int(match.group(1)) if match else None
+
+
+def volume_of(path: str | None) -> str | None:
+    """The volume part of an NT or drive-letter path (``\\Device\\HarddiskVolume4``, ``E:``)."""
+    if not path:
+        return None
+    match = _VOLUME_OF_PATH.match(path.strip())
+    return match.group(1) if match else None
+
+
+def _path_id(pointer: int | None) -> int | None:
+    if pointer is None:
+        return None
+    # x64 packets carry the Path ID as an 8-byte pointer whose high half is zero.
+    return pointer & 0xFFFFFFFF if pointer >> 32 == 0 else pointer
+
+
+def mpio_fields(record: RawRecord) -> Fields:
+    """Classic ``mpio`` System events (section 2.1)."""
+    values = record.data_values()
+    fields: Fields = {"mpio_disk": mpio_disk_of(values[0] if values else record.message)}
+    event_id = record.event_id or 0
+    if event_id in DSM_NAME_EVENTS and len(values) > 1:
+        fields["dsm"] = values[1]
+    packet = decode_packet(record.binary)
+    if packet is None:
+        return fields
+    fields["error_code"] = packet.error_code
+    fields["status"] = packet.final_status
+    if event_id in PATH_ID_EVENTS:
+        fields["path_id"] = _path_id(packet.dump_pointer())
+    elif event_id == 2:
+        fields["path_count"] = packet.dump_dword(0)
+    return fields
+
+
+def disk_fields(record: RawRecord) -> Fields:
+    """``disk``/``Disk`` events: volume-less; keep the PDO for 153/154."""
+    values = record.data_values()
+    fields: Fields = {"volume": values[0] if values else None}
+    if record.event_id in (153, 154) and len(values) > 3:
+        fields["mpio_disk"] = mpio_disk_of(values[3])
+    packet = decode_packet(record.binary)
+    if packet is not None:
+        fields["error_code"] = packet.error_code
+        fields["status"] = packet.final_status
+    return fields
+
+
+def ntfs_fields(record: RawRecord) -> Fields:
+    """``Ntfs`` / ``Microsoft-Windows-Ntfs`` (section 2.4): 50 names the lost file in ``%2``."""
+    data = record.data_dict()
+    values = record.data_values()
+    event_id = record.event_id
+    if event_id == 50:
+        file = values[1] if len(values) > 1 else _file_from_message(record.message)
+        volume = (values[0] or None) if values else None
+        return {"file": file, "volume": volume or volume_of(file)}
+    if event_id in (55, 137):
+        return {"volume": values[1] if len(values) > 1 else None}
+    if event_id == 140:
+        return {"volume": data.get("DeviceName") or (values[1] if len(values) > 1 else None)}
+    if event_id == 98:
+        return {"volume": data.get("DriveName") or data.get("DeviceName")}
+    return {}
+
+
+def popup_fields(record: RawRecord) -> Fields:
+    """``Application Popup`` 26: only the delayed-write caption names a lost file."""
+    data = record.data_dict()
+    values = record.data_values()
+    caption = data.get("Caption") or (values[0] if values else "")
+    text = data.get("Message") or (values[1] if len(values) > 1 else "") or record.message or ""
+    if not DELAYED_WRITE_CAPTION.search(caption or "") and not _file_from_message(text):
+        return {}
+    file = _file_from_message(text)
+    return {"file": file, "volume": volume_of(file)}
+
+
+def _file_from_message(text: str | None) -> str | None:
+    if not text:
+        return None
+    match = _DELAYED_WRITE_FILE.search(text)
+    return match.group(1).strip() if match else None
+
+
+def iscsi_fields(record: RawRecord) -> Fields:
+    """``iScsiPrt``: ``%1`` is ``\\Device\\RaidPortN``."""
+    values = record.data_values()
+    return {"volume": None, "trigger": values[0] if values else None}
+
+
+_TRACE_INT = {
+    "MpioDisk": "mpio_disk", "PathId": "path_id", "FailoverId": "failover_id",
+    "RequestId": "request_id", "NewPathId": "new_path_id", "ReturnedPathId": "new_path_id",
+    "Status": "status", "PathCount": "path_count", "ValidPathCount": "valid_paths",
+}
+_TRACE_TEXT = {"OldState": "old_state", "NewState": "new_state", "Trigger": "trigger",
+               "Reason": "trigger", "DsmId": "dsm"}
+
+
+def trace_fields(record: RawRecord) -> Fields:
+    """Decoded MPIO/MSDSM trace events (section 4.4)."""
+    fields: Fields = {}
+    for name, value in record.data:
+        if name in _TRACE_INT:
+            fields[_TRACE_INT[name]] = parse_int(value)
+        elif name in _TRACE_TEXT:
+            fields[_TRACE_TEXT[name]] = value
+    return fields
+
+
+def parse_int(text: str | None) -> int | None:
+    """Decimal or ``0x`` hex text to int; ``None`` for anything else."""
+    if text is None:
+        return None
+    text = text.strip()
+    try:
+        return int(text, 16) if text.lower().startswith("0x") else int(text)
+    except ValueError:
+        return None
+
+
+EXTRACTORS: dict[str, Callable[[RawRecord], Fields]] = {
+    "mpio": mpio_fields,
+    "microsoft-windows-mpio": mpio_fields,
+    "disk": disk_fields,
+    "ntfs": ntfs_fields,
+    "microsoft-windows-ntfs": ntfs_fields,
+    "ftdisk": ntfs_fields,
+    "application popup": popup_fields,
+    "iscsiprt": iscsi_fields,
+}
+
+CONTEXT_PROVIDERS = frozenset({
+    "eventlog", "microsoft-windows-kernel-general", "microsoft-windows-windowsupdateclient",
+    "user32", "microsoft-windows-servicing", "msdsm",
+})
+RELEVANT_PROVIDERS = frozenset(EXTRACTORS) | CONTEXT_PROVIDERS
+
+
+def extract(record: RawRecord) -> Fields:
+    """Typed fields of ``record`` for its provider (trace events by their kind)."""
+    if record.kind.startswith("etw:"):
+        return trace_fields(record)
+    extractor = EXTRACTORS.get(record.provider.lower())
+    return extractor(record) if extractor else {}
+
+
+def is_relevant(record: RawRecord) -> bool:
+    """Whether a record can matter for an MPIO case (domain reference sections 2 and 4)."""
+    return record.kind.startswith("etw:") or record.provider.lower() in RELEVANT_PROVIDERS
