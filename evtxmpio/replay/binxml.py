@@ -230,11 +230,11 @@ class CompiledShape:
         subs: dict = _fixed_slots(shape, slots)
         self._fixed_count = len(slots.types)
         self._fixed_format = "<" + "".join(_STRUCT_CODE[t] for t in slots.types)
-        subs["provider"] = slots.add(TYPE_STRING)
+        subs["provider"] = slots.add(TYPE_STRING, optional=False)
         if shape.has_source_name:
-            subs["source_name"] = slots.add(TYPE_STRING)
-        subs["channel"] = slots.add(TYPE_STRING)
-        subs["computer"] = slots.add(TYPE_STRING)
+            subs["source_name"] = slots.add(TYPE_STRING, optional=False)
+        subs["channel"] = slots.add(TYPE_STRING, optional=False)
+        subs["computer"] = slots.add(TYPE_STRING, optional=False)
         subs["data"] = [slots.add(TYPE_STRING, optional=False) for _ in range(shape.data_count)]
         if shape.has_binary:
             subs["binary"] = slots.add(TYPE_BINARY, optional=False)
@@ -311,4 +311,3 @@ _FIXED_SIZE |= {TYPE_HEX_INT64: 8, TYPE_FILETIME: 8, TYPE_GUID: 16}
 def compile_shape(key: tuple) -> CompiledShape:
     """Return the compiled template for a :func:`shape_key` tuple (cached)."""
     return CompiledShape(EventShape(*key))
-

@@ -242,9 +242,19 @@ def file_header(chunk_count: int, next_record_id: int, flags: int = 0) -> bytes:
     header = bytearray(FILE_HEADER_SIZE)
     last_chunk = max(chunk_count - 1, 0)
     struct.pack_into(
-        "<8sQQQIHHHH", header, 0, b"ElfFile\x00", 0, last_chunk, next_record_id, 128, 1, 3,
-        FILE_HEADER_SIZE, chunk_count,
-    )  # fmt: skip
+        "<8sQQQIHHHH",
+        header,
+        0,
+        b"ElfFile\x00",
+        0,
+        last_chunk,
+        next_record_id,
+        128,
+        1,
+        3,
+        FILE_HEADER_SIZE,
+        chunk_count,
+    )
     struct.pack_into("<I", header, 120, flags)
     struct.pack_into("<I", header, 124, zlib.crc32(header[:120]))
     return bytes(header)
