@@ -305,8 +305,13 @@ class EvtxWriter:
         """
         if self._last_id is not None and event.record_id <= self._last_id:
             raise ValueError(f"record {event.record_id}: ids must increase (after {self._last_id})")
+        if event.data_names is not None and len(event.data_names) != len(event.data):
+            raise ValueError(
+                f"record {event.record_id}: {len(event.data_names)} data names "
+                f"for {len(event.data)} data values"
+            )
         key = shape_key(event)
-        compiled = compile_shape(key) if event.data_names is None else _compile_named(event, key)
+        compiled = compile_shape(key)
         values = compiled.encode_values(event, ns_to_filetime(event.time_ns))
         if not self._chunk.add(event, key, compiled, values):
             if self._chunk.empty:
@@ -341,12 +346,6 @@ class EvtxWriter:
         finally:
             if self._owns_file:
                 self._file.close()
-
-
-def _compile_named(event: SystemEvent, key: tuple) -> CompiledShape:
-    if len(event.data_names) != len(event.data):
-        binxml.EventShape.of(event)  # raises the ValueError naming the record
-    return compile_shape(key)
 
 
 def write_evtx(path: str | os.PathLike[str] | BinaryIO, events: Iterable[SystemEvent]) -> int:
