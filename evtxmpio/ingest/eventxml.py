@@ -19,7 +19,7 @@ from collections.abc import Iterator
 
 from lxml import etree
 
-from evtxmpio.ingest.base import InputFormat, IngestIssue, Source, register
+from evtxmpio.ingest.base import IngestIssue, InputFormat, Source, register
 from evtxmpio.ingest.xmlevent import event_to_record
 from evtxmpio.model import RawRecord
 
@@ -60,6 +60,8 @@ def sniff_event_xml(head: bytes) -> bool:
     text = _DECL.sub("", head_text(head), count=1).lstrip()
     while text.startswith("<!--"):
         text = text.partition("-->")[2].lstrip()
+    if text.startswith("<!DOCTYPE") and ("<Event" in text or "Events" in text[:200]):
+        return True  # hostile or odd: the reader rejects it with a clear reason
     return text.startswith(("<Events", "<Event ", "<Event>"))
 
 

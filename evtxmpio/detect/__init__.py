@@ -1,0 +1,62 @@
+"""Detect: analysis frame + timelines + ``rules/*.yaml`` -> findings and the case verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from evtxmpio.detect.case import CaseResult
+from evtxmpio.detect.delayed_writes import DelayedWriteFailure, delayed_write_failures
+from evtxmpio.detect.engine import SEVERITY_RANK, Finding, run_rules
+from evtxmpio.detect.rules import Rule, load_rule_file, load_rules
+from evtxmpio.detect.verdict import VERDICTS, Verdict, case_facts, decide
+from evtxmpio.errors import RuleError
+from evtxmpio.resources import data_dir
+from evtxmpio.timeline import assign_episodes, event_name
+
+__all__ = [
+    "SEVERITY_RANK",
+    "VERDICTS",
+    "CaseResult",
+    "DelayedWriteFailure",
+    "Finding",
+    "Rule",
+    "Verdict",
+    "analysis_frame",
+    "case_facts",
+    "decide",
+    "delayed_write_failures",
+    "load_rule_file",
+    "load_rules",
+    "rule_folders",
+    "run_rules",
+    "shipped_rules",
+]
+
+
+def rule_folders(extra: Iterable[Path] = ()) -> list[Path]:
+    """The shipped ``rules/`` folder followed by the user's folders."""
+    return [data_dir("rules"), *extra]
+
+
+def shipped_rules(extra: Iterable[Path] = ()) -> list[Rule]:
+    """Load the shipped rules plus ``extra`` folders.
+
+    Raises:
+        RuleError: listing every invalid rule file.
+    """
+    rules, errors = load_rules(rule_folders(extra))
+    if errors:
+        raise RuleError("; ".join(str(error) for error in errors))
+    return rules
+
+
+def analysis_frame(events: pd.DataFrame) -> pd.DataFrame:
+    """The event frame plus ``name``, ``episode`` and ``paths_left`` for the rules."""
+    names = [event_name(p, None if pd.isna(e) else int(e), str(k)) for p, e, k in zip(
+        events["provider"], events["event_id"], events["kind"], strict=True)]
+    extra = assign_episodes(events)
+    return events.assign(name=pd.array(names, dtype="string"), episode=extra["episode"],
+                         paths_left=extra["paths_left"])

@@ -1,0 +1,40 @@
+"""The result of analyzing one case: everything the report stage renders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from evtxmpio.detect.delayed_writes import DelayedWriteFailure
+from evtxmpio.detect.engine import Finding
+from evtxmpio.detect.rules import Rule
+from evtxmpio.detect.verdict import Verdict
+from evtxmpio.ingest import FileAccount, IngestIssue
+
+
+@dataclass(slots=True)
+class CaseResult:
+    """One analyzed case.
+
+    Attributes:
+        inputs: the paths the engineer named.
+        events: the analysis frame (event frame + ``name``, ``episode``, ``paths_left``).
+        timelines: disk and path transitions (:data:`evtxmpio.timeline.TIMELINE_COLUMNS`).
+        findings: rule hits, sorted.
+        verdict: the case verdict.
+        delayed_write_failures: one per lost file.
+        accounts: ingest accounting per input file.
+        issues: every input problem.
+        rules: the rules that were run.
+    """
+
+    inputs: list[str]
+    events: pd.DataFrame
+    timelines: pd.DataFrame
+    findings: list[Finding]
+    verdict: Verdict
+    delayed_write_failures: list[DelayedWriteFailure]
+    accounts: list[FileAccount]
+    issues: list[IngestIssue]
+    rules: list[Rule] = field(default_factory=list)

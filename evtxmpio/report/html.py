@@ -1,0 +1,52 @@
+"""Render the self-contained HTML report from the Jinja2 templates in ``reports/``.
+
+Autoescaping is on for every template and undefined names are errors (``StrictUndefined``):
+log text is hostile and must only ever appear as text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+
+from evtxmpio.detect import CaseResult
+from evtxmpio.errors import ReportError
+from evtxmpio.report.context import ReportContext, build_context
+from evtxmpio.resources import data_dir
+
+TEMPLATE = "report.html.j2"
+
+
+def percent(value: float) -> str:
+    """0.75 -> ``75 %``."""
+    return f"{round(value * 100)} %"
+
+
+def make_environment(templates_dir: Path | None = None) -> Environment:
+    """A Jinja2 environment over ``templates_dir`` (default: the shipped ``reports/``)."""
+    environment = Environment(
+        loader=FileSystemLoader(str(templates_dir or data_dir("reports"))),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    environment.filters["percent"] = percent
+    return environment
+
+
+def render_context(context: ReportContext, templates_dir: Path | None = None) -> str:
+    """Render a context with the report template."""
+    try:
+        template = make_environment(templates_dir).get_template(TEMPLATE)
+        return template.render(**asdict(context))
+    except TemplateError as exc:
+        raise ReportError(f"{TEMPLATE}: {exc}") from exc
+
+
+def render_html(case: CaseResult, templates_dir: Path | None = None) -> str:
+    """The case's HTML report as text."""
+    return render_context(build_context(case), templates_dir)

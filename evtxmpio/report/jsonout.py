@@ -1,0 +1,83 @@
+"""The JSON output contract ``evtxmpio.case/1`` (documented in the README).
+
+Stable: later versions add keys, never remove or retype them. Times are ISO-8601 UTC with
+``Z``; Path IDs ``0x%08x`` strings; evidence points at ``{file, record_id}`` where
+``record_id`` is the event's own EventRecordID (what Event Viewer shows).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+
+from evtxmpio import __version__
+from evtxmpio.detect import CaseResult, DelayedWriteFailure, Finding
+
+SCHEMA = "evtxmpio.case/1"
+
+
+def iso(time: pd.Timestamp | None) -> str | None:
+    """A UTC timestamp as ISO-8601 with 9 fractional digits and ``Z``."""
+    if time is None or pd.isna(time):
+        return None
+    utc = time.tz_convert("UTC")
+    return f"{utc.strftime('%Y-%m-%dT%H:%M:%S')}.{utc.value % 1_000_000_000:09d}Z"
+
+
+def path_id_text(path_id: int | None) -> str | None:
+    """``0x%08x`` for a Path ID."""
+    return None if path_id is None or pd.isna(path_id) else f"0x{int(path_id):08x}"
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)
+
+
+def evidence_refs(case: CaseResult, rows: tuple[int, ...]) -> list[dict[str, Any]]:
+    """``{file, record_id}`` for each evidence row."""
+    subset = case.events.loc[list(rows), ["source_file", "record_id"]]
+    return [{"file": file, "record_id": _int(record_id)}
+            for file, record_id in subset.itertuples(index=False, name=None)]
+
+
+def finding_dict(case: CaseResult, finding: Finding) -> dict[str, Any]:
+    """One ``findings[]`` entry."""
+    return {
+        "rule": finding.rule.id,
+        "title": finding.rule.title,
+        "severity": finding.severity,
+        "host": finding.host,
+        "mpio_disk": finding.mpio_disk,
+        "path_id": path_id_text(finding.path_id),
+        "start": iso(finding.start),
+        "end": iso(finding.end),
+        "evidence": evidence_refs(case, finding.evidence),
+    }
+
+
+def delayed_write_dict(case: CaseResult, failure: DelayedWriteFailure) -> dict[str, Any]:
+    """One ``delayed_write_failures[]`` entry."""
+    return {"time": iso(failure.time), "host": failure.host, "file": failure.file,
+            "volume": failure.volume, "evidence": evidence_refs(case, failure.evidence)}
+
+
+def case_dict(case: CaseResult) -> dict[str, Any]:
+    """The whole ``evtxmpio.case/1`` document."""
+    return {
+        "schema": SCHEMA,
+        "generator": f"evtxmpio {__version__}",
+        "verdict": case.verdict.verdict,
+        "confidence": case.verdict.confidence,
+        "verdict_reasons": list(case.verdict.reasons),
+        "findings": [finding_dict(case, f) for f in case.findings],
+        "delayed_write_failures": [delayed_write_dict(case, d)
+                                   for d in case.delayed_write_failures],
+        "ingest": [account.to_dict() for account in case.accounts],
+    }
+
+
+def render_json(case: CaseResult) -> str:
+    """The case as indented, key-stable JSON text (byte-identical across runs)."""
+    return json.dumps(case_dict(case), indent=2, ensure_ascii=False) + "\n"

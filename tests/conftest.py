@@ -1,0 +1,27 @@
+"""Shared fixtures: where the repository, the samples and the shared corpus are."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO / "samples"
+CORPUS = REPO.parent / "shared" / "corpus"
+RACE_XML_CASE = SAMPLES / "kb2406705-race-xml" / "case"
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """The shared real-world .evtx corpus (``../shared/corpus`` beside the checkout)."""
+    if not (CORPUS / "reference-counts.json").is_file():
+        pytest.skip(f"shared corpus not found at {CORPUS} (README: tests that need ../shared)")
+    return CORPUS
+
+
+@pytest.fixture(scope="session")
+def reference_counts(corpus: Path) -> dict:
+    """``reference-counts.json`` of the corpus."""
+    return json.loads((corpus / "reference-counts.json").read_text(encoding="utf-8"))
