@@ -25,3 +25,14 @@ def corpus() -> Path:
 def reference_counts(corpus: Path) -> dict:
     """``reference-counts.json`` of the corpus."""
     return json.loads((corpus / "reference-counts.json").read_text(encoding="utf-8"))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="rewrite golden files (samples/*/expected/) instead of comparing")
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    """True when the run was asked to rewrite golden files."""
+    return bool(request.config.getoption("--update-golden"))
