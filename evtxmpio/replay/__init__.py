@@ -1,0 +1,168 @@
+"""Replay: I/O streams through an MPIO failover model, written as Windows would log them.
+
+Library entry point::
+
+    from evtxmpio.replay import replay
+    result = replay("samples/kb2406705-race/workload.yaml", model="buggy", out_dir="out/race")
+    result.ground_truth["verdict"]      # 'kb2406705-race'
+
+Formats, file names, the workload and stream formats, the model's states and events:
+``evtxmpio/replay/README.md``.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from evtxmpio.replay.model import VARIANTS, FailoverModel, ModelResult
+from evtxmpio.replay.noise import boot_records, noise_records
+from evtxmpio.replay.stream import StreamWriter, generate_stream, read_stream
+from evtxmpio.replay.truth import ground_truth, write_ground_truth
+from evtxmpio.replay.workload import Workload, WorkloadError, load_workload
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+    from evtxmpio.replay.events import SystemEvent
+    from evtxmpio.replay.stream import IoRequest
+    from evtxmpio.replay.workload import Host
+
+FORMATS = ("evtx", "xml", "xml-viewer", "etw-xml", "etw-csv")
+DEFAULT_FORMATS = ("evtx", "xml", "etw-xml", "etw-csv")
+__all__ = ["DEFAULT_FORMATS", "FORMATS", "VARIANTS", "ReplayResult", "replay", "system_log"]
+
+
+@dataclass
+class ReplayResult:
+    """What :func:`replay` wrote.
+
+    Attributes:
+        out_dir: the output folder.
+        files: every file written, in writing order.
+        ground_truth: the ground-truth document (also in ``ground_truth.json``).
+        system_records: records written per host System log.
+        trace_events: trace events written per host.
+        model: the raw model result (state transitions, events).
+    """
+
+    out_dir: Path
+    files: list[Path] = field(default_factory=list)
+    ground_truth: dict[str, Any] = field(default_factory=dict)
+    system_records: dict[str, int] = field(default_factory=dict)
+    trace_events: dict[str, int] = field(default_factory=dict)
+    model: ModelResult | None = None
+
+
+def replay(
+    workload: str | Path | dict[str, Any] | Workload,
+    model: str = "buggy",
+    out_dir: str | Path = "replay-out",
+    formats: Iterable[str] = DEFAULT_FORMATS,
+    stream: str | Path | None = None,
+    stream_format: str = "csv",
+) -> ReplayResult:
+    """Replay a workload's I/O (or a recorded stream) through the model and write the logs.
+
+    Args:
+        workload: a workload YAML path, its parsed dict, or a :class:`Workload`.
+        model: ``"buggy"`` (KB 2406705 race present) or ``"fixed"``.
+        out_dir: folder for the outputs (created).
+        formats: any of :data:`FORMATS`.
+        stream: a recorded I/O stream (.csv/.parquet) to replay instead of generating one.
+        stream_format: ``"csv"`` or ``"parquet"`` for the copy written as ``stream.<fmt>``.
+
+    Raises:
+        WorkloadError: bad workload, model or format name.
+        StreamError: the recorded stream cannot be read.
+    """
+    spec = load_workload(workload)
+    chosen = tuple(formats)
+    unknown = [name for name in chosen if name not in FORMATS]
+    if unknown or stream_format not in ("csv", "parquet"):
+        raise WorkloadError(f"formats: {unknown or stream_format} not in {list(FORMATS)}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    result = ReplayResult(out_dir=out)
+    writer = StreamWriter(out / f"stream.{stream_format}")
+    source = read_stream(stream) if stream is not None else generate_stream(spec)
+    try:
+        result.model = FailoverModel(spec, model).run(_tee(source, writer))
+    finally:
+        writer.close()
+    result.files.append(writer.path)
+    for host in spec.hosts:
+        _write_host(spec, host, result, chosen)
+    result.ground_truth = ground_truth(spec, result.model)
+    write_ground_truth(out / "ground_truth.json", result.ground_truth)
+    result.files.append(out / "ground_truth.json")
+    return result
+
+
+def _tee(source: Iterable[IoRequest], writer: StreamWriter) -> Iterator[IoRequest]:
+    for request in source:
+        writer.write(request)
+        yield request
+
+
+def system_log(workload: Workload, host: Host, model: ModelResult) -> Iterator[SystemEvent]:
+    """Yield the host's whole System log, numbered: boot, model events and noise, merged."""
+    preamble = sorted(
+        [*boot_records(workload, host), *model.system_events(host.name)],
+        key=lambda event: event.time_ns,
+    )
+    merged = heapq.merge(preamble, noise_records(workload, host), key=lambda e: e.time_ns)
+    for record_id, event in enumerate(merged, start=host.first_record_id):
+        yield replace(event, record_id=record_id)
+
+
+def host_stem(host: Host) -> str:
+    """Short host name used in file names (``FS01.contoso.local`` -> ``FS01``)."""
+    return host.name.split(".")[0]
+
+
+def _write_host(spec: Workload, host: Host, result: ReplayResult, formats: tuple[str, ...]) -> None:
+    from evtxmpio.replay.etw_writer import TraceCsvWriter, TraceXmlWriter
+    from evtxmpio.replay.evtx_writer import EvtxWriter
+    from evtxmpio.replay.xml_writer import EventXmlWriter
+
+    out, stem = result.out_dir, host_stem(host)
+    targets = {
+        "evtx": (out / f"System-{stem}.evtx", lambda p: EvtxWriter(p)),
+        "xml": (out / f"System-{stem}.xml", lambda p: EventXmlWriter(p, "wevtutil")),
+        "xml-viewer": (
+            out / f"System-{stem}.eventviewer.xml",
+            lambda p: EventXmlWriter(p, "eventviewer"),
+        ),
+    }
+    writers = [(path, make(path)) for name, (path, make) in targets.items() if name in formats]
+    count = 0
+    try:
+        for event in system_log(spec, host, result.model):
+            for _, writer in writers:
+                writer.write(event)
+            count += 1
+    finally:
+        for _, writer in writers:
+            writer.close()
+    result.files += [path for path, _ in writers]
+    result.system_records[host.name] = count
+    trace = result.model.trace_events(host.name)
+    start = spec.start_ns + round(spec.io_start_s * 1e7) * 100
+    trace_targets = {
+        "etw-xml": (
+            out / f"MPIO-{stem}.etw.xml",
+            lambda p: TraceXmlWriter(p, start, host.name, host.utc_offset_minutes),
+        ),
+        "etw-csv": (out / f"MPIO-{stem}.etw.csv", lambda p: TraceCsvWriter(p, start)),
+    }
+    for name, (path, make) in trace_targets.items():
+        if name in formats:
+            writer = make(path)
+            for event in trace:
+                writer.write(event)
+            writer.close()
+            result.files.append(path)
+    result.trace_events[host.name] = len(trace)
