@@ -13,7 +13,8 @@ a failed request (or, with no I/O in flight, the PnP surprise-removal notificati
 ``FailoverStart``; in the ``fixed`` variant every other disk ``FailoverJoin``\\s the same
 failover, passes IN_FO/WAIT1/WAIT2/WAIT3, waits for its own outstanding requests and ends
 DEGRADED with the rest of the group. In the ``buggy`` variant, when two or more disks share the
-path and a path survives, one more disk (the *racer*, preferably one with no request in flight)
+path and a path survives, one more disk (the *racer*: none of its requests has failed back yet;
+preferably one with requests still in flight on the failed path, which then complete late)
 starts a second failover for the same Path ID ``race_gap_ms`` later, goes NORMAL -> DEGRADED
 directly without invalidating the path, so it keeps using the failed path; its next I/O (a late
 completion of a request in flight across its failover, or a new request) asks MSDSM for a path
@@ -185,8 +186,8 @@ def _pick_racer(
     candidates = [d for d in group if d is not lead and d.active - dead - {epoch.path}]
     if not candidates:
         return None
-    idle = [d for d in candidates if not d.pending.get(epoch.path)]
-    epoch.racer = (idle or candidates)[0]
+    in_flight = [d for d in candidates if d.pending.get(epoch.path)]
+    epoch.racer = (in_flight or candidates)[0]
     return epoch.racer
 
 

@@ -66,7 +66,7 @@ def race_start(model: Model, hs: HostState, epoch: Epoch, disk: DiskState) -> No
     disk.failed_over = True
     disk.active.discard(epoch.path)
     # The path is never invalidated, so the DSM keeps handing out the failed one.
-    done = now + ms(310.0)
+    done = now + ms(150.0)
     hs.set_state(disk, done, DEGRADED, failover_id)
     hs.trace_event(
         done + ms(0.1),
