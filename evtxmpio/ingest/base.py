@@ -1,8 +1,12 @@
 """Reader registry, content sniffing and the accounting every reader reports.
 
 A reader is a generator ``read(source) -> Iterator[RawRecord | IngestIssue]``: it yields
-records and problems as it meets them and never raises for bad input. ``register`` adds an
-:class:`InputFormat`; :func:`sniff_format` picks one from the first bytes of a file.
+records and problems as it meets them and never raises for bad input. Formats registered with
+``accepts_options=True`` are called as ``read(source, options)`` with a :class:`ReadOptions`
+and may also yield :class:`SkippedRecords` (records counted as read and skipped without being
+built, e.g. chunks the pre-filter skipped, or a trace export's header event).
+``register`` adds an :class:`InputFormat`; :func:`sniff_format` picks one from the first bytes
+of a file.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from evtxmpio.errors import Error
+from evtxmpio.ingest.health import HealthLedger
 from evtxmpio.model import RawRecord
 
 SNIFF_BYTES = 4096
@@ -61,7 +66,50 @@ class Source:
     size: int | None = None
 
 
-Reader = Callable[[Source], Iterator["RawRecord | IngestIssue"]]
+@dataclass(frozen=True, slots=True)
+class SkippedRecords:
+    """Records a reader met and deliberately did not build (counted as read and skipped).
+
+    Attributes:
+        source_path: the input file.
+        count: how many records.
+        reason: skip reason for the accounting (``prefiltered``, ``not-relevant``,
+            ``trace-header``).
+        offset: byte offset of the (first) record, where known.
+        record_id: the EventRecordID of a single skipped record, where known (health ledger).
+        time_ns: its time, where known (health ledger).
+        id_span: for a skipped block, how far the EventRecordID sequence advances over it.
+    """
+
+    source_path: str
+    count: int
+    reason: str
+    offset: int | None = None
+    record_id: int | None = None
+    time_ns: int | None = None
+    id_span: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ReadOptions:
+    """Options readers that accept them get from :func:`ingest_paths`.
+
+    Attributes:
+        backend: .evtx backend, ``auto`` | ``python`` | ``rust``.
+        prefilter_providers: lower-cased provider names that can matter; when set, .evtx
+            chunks without any of them are skipped undecoded and records of other providers
+            are counted ``not-relevant`` before they are built. ``None`` reads everything.
+        tz: IANA zone assumed for exports that carry local time without an offset.
+        threads: worker threads of the Rust backend (``0`` = its default).
+    """
+
+    backend: str = "auto"
+    prefilter_providers: frozenset[str] | None = None
+    tz: str | None = None
+    threads: int = 1
+
+
+Reader = Callable[..., Iterator["RawRecord | IngestIssue | SkippedRecords"]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,12 +121,16 @@ class InputFormat:
         sniff: predicate over the first ``SNIFF_BYTES`` bytes of the file.
         read: the reader.
         priority: lower values are tried first (more specific formats first).
+        accepts_options: ``read`` takes a :class:`ReadOptions` as second argument.
+        local_time: the format carries local times without an offset (``tz`` applies).
     """
 
     name: str
     sniff: Callable[[bytes], bool]
     read: Reader
     priority: int = 50
+    accepts_options: bool = False
+    local_time: bool = False
 
 
 _FORMATS: dict[str, InputFormat] = {}
@@ -119,7 +171,8 @@ class FileAccount:
     """What was read from one input file, and what became of it.
 
     ``records_read == records_used + records_skipped`` always holds; ``skip_reasons`` splits
-    the skipped count by cause (``not-relevant``, ``undecodable`` ...).
+    the skipped count by cause (``not-relevant``, ``undecodable``, ``prefiltered``,
+    ``duplicate``, ``trace-header`` ...). ``health`` is the file's health ledger.
     """
 
     file: str
@@ -133,6 +186,9 @@ class FileAccount:
     truncated: bool = False
     errors: list[str] = field(default_factory=list)
     skip_reasons: Counter[str] = field(default_factory=Counter)
+    backend: str | None = None
+    time_zone_assumed: str | None = None
+    health: HealthLedger = field(default_factory=lambda: HealthLedger())
 
     def skip(self, reason: str, count: int = 1) -> None:
         """Count ``count`` records read but not used, for ``reason``."""
@@ -153,6 +209,9 @@ class FileAccount:
             "truncated": self.truncated,
             "errors": list(self.errors),
             "skip_reasons": dict(sorted(self.skip_reasons.items())),
+            "backend": self.backend,
+            "time_zone_assumed": self.time_zone_assumed,
+            "health": self.health.to_dict(),
         }
 
 

@@ -1,29 +1,54 @@
-"""Binary .evtx through python-evtx (the reference reader).
+"""Binary .evtx: the chunk walk shared by both backends, and the python-evtx backend.
 
 Spec: libyal libevtx "Windows XML Event Log (EVTX) format"
-(https://github.com/libyal/libevtx/blob/main/documentation/). python-evtx only walks as many
-chunks as the file header counts, which loses records behind a stale dirty header (corpus
-README), so this reader walks every 64 KiB chunk itself, checks each chunk's magic and
-checksums, and catches per record: a bad chunk costs that chunk, a bad record costs that record.
+(https://github.com/libyal/libevtx/blob/main/documentation/). Both python-evtx and the Rust
+``evtx`` package trust the file header's chunk count in places, which loses records behind a
+stale dirty header (corpus README), so ingest walks every 64 KiB chunk slot itself, streaming
+(one chunk in memory at a time), checks each chunk's magic and checksums, applies the provider
+pre-filter (:mod:`evtxmpio.ingest.evtx_chunks`) and hands one chunk at a time to a backend:
+``python`` (python-evtx, the reference) or ``rust`` (:mod:`evtxmpio.ingest.evtx_rust`).
+A bad chunk costs that chunk, a bad record costs that record. A file cut inside a chunk keeps
+every complete record before the cut and is reported as truncated.
 """
 
 from __future__ import annotations
 
-import mmap
+import struct
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
 
-from lxml import etree
-
-from evtxmpio.ingest.base import InputFormat, IngestIssue, Source, register
-from evtxmpio.ingest.xmlevent import event_to_record
+from evtxmpio.errors import Error
+from evtxmpio.ingest.base import (
+    IngestIssue,
+    InputFormat,
+    ReadOptions,
+    SkippedRecords,
+    Source,
+    register,
+)
+from evtxmpio.ingest.evtx_chunks import (
+    CHUNK_MAGIC,
+    CHUNK_SIZE,
+    EVTX_MAGIC,
+    FILE_HEADER_SIZE,
+    ChunkInfo,
+    parse_chunk,
+    parse_file_header,
+    provider_pattern,
+)
+from evtxmpio.ingest.evtx_pyrender import install as install_python_rendering
+from evtxmpio.ingest.timefmt import filetime_to_ns
+from evtxmpio.ingest.xmlevent import event_to_record, parse_event_xml
 from evtxmpio.model import RawRecord
 
-EVTX_MAGIC = b"ElfFile\x00"
-CHUNK_MAGIC = b"ElfChnk\x00"
-CHUNK_SIZE = 0x10000
-FILE_HEADER_SIZE = 0x1000
-_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                              huge_tree=True, recover=False)
+__all__ = [
+    "CHUNK_MAGIC", "CHUNK_SIZE", "EVTX_MAGIC", "FILE_HEADER_SIZE", "read_evtx",
+    "read_evtx_python", "resolve_backend", "sniff_evtx",
+]
+
+BACKENDS = ("auto", "python", "rust")
+ReadItem = RawRecord | IngestIssue | SkippedRecords
 
 
 def sniff_evtx(head: bytes) -> bool:
@@ -31,77 +56,176 @@ def sniff_evtx(head: bytes) -> bool:
     return head.startswith(EVTX_MAGIC)
 
 
-def _load(source: Source) -> bytes:
+def rust_available() -> bool:
+    """Whether the Rust-backed ``evtx`` package can be imported."""
+    try:
+        import evtx  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def resolve_backend(backend: str) -> str:
+    """``auto`` -> ``rust`` when importable, else ``python``; check explicit choices.
+
+    Raises:
+        Error: for an unknown backend name, or ``rust`` when the package is missing.
+    """
+    if backend not in BACKENDS:
+        raise Error(f"--backend: unknown .evtx backend {backend!r} (choose {', '.join(BACKENDS)})")
+    if backend == "auto":
+        return "rust" if rust_available() else "python"
+    if backend == "rust" and not rust_available():
+        raise Error("--backend rust: the Rust-backed 'evtx' package is not installed")
+    return backend
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkToDecode:
+    """One chunk the walk hands to a backend.
+
+    Attributes:
+        header: the file's 4 KiB header (the Rust backend needs a file around the chunk).
+        info: chunk header facts.
+        data: the chunk's 64 KiB (zero-padded after a cut).
+        cut: offset inside the chunk where the file ends, ``None`` if the chunk is complete.
+    """
+
+    header: bytes
+    info: ChunkInfo
+    data: bytes
+    cut: int | None
+
+
+def _read_exact(stream: BinaryIO, size: int) -> bytes:
+    parts: list[bytes] = []
+    remaining = size
+    while remaining > 0:
+        block = stream.read(remaining)
+        if not block:
+            break
+        parts.append(block)
+        remaining -= len(block)
+    return b"".join(parts)
+
+
+def walk_chunks(source: Source, options: ReadOptions | None = None
+                ) -> Iterator[IngestIssue | SkippedRecords | ChunkToDecode]:
+    """Stream the chunk slots of ``source``: issues, pre-filtered blocks, chunks to decode."""
+    providers = options.prefilter_providers if options else None
+    pattern = provider_pattern(providers) if providers else None
     with source.open() as stream:
-        try:
-            with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-                return bytes(mapped)
-        except (OSError, ValueError, AttributeError):
-            return stream.read()
+        header = _read_exact(stream, FILE_HEADER_SIZE)
+        yield from _header_issues(source.name, header)
+        if len(header) < FILE_HEADER_SIZE:
+            return
+        index = 0
+        while data := _read_exact(stream, CHUNK_SIZE):
+            info = parse_chunk(data, index)
+            index += 1
+            yield from _chunk_items(source.name, header, info, data, pattern)
 
 
-def read_evtx_python(source: Source) -> Iterator[RawRecord | IngestIssue]:
-    """Yield every record python-evtx can decode, chunk by chunk, with issues for the rest."""
-    from Evtx.Evtx import ChunkHeader, FileHeader
-
-    buf = _load(source)
-    if len(buf) < FILE_HEADER_SIZE:
-        yield IngestIssue(source.name, 0, "evtx.short-file",
-                          f"{len(buf)} bytes, smaller than the 4096-byte file header",
+def _header_issues(name: str, header: bytes) -> Iterator[IngestIssue]:
+    if len(header) < FILE_HEADER_SIZE:
+        yield IngestIssue(name, 0, "evtx.short-file",
+                          f"{len(header)} bytes, smaller than the 4096-byte file header",
                           truncated=True)
         return
-    header = FileHeader(buf, 0)
-    if header.is_dirty():
-        yield IngestIssue(source.name, 0, "evtx.dirty",
+    file_header = parse_file_header(header)
+    if file_header is None:
+        yield IngestIssue(name, 0, "evtx.bad-header", "no ElfFile magic")
+        return
+    if not file_header.checksum_ok:
+        yield IngestIssue(name, 0, "evtx.header-checksum",
+                          "file header checksum does not match; chunks are read anyway")
+    if file_header.dirty:
+        yield IngestIssue(name, 0, "evtx.dirty",
                           "file header flags the log as dirty (not closed cleanly); "
                           "all chunks are read, not only the counted ones")
-    offset = FILE_HEADER_SIZE
-    while offset < len(buf):
-        if offset + CHUNK_SIZE > len(buf):
-            yield IngestIssue(source.name, offset, "evtx.truncated",
-                              f"file ends {len(buf) - offset} bytes into a chunk", truncated=True)
-            break
-        magic = buf[offset:offset + 8]
-        if magic == CHUNK_MAGIC:
-            yield from _read_chunk(ChunkHeader(buf, offset), source.name, offset)
-        elif magic.strip(b"\x00"):
-            yield IngestIssue(source.name, offset, "evtx.bad-chunk-magic",
-                              f"chunk magic {magic!r}; chunk skipped", chunk_damaged=True)
-        offset += CHUNK_SIZE
 
 
-def _read_chunk(chunk: object, name: str, offset: int) -> Iterator[RawRecord | IngestIssue]:
-    damaged = not _chunk_checksums_ok(chunk)
+def _chunk_items(name: str, header: bytes, info: ChunkInfo, data: bytes,
+                 pattern: object) -> Iterator[IngestIssue | SkippedRecords | ChunkToDecode]:
+    cut: int | None = None
+    if not info.complete and not info.empty:
+        cut = len(data)
+        yield IngestIssue(name, info.offset + cut, "evtx.truncated",
+                          f"file ends {cut} bytes into chunk {info.index}; complete records "
+                          "before the cut are kept", truncated=True)
+        data = data.ljust(CHUNK_SIZE, b"\x00")
+    if info.empty:
+        return  # a never-written slot holds no record; nothing to count
+    if not info.magic_ok:
+        yield IngestIssue(name, info.offset, "evtx.bad-chunk-magic",
+                          f"chunk {info.index} magic {data[:8]!r}; chunk skipped",
+                          chunk_damaged=True)
+        return
+    count = info.record_count
+    if pattern is not None and count is not None and pattern.search(data) is None:
+        yield SkippedRecords(name, count, "prefiltered", info.offset, id_span=count)
+        return
+    yield ChunkToDecode(header, info, data, cut)
+
+
+def damaged_chunk_issue(name: str, info: ChunkInfo, recovered: int) -> IngestIssue:
+    """The issue a backend yields after decoding a damaged chunk."""
+    what = "truncated" if not info.complete else "checksum or structure damaged"
+    return IngestIssue(name, info.offset, "evtx.chunk-damaged",
+                       f"chunk {info.index} {what}; {recovered} records recovered",
+                       records_recovered=recovered, chunk_damaged=True)
+
+
+def read_evtx_python(source: Source, options: ReadOptions | None = None
+                     ) -> Iterator[ReadItem]:
+    """Yield every record python-evtx can decode, chunk by chunk, with issues for the rest."""
+    for item in walk_chunks(source, options):
+        if isinstance(item, ChunkToDecode):
+            yield from _decode_chunk_python(item, source.name)
+        else:
+            yield item
+
+
+def _decode_chunk_python(chunk: ChunkToDecode, name: str) -> Iterator[ReadItem]:
+    from Evtx.Evtx import ChunkHeader
+
+    install_python_rendering()
+    info = chunk.info
     count = 0
-    failed = 0
+    damaged = not info.intact
     try:
-        for record in chunk.records():
-            rec_offset = offset + record.offset() - chunk.offset()
+        for record in ChunkHeader(chunk.data, 0).records():
+            offset = record.offset()
+            if chunk.cut is not None and offset + record.size() > chunk.cut:
+                break
             try:
-                element = etree.fromstring(record.xml().encode("utf-8"), _XML_PARSER)
+                element = parse_event_xml(record.xml())
             except Exception as exc:  # python-evtx raises assorted types per record
-                failed += 1
-                yield IngestIssue(name, rec_offset, "evtx.bad-record",
+                yield IngestIssue(name, info.offset + offset, "evtx.bad-record",
                                   f"{type(exc).__name__}: {exc}"[:200], records_failed=1)
                 continue
+            (filetime,) = struct.unpack_from("<Q", chunk.data, offset + 16)
             count += 1
-            yield event_to_record(element, name, "python-evtx", "system:evtx:event", rec_offset)
+            yield event_to_record(element, name, "python-evtx", "system:evtx:event",
+                                  info.offset + offset, header_time_ns=filetime_to_ns(filetime))
     except Exception as exc:  # a broken record header ends the walk of this chunk
-        yield IngestIssue(name, offset, "evtx.chunk-walk",
-                          f"record walk stopped: {type(exc).__name__}: {exc}"[:200],
-                          chunk_damaged=True)
-        damaged = True
+        if chunk.cut is None:
+            damaged = True
+            yield IngestIssue(name, info.offset, "evtx.chunk-walk",
+                              f"record walk stopped: {type(exc).__name__}: {exc}"[:200])
     if damaged:
-        yield IngestIssue(name, offset, "evtx.chunk-damaged",
-                          f"chunk checksum or structure damaged; {count} records recovered, "
-                          f"{failed} undecodable", records_recovered=count, chunk_damaged=True)
+        yield damaged_chunk_issue(name, info, count)
 
 
-def _chunk_checksums_ok(chunk: object) -> bool:
-    try:
-        return bool(chunk.verify())
-    except Exception:  # verify itself trips on damaged headers
-        return False
+def read_evtx(source: Source, options: ReadOptions | None = None) -> Iterator[ReadItem]:
+    """Read a .evtx with the backend ``options.backend`` names (``auto`` by default)."""
+    backend = resolve_backend(options.backend if options else "auto")
+    if backend == "rust":
+        from evtxmpio.ingest.evtx_rust import read_evtx_rust
+
+        return read_evtx_rust(source, options)
+    return read_evtx_python(source, options)
 
 
-register(InputFormat("evtx", sniff=sniff_evtx, read=read_evtx_python, priority=10))
+register(InputFormat("evtx", sniff=sniff_evtx, read=read_evtx, priority=10,
+                     accepts_options=True))

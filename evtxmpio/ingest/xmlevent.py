@@ -21,8 +21,33 @@ _STRING_ITEM = re.compile(r"<string>(.*?)</string>", re.DOTALL)
 _HEX = re.compile(r"^[0-9A-Fa-f\s]*$")
 TRACE_PROVIDERS = frozenset({"mpio", "msdsm"})
 TRACE_GUIDS = frozenset(
-    {"{8e9ac05f-13fd-4507-85cd-b47adc105ff6}", "{dedadff5-f99f-4600-b8c9-2d4d9b806b5b}"}
+    {"8e9ac05f-13fd-4507-85cd-b47adc105ff6", "dedadff5-f99f-4600-b8c9-2d4d9b806b5b"}
 )
+
+
+_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                              huge_tree=True, recover=False)
+# Characters XML 1.0 forbids, which .evtx string values can hold (corpus: DNS Analytical logs).
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def parse_event_xml(text: str) -> etree._Element:
+    """Parse one rendered ``<Event>`` (a .evtx backend's output) with lxml, safely.
+
+    Control characters XML 1.0 forbids are shown as their Unicode "control picture"
+    (U+2400 + code) instead of failing the record; both backends do the same.
+
+    Raises:
+        etree.XMLSyntaxError: when the text is not well-formed for another reason.
+    """
+    data = text.encode("utf-8")
+    try:
+        return etree.fromstring(data, _XML_PARSER)
+    except etree.XMLSyntaxError:
+        if not _FORBIDDEN.search(text):
+            raise
+        cleaned = _FORBIDDEN.sub(lambda m: chr(0x2400 + ord(m.group())), text)
+        return etree.fromstring(cleaned.encode("utf-8"), _XML_PARSER)
 
 
 def _local(tag: object) -> str:
@@ -84,13 +109,30 @@ def _event_data(event: etree._Element) -> tuple[tuple[tuple[str | None, str], ..
     if user_data is not None:
         for element in user_data.iter():
             if len(element) == 0 and element is not user_data and isinstance(element.tag, str):
-                items.append((_local(element.tag), element.text or ""))
+                items.append((_local(element.tag), canonical_value(element.text or "")))
     return tuple(items), binary_text
+
+
+_BARE_GUID = re.compile(r"^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$")
+
+
+def canonical_value(text: str) -> str:
+    """Undo rendering artefacts so that every reader gives the same value.
+
+    The Rust backend pretty-prints an empty element as a newline plus indentation, and renders
+    GUID values without braces; Windows (and python-evtx, see ``evtx_pyrender``) writes
+    ``{GUID}``.
+    """
+    if not text.strip() and "\n" in text:
+        return ""
+    if len(text) == 36 and _BARE_GUID.match(text):
+        return "{" + text + "}"
+    return text
 
 
 def _data_items(element: etree._Element) -> list[tuple[str | None, str]]:
     name = element.get("Name") or None
-    text = element.text or ""
+    text = canonical_value(element.text or "")
     if name is None and text.startswith("<string>"):
         # python-evtx renders a classic event's string array as one escaped blob.
         return [(None, _unescape(item)) for item in _STRING_ITEM.findall(text)]
@@ -107,10 +149,14 @@ def _unescape(text: str) -> str:
 def event_to_record(
     event: etree._Element, source_path: str, reader: str, kind: str,
     source_offset: int | None = None, default_offset_minutes: int | None = 0,
+    header_time_ns: int | None = None,
 ) -> RawRecord:
     """Build a :class:`RawRecord` from an ``<Event>`` element; never raises for bad fields.
 
     A field that does not decode is left empty and the record is marked ``corrupted``.
+    ``header_time_ns`` is the .evtx record header's FILETIME (100 ns precision): both .evtx
+    backends render ``SystemTime`` to the microsecond only, so when the header time falls in
+    the same microsecond it replaces the rendered time (full precision, same in both).
     """
     system = _child(event, "System")
     provider_el = _child(system, "Provider")
@@ -119,6 +165,9 @@ def event_to_record(
     provider = (provider_el.get("Name") or "") if provider_el is not None else ""
     time_text = time_el.get("SystemTime") if time_el is not None else None
     time_ns = parse_iso_ns(time_text, default_offset_minutes) if time_text else None
+    if (header_time_ns is not None and time_ns is not None and time_ns % 1000 == 0
+            and header_time_ns // 1000 == time_ns // 1000):
+        time_ns = header_time_ns
     data, binary_text = _event_data(event)
     binary = decode_binary(binary_text)
     rendering = _child(event, "RenderingInfo")
@@ -126,7 +175,7 @@ def event_to_record(
     task_el = _child(rendering, "Task")
     event_id = _int(event_id_el.text if event_id_el is not None else None)
     corrupted = event_id is None or time_ns is None or (binary_text is not None and binary is None)
-    guid = (provider_el.get("Guid") or "").lower() if provider_el is not None else ""
+    guid = (provider_el.get("Guid") or "").strip("{}").lower() if provider_el is not None else ""
     if provider.lower() in TRACE_PROVIDERS and guid in TRACE_GUIDS:
         kind = "etw:mpio:trace"
     return RawRecord(
@@ -153,4 +202,4 @@ def event_to_record(
 def _text(element: etree._Element | None) -> str | None:
     if element is None:
         return None
-    return element.text if element.text is not None else ""
+    return canonical_value(element.text) if element.text is not None else ""

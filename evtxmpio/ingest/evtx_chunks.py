@@ -1,0 +1,179 @@
+"""EVTX file and chunk headers, and the lossless chunk pre-filter.
+
+Spec: libyal libevtx "Windows XML Event Log (EVTX) format", sections 2 (file header) and 3
+(chunk header): https://github.com/libyal/libevtx/blob/main/documentation/
+
+The pre-filter (DESIGN.md "Measured facts"): every record's provider name occurs as UTF-16LE
+text inside its own 64 KiB chunk (in the chunk's template definitions or in the record's
+substitution values), so a chunk whose bytes contain none of the relevant provider names holds
+no relevant record and can be skipped without decoding. The Rust reader reads a file made of the
+original file header (chunk count fixed up) followed by any subset of chunks. A skipped chunk's
+record count comes from its header (first/last event record identifier); a chunk whose header
+does not look sane is never skipped, so damage can only make the filter decode more.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+EVTX_MAGIC = b"ElfFile\x00"
+CHUNK_MAGIC = b"ElfChnk\x00"
+CHUNK_SIZE = 0x10000
+FILE_HEADER_SIZE = 0x1000
+CHUNK_HEADER_SIZE = 0x200
+FLAG_DIRTY = 0x1
+FLAG_FULL = 0x2
+# A record is at least 24 bytes of header and trailer plus a few bytes of BinXML.
+RECORD_MAGIC = 0x00002A2A
+MAX_RECORDS_PER_CHUNK = (CHUNK_SIZE - CHUNK_HEADER_SIZE) // 28
+
+
+@dataclass(frozen=True, slots=True)
+class FileHeader:
+    """The fields of the 4 KiB EVTX file header that ingest uses."""
+
+    chunk_count: int
+    next_record_id: int
+    flags: int
+    checksum_ok: bool
+
+    @property
+    def dirty(self) -> bool:
+        """The log was not closed cleanly; the header's counts may be stale."""
+        return bool(self.flags & FLAG_DIRTY)
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkInfo:
+    """One 64 KiB chunk slot of the file.
+
+    Attributes:
+        index: position of the chunk after the file header (0-based).
+        offset: byte offset in the file.
+        magic_ok: the chunk starts with ``ElfChnk\\0``.
+        empty: the slot is all zero bytes where the magic would be (never written).
+        first_id: first event record identifier in the chunk header.
+        last_id: last event record identifier in the chunk header.
+        header_ok: the header CRC32 matches.
+        data_ok: the CRC32 of the records area matches.
+        complete: the whole 64 KiB slot is present in the file.
+    """
+
+    index: int
+    offset: int
+    magic_ok: bool
+    empty: bool
+    first_id: int
+    last_id: int
+    header_ok: bool
+    data_ok: bool
+    complete: bool
+
+    @property
+    def intact(self) -> bool:
+        """Magic and both checksums are right and the slot is complete."""
+        return self.magic_ok and self.header_ok and self.data_ok and self.complete
+
+    @property
+    def damaged(self) -> bool:
+        """A written chunk (not an empty slot) that is not intact."""
+        return not self.empty and not self.intact
+
+    @property
+    def record_count(self) -> int | None:
+        """Records the header says the chunk holds, or ``None`` when the header is not sane."""
+        if not self.intact:
+            return None
+        count = self.last_id - self.first_id + 1
+        return count if 0 < count <= MAX_RECORDS_PER_CHUNK else None
+
+
+def parse_file_header(buf: bytes) -> FileHeader | None:
+    """The file header of ``buf``, or ``None`` when it is shorter than the header."""
+    if len(buf) < 128 or bytes(buf[:8]) != EVTX_MAGIC:
+        return None
+    (next_record_id,) = struct.unpack_from("<Q", buf, 24)
+    (chunk_count,) = struct.unpack_from("<H", buf, 42)
+    flags, checksum = struct.unpack_from("<II", buf, 120)
+    return FileHeader(chunk_count, next_record_id, flags, zlib.crc32(buf[:120]) == checksum)
+
+
+def parse_chunk(chunk: bytes, index: int) -> ChunkInfo:
+    """Header facts of the chunk slot ``index`` whose bytes are ``chunk`` (may be short)."""
+    offset = FILE_HEADER_SIZE + index * CHUNK_SIZE
+    complete = len(chunk) == CHUNK_SIZE
+    magic = chunk[:8]
+    if magic != CHUNK_MAGIC or len(chunk) < CHUNK_HEADER_SIZE:
+        return ChunkInfo(index, offset, False, not magic.strip(b"\x00"), 0, 0, False, False,
+                         complete)
+    first_id, last_id = struct.unpack_from("<QQ", chunk, 24)
+    free_offset, data_crc = struct.unpack_from("<II", chunk, 48)
+    (header_crc,) = struct.unpack_from("<I", chunk, 124)
+    header_ok = header_crc == _header_crc(chunk)
+    data_ok = complete and CHUNK_HEADER_SIZE <= free_offset <= CHUNK_SIZE and zlib.crc32(
+        chunk[CHUNK_HEADER_SIZE:free_offset]) == data_crc
+    return ChunkInfo(index, offset, True, False, first_id, last_id, header_ok, data_ok, complete)
+
+
+def _header_crc(chunk: bytes | memoryview) -> int:
+    # The header checksum covers bytes 0-119 and 128-511 (libevtx section 3.1).
+    return zlib.crc32(chunk[128:CHUNK_HEADER_SIZE], zlib.crc32(chunk[:120]))
+
+
+def iter_chunks(buf: bytes) -> Iterator[tuple[ChunkInfo, bytes]]:
+    """Every chunk slot of an in-memory file, in order (not only the ones the header counts)."""
+    for index, offset in enumerate(range(FILE_HEADER_SIZE, len(buf), CHUNK_SIZE)):
+        chunk = buf[offset:offset + CHUNK_SIZE]
+        yield parse_chunk(chunk, index), chunk
+
+
+def provider_pattern(providers: Iterable[str]) -> re.Pattern[bytes]:
+    """A bytes regex matching any of ``providers`` as UTF-16LE text, case-insensitively.
+
+    Each character becomes an alternation of its lower/upper/original UTF-16LE code units.
+    """
+    alternatives = sorted({_utf16_class(name) for name in providers if name}, key=len,
+                          reverse=True)
+    if not alternatives:
+        return re.compile(b"(?!)")
+    return re.compile(b"|".join(alternatives))
+
+
+def _utf16_class(name: str) -> bytes:
+    parts: list[bytes] = []
+    for char in name:
+        variants = sorted({v for v in (char, char.lower(), char.upper()) if len(v) == 1})
+        encoded = [re.escape(v.encode("utf-16-le")) for v in variants]
+        parts.append(encoded[0] if len(encoded) == 1 else b"(?:" + b"|".join(encoded) + b")")
+    return b"".join(parts)
+
+
+def build_file(header: bytes, chunks: Iterable[bytes]) -> bytes:
+    """The original file header followed by ``chunks``, header counts and checksum fixed up."""
+    chunks = list(chunks)
+    fixed = bytearray(header[:FILE_HEADER_SIZE].ljust(FILE_HEADER_SIZE, b"\x00"))
+    fixed[8:24] = struct.pack("<QQ", 0, max(0, len(chunks) - 1))
+    fixed[42:44] = struct.pack("<H", min(len(chunks), 0xFFFF))
+    fixed[124:128] = struct.pack("<I", zlib.crc32(fixed[:120]))
+    return b"".join([bytes(fixed), *chunks])
+
+
+def record_offsets(chunk: bytes, limit: int | None = None) -> dict[int, tuple[int, int, int]]:
+    """Walk the record headers of one chunk: header record number -> (offset, size, FILETIME).
+
+    Stops at the first record header that does not look right, or at ``limit`` (a cut).
+    """
+    found: dict[int, tuple[int, int, int]] = {}
+    end = min(len(chunk), limit if limit is not None else len(chunk))
+    position = CHUNK_HEADER_SIZE
+    while position + 24 <= end:
+        magic, size, number, filetime = struct.unpack_from("<IIQQ", chunk, position)
+        if magic != RECORD_MAGIC or size < 28 or position + size > len(chunk):
+            break
+        found.setdefault(number, (position, size, filetime))
+        position += size
+    return found

@@ -1,0 +1,95 @@
+"""Make python-evtx render typed values the way Windows and the Rust backend do.
+
+python-evtx 0.8 renders substitution values its own way (corpus README, domain reference
+section 1.4): Binary as base64, HexInt32/64 zero-padded, GUIDs lower-case, FILETIME through a
+float (off by a microsecond now and then) as ``2012-03-14 04:17:38.276340+00:00``. The two
+backends must give the same records, so the python backend renders these types like
+``evtx`` (Rust) does: Binary as upper-case hex, ``0x`` + minimal lower-case hex, FILETIME and
+SYSTEMTIME as ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` from integers, booleans as ``true``/``false``,
+size_t as hex, string arrays keeping their empty strings. GUIDs are rendered the Windows way,
+``{UPPER-CASE}``; :mod:`evtxmpio.ingest.xmlevent` brings the Rust backend's bare GUIDs to the
+same form.
+
+:func:`install` replaces the ``string`` methods of python-evtx's value node classes, once per
+process: ingest is the only user of python-evtx in evtxmpio.
+"""
+
+from __future__ import annotations
+
+import struct
+import time
+from xml.sax.saxutils import escape
+
+_INSTALLED = False
+FILETIME_UNIX_EPOCH = 116_444_736_000_000_000
+
+
+def filetime_text(filetime: int) -> str:
+    """A FILETIME as ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (microseconds, truncated), no floats."""
+    ticks = filetime - FILETIME_UNIX_EPOCH
+    seconds, rest = divmod(ticks, 10_000_000)
+    try:
+        base = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+    except (OverflowError, OSError, ValueError):
+        return f"FILETIME(0x{filetime:016X})"
+    return f"{base}.{rest // 10:06d}Z"
+
+
+def _filetime_string(node: object) -> str:
+    return filetime_text(node.unpack_qword(0))  # type: ignore[attr-defined]
+
+
+def _systemtime_string(node: object) -> str:
+    raw = bytes(node._buf[node._offset:node._offset + 16])  # type: ignore[attr-defined]
+    year, month, _, day, hour, minute, second, millis = struct.unpack("<8H", raw)
+    return (f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}."
+            f"{millis * 1000:06d}Z")
+
+
+def _hex_string(node: object) -> str:
+    return "0x" + format(int.from_bytes(node.hex(), "little"), "x")  # type: ignore[attr-defined]
+
+
+def _binary_string(node: object) -> str:
+    return node.binary().hex().upper()  # type: ignore[attr-defined]
+
+
+def _guid_string(node: object) -> str:
+    return "{" + node.guid().upper() + "}"  # type: ignore[attr-defined]
+
+
+def _boolean_string(node: object) -> str:
+    return "true" if node.int32() > 0 else "false"  # type: ignore[attr-defined]
+
+
+def _wstring_array_string(node: object) -> str:
+    # python-evtx splits the array with a regex that drops and merges empty strings; Windows
+    # and evtx keep every string, empty ones included (NUL-separated, NUL-terminated).
+    text = bytes(node.binary()).decode("utf-16-le", errors="replace")  # type: ignore[attr-defined]
+    items = text.split("\x00")
+    if items and items[-1] == "":
+        items.pop()
+    return "".join(f"<string>{escape(item)}</string>\n" for item in items)
+
+
+def _size_string(node: object) -> str:
+    return "0x" + format(node.num(), "x")  # type: ignore[attr-defined]
+
+
+def install() -> None:
+    """Patch python-evtx's value rendering (idempotent)."""
+    global _INSTALLED
+    if _INSTALLED:
+        return
+    from Evtx import Nodes
+
+    Nodes.FiletimeTypeNode.string = _filetime_string
+    Nodes.SystemtimeTypeNode.string = _systemtime_string
+    Nodes.Hex32TypeNode.string = _hex_string
+    Nodes.Hex64TypeNode.string = _hex_string
+    Nodes.BinaryTypeNode.string = _binary_string
+    Nodes.GuidTypeNode.string = _guid_string
+    Nodes.BooleanTypeNode.string = _boolean_string
+    Nodes.SizeTypeNode.string = _size_string
+    Nodes.WstringArrayTypeNode.string = _wstring_array_string
+    _INSTALLED = True
