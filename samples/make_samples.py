@@ -70,7 +70,7 @@ def _overlapping_exports(workload_file: Path, model: str, target: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("names", nargs="*", help=f"samples to make (default: all of {list(SAMPLES)})")
+    parser.add_argument("names", nargs="*", help=f"samples to make (default: {list(SAMPLES)})")
     parser.add_argument("--out", type=Path, default=HERE, help="root folder to write into")
     args = parser.parse_args(argv)
     for name in args.names or SAMPLES:

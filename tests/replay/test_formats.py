@@ -163,7 +163,7 @@ def test_bad_stream_and_format_are_errors(tmp_path: Path) -> None:
 
     bad = tmp_path / "bad.csv"
     bad.write_text("issue_time,nope\n", encoding="utf-8")
-    with pytest.raises(Error, match="bad.csv:1"):
+    with pytest.raises(Error, match=r"bad\.csv:1"):
         replay(RACE, out_dir=tmp_path / "o", stream=bad)
     with pytest.raises(WorkloadError, match="pdf"):
         replay(RACE, out_dir=tmp_path / "o", formats=("pdf",))
