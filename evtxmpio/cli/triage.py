@@ -1,0 +1,52 @@
+"""``evtxmpio triage``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from evtxmpio.cli.app import app, fail
+from evtxmpio.errors import Error
+from evtxmpio.triage import TriageOptions, make_reporter, run_triage
+from evtxmpio.triage.run import DEFAULT_CASE_TIMEOUT_S
+
+
+@app.command()
+def triage(
+    inbox: Annotated[Path, typer.Argument(
+        exists=True, file_okay=False, help="Folder whose sub-folders and .zip/.gz are cases.")],
+    db: Annotated[Path, typer.Option("--db", help="DuckDB case database file.")],
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=1, help="Local analyzer processes [default: CPUs].")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Dask scheduler address (tcp://HOST:PORT) to run on.")] = None,
+    reports: Annotated[Path | None, typer.Option(
+        "--reports", file_okay=False, help="Write each case's HTML report and index.html.")
+    ] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Redo cases already in the database.")] = False,
+    retry_failed: Annotated[bool, typer.Option(
+        "--retry-failed", help="Redo cases recorded as failed.")] = False,
+    case_timeout: Annotated[float, typer.Option(
+        "--case-timeout", min=0.1, help="Seconds one case may take.")] = DEFAULT_CASE_TIMEOUT_S,
+) -> None:
+    """Triage every case of INBOX into a case database, locally or on a Dask cluster."""
+    options = TriageOptions(inbox=inbox, db=db, workers=workers, scheduler=scheduler,
+                            reports=reports, force=force, retry_failed=retry_failed,
+                            case_timeout=case_timeout)
+    try:
+        summary = run_triage(options, make_reporter(Console(stderr=True)))
+    except Error as exc:
+        raise fail(str(exc)) from exc
+    verdicts = ", ".join(f"{v} {n}" for v, n in summary.verdicts.most_common()) or "none"
+    typer.echo(f"{summary.found} case(s) found, {summary.skipped} already known, "
+               f"{summary.ran} triaged ({summary.failed} failed) in {summary.elapsed_s:.1f} s; "
+               f"verdicts: {verdicts}")
+    for name, original in summary.duplicates:
+        typer.echo(f"{name}: same content as {original}, not triaged twice")
+    typer.echo(f"Database: {db}")
+    if summary.index is not None:
+        typer.echo(f"Index: {summary.index}")

@@ -1,0 +1,156 @@
+"""Run cases in warm, isolated child processes that can be killed.
+
+A :class:`CaseRunner` owns one child (``python -m evtxmpio.triage.child``) that imports the
+analyzer once and then analyzes one case at a time. A case that overruns its timeout gets the
+child killed; a case that kills the child (``os._exit``, a segfault) is seen as the end of its
+answer pipe. Either way that case is recorded failed, a fresh child is started for the next
+case, and no other case is touched. The same runner serves the local pool (one per dispatcher
+thread) and Dask workers (one per worker thread), so both give the same outcomes.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from evtxmpio.triage.child import READY, read_frame, write_frame
+from evtxmpio.triage.outcome import CaseOutcome, CaseSpec, failed
+
+STARTUP_TIMEOUT_S = 120.0
+CRASH_REASON = "crashed: the analyzer process died"
+
+
+def timeout_reason(timeout: float) -> str:
+    """The failure reason of a case that overran ``timeout``."""
+    return f"timeout: analysis exceeded --case-timeout of {timeout:g} s"
+
+
+def _child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    package_parent = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
+    return env
+
+
+def _exit_text(code: int | None) -> str:
+    if code is None:
+        return "exit status unknown"
+    if code < 0:
+        return f"killed by {signal.Signals(-code).name}"
+    return f"exit code {code}"
+
+
+class CaseRunner:
+    """One warm analyzer child process, restarted after a crash or a timeout."""
+
+    def __init__(self) -> None:
+        self._process: subprocess.Popen[bytes] | None = None
+        # Append mode: the child shares this file description, so reading the tail must not
+        # move where the child writes.
+        self._stderr = tempfile.TemporaryFile(mode="a+b")  # noqa: SIM115  (closed in close())
+        self.closed = False
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        self._stderr.truncate(0)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "evtxmpio.triage.child"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=self._stderr, env=_child_env(), bufsize=0)
+        if not self._wait_readable(process, STARTUP_TIMEOUT_S) or \
+                read_frame(process.stdout) != READY:
+            self._kill(process)
+            raise RuntimeError(f"analyzer process did not start: {self._stderr_tail()}")
+        return process
+
+    @staticmethod
+    def _wait_readable(process: subprocess.Popen[bytes], timeout: float) -> bool:
+        readable, _, _ = select.select([process.stdout], [], [], timeout)
+        return bool(readable)
+
+    @staticmethod
+    def _kill(process: subprocess.Popen[bytes]) -> int | None:
+        process.kill()
+        try:
+            return process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def _stderr_tail(self, limit: int = 400) -> str:
+        if self._stderr.closed:
+            return ""
+        self._stderr.seek(0, os.SEEK_END)
+        size = self._stderr.tell()
+        self._stderr.seek(max(0, size - limit))
+        text = self._stderr.read().decode("utf-8", "replace").strip()
+        return " | ".join(text.splitlines()[-3:])
+
+    def run(self, spec: CaseSpec, timeout: float) -> CaseOutcome:
+        """Analyze ``spec`` in the child; never raises for what the case does."""
+        if self._process is None or self._process.poll() is not None:
+            self._process = self._start()
+        process = self._process
+        started, clock = datetime.now(UTC), time.perf_counter()
+        try:
+            write_frame(process.stdin, spec)
+            outcome = read_frame(process.stdout) if self._wait_readable(process, timeout) \
+                else None
+            timed_out = outcome is None and process.poll() is None
+        except (BrokenPipeError, ConnectionResetError):
+            outcome, timed_out = None, False
+        if outcome is None:
+            code = self._kill(process)
+            self._process = None
+            reason = timeout_reason(timeout) if timed_out else CRASH_REASON
+            detail = "killed after timeout" if timed_out else \
+                f"{_exit_text(code)}; stderr: {self._stderr_tail()}"
+            outcome = failed(spec, reason, detail)
+            outcome.started_at, outcome.duration_s = started, time.perf_counter() - clock
+        return outcome
+
+    def close(self, kill: bool = False) -> None:
+        """End the child: at once with ``kill``, else at the end of its input."""
+        process, self._process = self._process, None
+        if process is not None and kill:
+            self._kill(process)
+        elif process is not None and process.poll() is None:
+            process.stdin.close()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._kill(process)
+        self._stderr.close()
+        self.closed = True
+
+
+_LOCAL = threading.local()
+_RUNNERS: list[CaseRunner] = []
+_RUNNERS_LOCK = threading.Lock()
+
+
+def run_isolated(spec: CaseSpec, timeout: float) -> CaseOutcome:
+    """Analyze ``spec`` in this thread's runner (created on first use)."""
+    runner = getattr(_LOCAL, "runner", None)
+    if runner is None or runner.closed:
+        runner = _LOCAL.runner = CaseRunner()
+        with _RUNNERS_LOCK:
+            _RUNNERS.append(runner)
+    return runner.run(spec, timeout)
+
+
+def close_runners(kill: bool = False) -> None:
+    """Close every runner of this process (their threads' next case starts a new one)."""
+    with _RUNNERS_LOCK:
+        runners, _RUNNERS[:] = list(_RUNNERS), []
+    for runner in runners:
+        runner.close(kill)
+
+
+atexit.register(close_runners)

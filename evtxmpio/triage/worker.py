@@ -1,0 +1,115 @@
+"""Analyze one case; runs inside an isolated child process (see :mod:`evtxmpio.triage.runner`).
+
+Archives are extracted into a private temporary folder first (safely, see
+:mod:`evtxmpio.triage.archive`). File names in the results are relative to the case (a member
+path for archives), so the database does not depend on where the case was unpacked or which
+machine analyzed it.
+
+Test hooks (documented in the triage README; inert unless the variable is set): when
+``EVTXMPIO_TEST_HANG_MARKER`` names a file that the case contains, the analysis sleeps forever;
+``EVTXMPIO_TEST_CRASH_MARKER`` likewise makes the process exit at once with ``os._exit(70)``.
+They exist so that tests drive the real isolation path with a hanging or crashing analyzer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+import tempfile
+import time
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from evtxmpio import pipeline, report
+from evtxmpio.errors import Error
+from evtxmpio.triage.archive import extract
+from evtxmpio.triage.outcome import CaseOutcome, CaseSpec
+from evtxmpio.triage.rows import case_tables
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from evtxmpio.detect import CaseResult
+
+HANG_MARKER_ENV = "EVTXMPIO_TEST_HANG_MARKER"
+CRASH_MARKER_ENV = "EVTXMPIO_TEST_CRASH_MARKER"
+
+
+@contextmanager
+def materialize(spec: CaseSpec) -> Iterator[Path]:
+    """The case as a folder: the directory itself, or an archive extracted to a temp folder."""
+    if spec.kind == "dir":
+        yield Path(spec.path)
+        return
+    with tempfile.TemporaryDirectory(prefix="evtxmpio-case-") as folder:
+        extract(Path(spec.path), Path(folder))
+        yield Path(folder)
+
+
+def _test_hooks(root: Path) -> None:
+    for variable, action in ((HANG_MARKER_ENV, "hang"), (CRASH_MARKER_ENV, "crash")):
+        marker = os.environ.get(variable)
+        if not marker or not (root / marker).exists():
+            continue
+        if action == "crash":
+            os._exit(70)
+        while True:
+            time.sleep(1)
+
+
+def relabel(text: str, root: Path) -> str:
+    """``text`` with the case folder's absolute path removed (``/tmp/x/System.xml`` ->
+    ``System.xml``)."""
+    prefix = str(root)
+    return text.replace(prefix + os.sep, "").replace(prefix, ".")
+
+
+def relabel_case(case: CaseResult, root: Path, name: str) -> None:
+    """Make every file name in ``case`` relative to the case (in place)."""
+    case.inputs = [name]
+    case.events = case.events.assign(
+        source_file=case.events["source_file"].map(
+            lambda value: value if value is None or not isinstance(value, str)
+            else relabel(value, root)).astype(case.events["source_file"].dtype))
+    for account in case.accounts:
+        account.file = relabel(account.file, root)
+        account.errors = [relabel(error, root) for error in account.errors]
+    case.issues = [dataclasses.replace(issue, source_path=relabel(issue.source_path, root),
+                                       detail=relabel(issue.detail, root))
+                   for issue in case.issues]
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line (line breaks become `` | ``)."""
+    return " | ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def worker_name() -> str:
+    """``host:pid`` of this process."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def analyze_spec(spec: CaseSpec) -> CaseOutcome:
+    """Analyze one case; a failure of the analyzer becomes a failed outcome, never a raise."""
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    outcome = CaseOutcome(spec=spec, status="ok", started_at=started, worker=worker_name())
+    root = Path(spec.path)
+    try:
+        with materialize(spec) as root:
+            _test_hooks(root)
+            case = pipeline.analyze([root])
+            relabel_case(case, root, spec.name)
+            outcome.tables = case_tables(case)
+            outcome.html = report.render_html(case) if spec.want_html else None
+    except Error as exc:
+        outcome.status, outcome.failure_reason = "failed", one_line(relabel(str(exc), root))
+    except Exception as exc:  # an analyzer bug costs this case only
+        outcome.status = "failed"
+        outcome.failure_reason = one_line(
+            f"analyzer error: {type(exc).__name__}: {relabel(str(exc), root)}")
+    outcome.duration_s = time.perf_counter() - clock
+    return outcome
