@@ -99,21 +99,18 @@ class LogReporter:
     def start(self, total: int, skipped: int, executor: str) -> None:
         """Log the plan."""
         self.total, self.started = total, time.monotonic()
-        self._print(f"triage: {total} case(s) to run on {executor}, "
-                           f"{skipped} already known")
+        self._print(f"triage: {total} case(s) to run on {executor}, {skipped} already known")
 
     def case_done(self, outcome: CaseOutcome) -> None:
         """Log the case."""
         self.done += 1
         self.failures += outcome.status != "ok"
         rate = self.done / max(time.monotonic() - self.started, 1e-9) * 60
-        self._print(f"[{self.done}/{self.total}] {outcome_text(outcome)} "
-                           f"({rate:.1f} cases/min)")
+        self._print(f"[{self.done}/{self.total}] {outcome_text(outcome)} ({rate:.1f} cases/min)")
 
     def finish(self) -> None:
         """Log the totals."""
-        self._print(f"triage: {self.done} done, {self.failures} failed",
-                           markup=False, highlight=False, soft_wrap=True)
+        self._print(f"triage: {self.done} done, {self.failures} failed")
 
 
 def make_reporter(console: Console | None = None) -> Reporter:
