@@ -5,19 +5,31 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from evtxmpio.detect import (
     CaseResult,
+    Rule,
     analysis_frame,
     case_facts,
+    correlate_delayed_writes,
     decide,
     delayed_write_failures,
+    hotfix_status,
+    incident_start,
+    load_rule_file,
+    load_rules,
+    lun_outcomes,
+    rule_folders,
     run_rules,
     shipped_rules,
 )
-from evtxmpio.errors import InputError
+from evtxmpio.detect.examples import ExampleResult, run_examples
+from evtxmpio.detect.groundtruth import compare_with_truth
+from evtxmpio.errors import InputError, RuleError
 from evtxmpio.ingest import ingest_paths
 from evtxmpio.normalize import is_relevant, normalize_records
 from evtxmpio.timeline import build_timelines
@@ -46,10 +58,78 @@ def analyze(inputs: Iterable[Path], rules_dirs: Iterable[Path] = (),
         raise InputError("no input files found in " + ", ".join(map(str, paths)))
     events = analysis_frame(normalize_records(result.records))
     timelines = build_timelines(events)
-    findings = run_rules(rules, events, timelines)
-    verdict = decide(findings, case_facts(events))
+    luns = lun_outcomes(events, timelines)
+    findings = correlate_delayed_writes(run_rules(rules, events, timelines), luns)
+    hotfix = hotfix_status(events, incident_start(findings))
+    verdict = decide(findings, case_facts(events), hotfix)
     return CaseResult(
         inputs=[str(p) for p in paths], events=events, timelines=timelines, findings=findings,
-        verdict=verdict, delayed_write_failures=delayed_write_failures(events),
-        accounts=result.accounts, issues=result.issues, rules=rules,
+        verdict=verdict, delayed_write_failures=delayed_write_failures(events, luns),
+        accounts=result.accounts, issues=result.issues, rules=rules, luns=luns, hotfix=hotfix,
     )
+
+
+NOT_LOGS = frozenset({"ground_truth.json", "workload.yaml", "stream.csv", "stream.parquet"})
+
+
+@dataclass(frozen=True, slots=True)
+class SampleCheck:
+    """One sample case analysed and compared with its ground truth."""
+
+    case: str
+    verdict: str
+    truth: str
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when the analysis agrees with the ground truth."""
+        return not self.problems
+
+
+def sample_logs(case_dir: Path) -> list[Path]:
+    """The log files of a replayed sample case (workload, stream and truth left out)."""
+    return sorted(p for p in case_dir.rglob("*") if p.is_file() and p.name not in NOT_LOGS
+                  and p.suffix not in (".py", ".md") and "expected" not in p.parts)
+
+
+def default_samples_dir() -> Path:
+    """``samples/`` of the checkout (not shipped in the wheel).
+
+    Raises:
+        InputError: when there is none (pass a folder explicitly).
+    """
+    candidate = Path(__file__).resolve().parent.parent / "samples"
+    if not candidate.is_dir():
+        raise InputError("no samples/ folder beside the package; pass --samples DIR")
+    return candidate
+
+
+def rules_test(rules_dirs: Iterable[Path] = (), samples_dir: Path | None = None
+               ) -> tuple[list[ExampleResult], list[SampleCheck]]:
+    """Run every rule's examples, then every sample case against its ground truth."""
+    rules = shipped_rules(rules_dirs)
+    examples = [result for rule in rules for result in run_examples(rule)]
+    checks = []
+    folder = samples_dir or default_samples_dir()
+    for truth_file in sorted(folder.glob("*/ground_truth.json")):
+        truth = json.loads(truth_file.read_text(encoding="utf-8"))
+        case = analyze(sample_logs(truth_file.parent), rules_dirs=rules_dirs)
+        checks.append(SampleCheck(truth_file.parent.name, case.verdict.verdict,
+                                  truth["verdict"], tuple(compare_with_truth(case, truth))))
+    return examples, checks
+
+
+def rules_validate(files: Iterable[Path] = (), rules_dirs: Iterable[Path] = ()
+                   ) -> tuple[list[Rule], list[RuleError]]:
+    """Validate rule files (default: the shipped rules plus ``rules_dirs``)."""
+    files = list(files)
+    if not files:
+        return load_rules(rule_folders(rules_dirs))
+    rules, errors = [], []
+    for path in files:
+        try:
+            rules.append(load_rule_file(path))
+        except RuleError as exc:
+            errors.append(exc)
+    return rules, errors

@@ -10,8 +10,10 @@ import pandas as pd
 from evtxmpio.detect.case import CaseResult
 from evtxmpio.detect.delayed_writes import DelayedWriteFailure, delayed_write_failures
 from evtxmpio.detect.engine import SEVERITY_RANK, Finding, run_rules
+from evtxmpio.detect.hotfix import HotfixStatus, hotfix_status
+from evtxmpio.detect.luns import LunOutcome, correlate_delayed_writes, lun_outcomes
 from evtxmpio.detect.rules import Rule, load_rule_file, load_rules
-from evtxmpio.detect.verdict import VERDICTS, Verdict, case_facts, decide
+from evtxmpio.detect.verdict import VERDICTS, Verdict, case_facts, decide, incident_start
 from evtxmpio.errors import RuleError
 from evtxmpio.resources import data_dir
 from evtxmpio.timeline import assign_episodes, event_name
@@ -22,14 +24,20 @@ __all__ = [
     "CaseResult",
     "DelayedWriteFailure",
     "Finding",
+    "HotfixStatus",
+    "LunOutcome",
     "Rule",
     "Verdict",
     "analysis_frame",
     "case_facts",
+    "correlate_delayed_writes",
     "decide",
     "delayed_write_failures",
+    "hotfix_status",
+    "incident_start",
     "load_rule_file",
     "load_rules",
+    "lun_outcomes",
     "rule_folders",
     "run_rules",
     "shipped_rules",

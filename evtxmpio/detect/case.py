@@ -8,6 +8,8 @@ import pandas as pd
 
 from evtxmpio.detect.delayed_writes import DelayedWriteFailure
 from evtxmpio.detect.engine import Finding
+from evtxmpio.detect.hotfix import HotfixStatus
+from evtxmpio.detect.luns import LunOutcome
 from evtxmpio.detect.rules import Rule
 from evtxmpio.detect.verdict import Verdict
 from evtxmpio.ingest import FileAccount, IngestIssue
@@ -27,6 +29,8 @@ class CaseResult:
         accounts: ingest accounting per input file.
         issues: every input problem.
         rules: the rules that were run.
+        luns: outcome per (host, MPIO disk).
+        hotfix: KB 2406705 fix status per host.
     """
 
     inputs: list[str]
@@ -38,3 +42,5 @@ class CaseResult:
     accounts: list[FileAccount]
     issues: list[IngestIssue]
     rules: list[Rule] = field(default_factory=list)
+    luns: list[LunOutcome] = field(default_factory=list)
+    hotfix: list[HotfixStatus] = field(default_factory=list)

@@ -1,5 +1,6 @@
 """Field conditions of the rule language: ``{column: {operator: value}}`` -> a boolean mask.
 
+A *selector* is one condition mapping (all must hold) or a list of them (any may hold).
 Operators are one registry; an unknown operator is a load-time :class:`RuleError`.
 Missing values never satisfy a condition (except ``exists: false``).
 """
@@ -51,12 +52,20 @@ OPERATORS: dict[str, Operator] = {
 LIST_OPERATORS = frozenset({"in", "iin"})
 
 
-def validate_conditions(conditions: Any, columns: set[str], where: str) -> dict[str, dict]:
-    """Check a condition mapping against known columns and operators.
+def validate_conditions(conditions: Any, columns: set[str], where: str) -> Any:
+    """Check a selector (a condition mapping or a list of them) against columns and operators.
 
     Raises:
         RuleError: naming ``where`` and the problem.
     """
+    if isinstance(conditions, list) and conditions:
+        for number, item in enumerate(conditions, start=1):
+            _validate_mapping(item, columns, f"{where}[{number}]")
+        return conditions
+    return _validate_mapping(conditions, columns, where)
+
+
+def _validate_mapping(conditions: Any, columns: set[str], where: str) -> dict[str, dict]:
     if not isinstance(conditions, Mapping) or not conditions:
         raise RuleError(f"{where}: expected a non-empty mapping of column: {{operator: value}}")
     for column, spec in conditions.items():
@@ -78,8 +87,13 @@ def validate_conditions(conditions: Any, columns: set[str], where: str) -> dict[
     return dict(conditions)
 
 
-def evaluate(frame: pd.DataFrame, conditions: Mapping[str, Mapping[str, Any]]) -> Mask:
-    """Rows of ``frame`` satisfying every condition (missing values count as no match)."""
+def evaluate(frame: pd.DataFrame, conditions: Any) -> Mask:
+    """Rows of ``frame`` satisfying the selector (missing values count as no match)."""
+    if isinstance(conditions, list):
+        mask = pd.Series(False, index=frame.index)
+        for item in conditions:
+            mask |= evaluate(frame, item)
+        return mask
     mask = pd.Series(True, index=frame.index)
     for column, spec in conditions.items():
         for operator, value in spec.items():

@@ -6,9 +6,11 @@ a second (domain reference §2.5); both are evidence of one failure, counted onc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
+
+from evtxmpio.detect.luns import LunOutcome, torn_down_disk
 
 MERGE_WINDOW = pd.Timedelta(seconds=5)
 DELAYED_WRITE_NAMES = ("ntfs:50", "microsoft-windows-ntfs:50", "ftdisk:50", "application popup:26")
@@ -23,10 +25,16 @@ class DelayedWriteFailure:
     file: str
     volume: str | None
     evidence: tuple[int, ...]
+    mpio_disk: int | None = None
 
 
-def delayed_write_failures(frame: pd.DataFrame) -> list[DelayedWriteFailure]:
-    """Merge the delayed-write events of ``frame`` (analysis frame) per (host, file)."""
+def delayed_write_failures(frame: pd.DataFrame, luns: list[LunOutcome] | None = None
+                           ) -> list[DelayedWriteFailure]:
+    """Merge the delayed-write events of ``frame`` (analysis frame) per (host, file).
+
+    With ``luns``, each failure gets the MPIO disk it most likely hit (see
+    :func:`evtxmpio.detect.luns.correlate_delayed_writes` for the inference).
+    """
     mask = frame["name"].isin(DELAYED_WRITE_NAMES) & frame["file"].notna()
     hits = frame.loc[mask.fillna(False).astype(bool)]
     failures: list[DelayedWriteFailure] = []
@@ -40,7 +48,13 @@ def delayed_write_failures(frame: pd.DataFrame) -> list[DelayedWriteFailure]:
                 current = []
             current.append(index)
         failures.append(_failure(group, host, current))
-    return sorted(failures, key=lambda f: (f.time, f.host, f.file))
+    return sorted((_with_disk(f, luns or []) for f in failures),
+                  key=lambda f: (f.time, f.host, f.file))
+
+
+def _with_disk(failure: DelayedWriteFailure, luns: list[LunOutcome]) -> DelayedWriteFailure:
+    disk = torn_down_disk(luns, failure.host, failure.time)
+    return failure if disk is None else replace(failure, mpio_disk=disk)
 
 
 def _failure(group: pd.DataFrame, host: str, rows: list[int]) -> DelayedWriteFailure:
@@ -48,6 +62,6 @@ def _failure(group: pd.DataFrame, host: str, rows: list[int]) -> DelayedWriteFai
     volumes = subset["volume"].dropna()
     # Prefer the Ntfs record's file spelling (it is the file system's own name for it).
     ntfs = subset.loc[subset["name"] != "application popup:26", "file"]
-    file = (ntfs.iloc[0] if len(ntfs) else subset["file"].iloc[0])
+    file = ntfs.iloc[0] if len(ntfs) else subset["file"].iloc[0]
     return DelayedWriteFailure(subset["time"].min(), host, str(file),
                                str(volumes.iloc[0]) if len(volumes) else None, tuple(rows))

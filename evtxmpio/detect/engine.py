@@ -42,8 +42,35 @@ def run_rules(rules: Iterable[Rule], frame: pd.DataFrame, timelines: pd.DataFram
     """All findings of all rules, sorted by (start, rule id, host, disk, path)."""
     findings: list[Finding] = []
     for rule in rules:
-        findings.extend(_KINDS[rule.kind](rule, frame, timelines))
+        specs = rule.spec["alternatives"] if rule.kind == "any" else [rule.spec]
+        found: dict[tuple[int, ...], Finding] = {}
+        for spec in specs:
+            for finding in _KINDS[spec.get("kind", rule.kind)](rule, spec, frame, timelines):
+                if spec is rule.spec or _context_holds(spec, frame, finding):
+                    found.setdefault(finding.evidence, finding)
+        findings.extend(f for f in found.values() if _context_holds(rule.spec, frame, f))
     return sorted(findings, key=_finding_order)
+
+
+def _context_holds(spec: Mapping[str, Any], frame: pd.DataFrame, finding: Finding) -> bool:
+    """Rule-level ``requires`` (all must find a row) and ``unless`` (none may)."""
+    for key, wanted in (("requires", True), ("unless", False)):
+        items = spec.get(key)
+        for item in (items if isinstance(items, list) else [items]) if items else []:
+            if _context_found(item, frame, finding) != wanted:
+                return False
+    return True
+
+
+def _context_found(item: Mapping[str, Any], frame: pd.DataFrame, finding: Finding) -> bool:
+    columns = list(item["by"])
+    evidence = frame.loc[list(finding.evidence), columns].dropna()
+    if evidence.empty:
+        return False
+    same = pd.Series(True, index=frame.index)
+    for column, value in zip(columns, evidence.iloc[0], strict=True):
+        same &= (frame[column] == value).fillna(False).astype(bool)
+    return bool((same & evaluate(frame, item["select"])).any())
 
 
 def _finding_order(finding: Finding) -> tuple:
@@ -78,17 +105,19 @@ def _groups(frame: pd.DataFrame, columns: list[str]) -> Iterator[tuple[tuple, pd
         yield (key if isinstance(key, tuple) else (key,)), group
 
 
-def _match(rule: Rule, frame: pd.DataFrame, _timelines: pd.DataFrame) -> list[Finding]:
-    hits = frame.loc[evaluate(frame, rule.spec["select"])]
-    group_by = rule.spec.get("group_by")
+def _match(rule: Rule, spec: Mapping[str, Any], frame: pd.DataFrame, _timelines: pd.DataFrame
+           ) -> list[Finding]:
+    hits = frame.loc[evaluate(frame, spec["select"])]
+    group_by = spec.get("group_by")
     if not group_by:
         return [make_finding(rule, frame, [index]) for index in hits.index]
     return [make_finding(rule, frame, group.index) for _, group in _groups(hits, group_by)]
 
 
-def _threshold(rule: Rule, frame: pd.DataFrame, _timelines: pd.DataFrame) -> list[Finding]:
+def _threshold(rule: Rule, spec: Mapping[str, Any], frame: pd.DataFrame,
+               _timelines: pd.DataFrame) -> list[Finding]:
     found: dict[tuple, set[int]] = {}
-    for condition in rule.spec["conditions"]:
+    for condition in spec["conditions"]:
         hits = frame.loc[evaluate(frame, condition["select"])]
         for key, group in _groups(hits, condition["group_by"]):
             rows = _threshold_rows(frame, group, condition, key)
@@ -134,13 +163,14 @@ def _required_rows(frame: pd.DataFrame, condition: Mapping[str, Any], key: tuple
     return rows
 
 
-def _sequence(rule: Rule, frame: pd.DataFrame, _timelines: pd.DataFrame) -> list[Finding]:
-    steps = rule.spec["steps"]
-    window = pd.Timedelta(seconds=float(rule.spec["window"]))
+def _sequence(rule: Rule, spec: Mapping[str, Any], frame: pd.DataFrame,
+              _timelines: pd.DataFrame) -> list[Finding]:
+    steps = spec["steps"]
+    window = pd.Timedelta(seconds=float(spec["window"]))
     masks = [evaluate(frame, step) for step in steps]
     relevant = frame.loc[pd.concat(masks, axis=1).any(axis=1)]
     findings = []
-    for _, group in _groups(relevant, rule.spec["group_by"]):
+    for _, group in _groups(relevant, spec["group_by"]):
         for rows in _ordered_matches(group, [m.loc[group.index] for m in masks], window):
             findings.append(make_finding(rule, frame, rows))
     return findings
@@ -166,10 +196,10 @@ def _ordered_matches(group: pd.DataFrame, masks: list[pd.Series], window: pd.Tim
             yield rows
 
 
-def _transition(rule: Rule, frame: pd.DataFrame, timelines: pd.DataFrame) -> list[Finding]:
+def _transition(rule: Rule, spec: Mapping[str, Any], frame: pd.DataFrame,
+                timelines: pd.DataFrame) -> list[Finding]:
     if timelines.empty:
         return []
-    spec = rule.spec
     mask = (timelines["scope"] == spec["scope"]) & timelines["from_state"].isin(spec["from"])
     mask &= timelines["to_state"].isin(spec["to"])
     if spec.get("source", "any") != "any":

@@ -19,9 +19,9 @@ from evtxmpio.errors import RuleError
 from evtxmpio.model import EVENT_COLUMNS
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
-KINDS = ("match", "threshold", "sequence", "transition")
+KINDS = ("match", "threshold", "sequence", "transition", "any")
 RULE_COLUMNS = set(EVENT_COLUMNS) | {"name", "episode", "paths_left"}
-TIMELINE_STATES = {"NORMAL", "IN_FO", "WAIT1", "WAIT2", "WAIT3", "DEGRADED", "REMOVED",
+TIMELINE_STATES = {"ABSENT", "NORMAL", "IN_FO", "WAIT1", "WAIT2", "WAIT3", "DEGRADED", "REMOVED",
                    "active", "failed", "removed", "restored"}
 GROUP_COLUMNS = {"host", "mpio_disk", "path_id", "episode", "file", "volume", "failover_id"}
 _REQUIRED = ("id", "title", "description", "severity", "kind", "references", "remediation")
@@ -66,6 +66,7 @@ class Rule:
             raise RuleError(f"{where}: references must be a list of links")
         spec = {k: v for k, v in data.items() if k not in (*_REQUIRED, "examples")}
         _VALIDATORS[data["kind"]](spec, where)
+        _validate_context(spec, where)
         return cls(str(rule_id), str(data["title"]), str(data["description"]).strip(),
                    data["severity"], data["kind"], tuple(map(str, data["references"])),
                    str(data["remediation"]).strip(), spec, source,
@@ -136,8 +137,36 @@ def _number(spec: Mapping[str, Any], key: str, where: str, required: bool = Fals
         raise RuleError(f"{where}: '{key}' must be a positive number of seconds")
 
 
+def _validate_any(spec: Mapping[str, Any], where: str) -> None:
+    alternatives = spec.get("alternatives")
+    if not isinstance(alternatives, list) or not alternatives:
+        raise RuleError(f"{where}: kind 'any' needs a non-empty list 'alternatives'")
+    for number, alternative in enumerate(alternatives, start=1):
+        at = f"{where}: alternatives[{number}]"
+        if not isinstance(alternative, Mapping) or alternative.get("kind") not in _VALIDATORS:
+            raise RuleError(f"{at}: needs a kind among match, threshold, sequence, transition")
+        if alternative["kind"] == "any":
+            raise RuleError(f"{at}: alternatives cannot nest")
+        _VALIDATORS[alternative["kind"]](alternative, at)
+        _validate_context(alternative, at)
+
+
+def _validate_context(spec: Mapping[str, Any], where: str) -> None:
+    """``requires`` / ``unless``: ``{by: [columns], select: selector}`` or a list of them."""
+    for key in ("requires", "unless"):
+        items = spec.get(key)
+        if items is None:
+            continue
+        for item in items if isinstance(items, list) else [items]:
+            if not isinstance(item, Mapping) or "by" not in item or "select" not in item:
+                raise RuleError(f"{where}: {key} entries need 'by' and 'select'")
+            _group_by({"group_by": item["by"]}, f"{where}: {key}", required=True)
+            validate_conditions(item["select"], RULE_COLUMNS, f"{where}: {key}: select")
+
+
 _VALIDATORS = {"match": _validate_match, "threshold": _validate_threshold,
-               "sequence": _validate_sequence, "transition": _validate_transition}
+               "sequence": _validate_sequence, "transition": _validate_transition,
+               "any": _validate_any}
 
 
 def rule_files(folders: Iterable[Path]) -> list[Path]:

@@ -8,7 +8,8 @@ record id, source file, offset) so that two runs give identical output.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
 
 import pandas as pd
 
@@ -57,6 +58,23 @@ def sort_events(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def number_trace_records(records: Iterable[RawRecord]) -> Iterator[RawRecord]:
+    """Give trace events, which have no EventRecordID, their 1-based position in their file.
+
+    tracerpt exports carry no record number; evidence needs one to point at. Trace events are
+    numbered per file in file order (the trace header, which readers skip, is not counted), so
+    ``record_id`` 12 of ``MPIO.etw.xml`` is the twelfth trace event in that export.
+    """
+    counters: dict[str, int] = {}
+    for record in records:
+        if record.record_id is None and record.kind.startswith("etw:"):
+            number = counters.get(record.source_path, 0) + 1
+            counters[record.source_path] = number
+            record = replace(record, record_id=number)
+        yield record
+
+
 def normalize_records(records: Iterable[RawRecord]) -> pd.DataFrame:
     """Normalize records into a checked, sorted event frame."""
-    return to_frame(normalize_record(r) for r in records).pipe(sort_events).pipe(check_frame)
+    return to_frame(normalize_record(r) for r in number_trace_records(records)).pipe(
+        sort_events).pipe(check_frame)

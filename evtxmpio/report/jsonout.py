@@ -8,6 +8,7 @@ Stable: later versions add keys, never remove or retype them. Times are ISO-8601
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -60,7 +61,35 @@ def finding_dict(case: CaseResult, finding: Finding) -> dict[str, Any]:
 def delayed_write_dict(case: CaseResult, failure: DelayedWriteFailure) -> dict[str, Any]:
     """One ``delayed_write_failures[]`` entry."""
     return {"time": iso(failure.time), "host": failure.host, "file": failure.file,
-            "volume": failure.volume, "evidence": evidence_refs(case, failure.evidence)}
+            "volume": failure.volume, "mpio_disk": failure.mpio_disk,
+            "evidence": evidence_refs(case, failure.evidence)}
+
+
+def timeline_dicts(case: CaseResult) -> list[dict[str, Any]]:
+    """``timelines[]``: every disk and path state change with the records that caused it."""
+    return [
+        {"host": host, "scope": scope,
+         "mpio_disk": int(key) if scope == "disk" else None,
+         "path_id": path_id_text(key) if scope == "path" else None,
+         "time": iso(time), "from": from_state, "to": to_state, "source": source,
+         "evidence": evidence_refs(case, evidence)}
+        for host, scope, key, time, from_state, to_state, source, evidence in
+        case.timelines.itertuples(index=False, name=None)
+    ]
+
+
+def lun_dicts(case: CaseResult) -> list[dict[str, Any]]:
+    """``luns[]``: one entry per (host, MPIO disk) with its outcome."""
+    return [{"host": lun.host, "mpio_disk": lun.mpio_disk, "outcome": lun.outcome,
+             "failovers": lun.failovers, "final_state": lun.final_state,
+             "removed_at": iso(lun.removed_at)} for lun in case.luns]
+
+
+def hotfix_dicts(case: CaseResult) -> list[dict[str, Any]]:
+    """``hotfix[]``: KB 2406705 fix status per host."""
+    return [{"host": h.host, "os": h.os, "applies": h.applies,
+             "fixed_mpio_version": h.fixed_version, "status": h.status,
+             "evidence": evidence_refs(case, h.evidence)} for h in case.hotfix]
 
 
 def case_dict(case: CaseResult) -> dict[str, Any]:
@@ -75,9 +104,20 @@ def case_dict(case: CaseResult) -> dict[str, Any]:
         "delayed_write_failures": [delayed_write_dict(case, d)
                                    for d in case.delayed_write_failures],
         "ingest": [account.to_dict() for account in case.accounts],
+        "luns": lun_dicts(case),
+        "timelines": timeline_dicts(case),
+        "hotfix": hotfix_dicts(case),
     }
 
 
-def render_json(case: CaseResult) -> str:
-    """The case as indented, key-stable JSON text (byte-identical across runs)."""
-    return json.dumps(case_dict(case), indent=2, ensure_ascii=False) + "\n"
+def render_json(case: CaseResult, transform: Callable[[Any], Any] | None = None) -> str:
+    """The case as indented, key-stable JSON text (byte-identical across runs).
+
+    ``transform`` (redaction) is applied to the whole document as the last step; a redacted
+    document says so in the added key ``redacted``.
+    """
+    document = case_dict(case)
+    if transform is not None:
+        document = transform(document)
+        document["redacted"] = True
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

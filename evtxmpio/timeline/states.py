@@ -1,7 +1,8 @@
 """Per-disk and per-path state timelines (domain reference §3.4).
 
-Disk states: ``NORMAL``, ``IN_FO`` (the KB's FAILOVER), ``WAIT1``, ``WAIT2``, ``WAIT3``,
-``DEGRADED``, ``REMOVED``. Path states: ``active``, ``failed``, ``removed``, ``restored``.
+Disk states: ``ABSENT`` (before mpio 1 created the disk), ``NORMAL``, ``IN_FO`` (the KB's
+FAILOVER), ``WAIT1``, ``WAIT2``, ``WAIT3``, ``DEGRADED``, ``REMOVED``. Path states:
+``active``, ``failed``, ``removed``, ``restored``.
 
 Two sources, one clock:
 
@@ -96,7 +97,8 @@ def _full_paths(row: object) -> bool:
 def _disk_step(transitions: list[_Transition], disk_state: dict[tuple[str, int], str],
                row: object, disk: int, target: str) -> None:
     key = (row.host, disk)
-    current = disk_state.get(key, "NORMAL")
+    # A disk seen for the first time at its creation (mpio 1) comes from nowhere.
+    current = disk_state.get(key, "ABSENT" if target == "NORMAL" else "NORMAL")
     source = "trace" if str(row.kind).startswith("etw:") else "system"
     if source == "trace" and not pd.isna(row.old_state):
         current = str(row.old_state)
