@@ -31,8 +31,8 @@ from evtxmpio.detect.examples import ExampleResult, run_examples
 from evtxmpio.detect.groundtruth import compare_with_truth
 from evtxmpio.errors import InputError, RuleError
 from evtxmpio.ingest import ingest_paths
-from evtxmpio.normalize import is_relevant, normalize_records
-from evtxmpio.timeline import build_timelines
+from evtxmpio.normalize import is_relevant, normalize_records, sort_events
+from evtxmpio.timeline import align_trace_clocks, build_timelines
 
 
 def analyze(inputs: Iterable[Path], rules_dirs: Iterable[Path] = (),
@@ -56,7 +56,8 @@ def analyze(inputs: Iterable[Path], rules_dirs: Iterable[Path] = (),
         raise InputError(f"no input could be read ({problems})")
     if not result.accounts:
         raise InputError("no input files found in " + ", ".join(map(str, paths)))
-    events = analysis_frame(normalize_records(result.records))
+    events, clocks = align_trace_clocks(normalize_records(result.records))
+    events = analysis_frame(sort_events(events))
     timelines = build_timelines(events)
     luns = lun_outcomes(events, timelines)
     findings = correlate_delayed_writes(run_rules(rules, events, timelines), luns)
@@ -66,6 +67,7 @@ def analyze(inputs: Iterable[Path], rules_dirs: Iterable[Path] = (),
         inputs=[str(p) for p in paths], events=events, timelines=timelines, findings=findings,
         verdict=verdict, delayed_write_failures=delayed_write_failures(events, luns),
         accounts=result.accounts, issues=result.issues, rules=rules, luns=luns, hotfix=hotfix,
+        clock_alignment=clocks,
     )
 
 

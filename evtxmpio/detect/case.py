@@ -13,6 +13,7 @@ from evtxmpio.detect.luns import LunOutcome
 from evtxmpio.detect.rules import Rule
 from evtxmpio.detect.verdict import Verdict
 from evtxmpio.ingest import FileAccount, IngestIssue
+from evtxmpio.timeline import ClockAlignment
 
 
 @dataclass(slots=True)
@@ -31,6 +32,7 @@ class CaseResult:
         rules: the rules that were run.
         luns: outcome per (host, MPIO disk).
         hotfix: KB 2406705 fix status per host.
+        clock_alignment: offsets applied to put each trace export on the System clock.
     """
 
     inputs: list[str]
@@ -44,3 +46,4 @@ class CaseResult:
     rules: list[Rule] = field(default_factory=list)
     luns: list[LunOutcome] = field(default_factory=list)
     hotfix: list[HotfixStatus] = field(default_factory=list)
+    clock_alignment: list[ClockAlignment] = field(default_factory=list)

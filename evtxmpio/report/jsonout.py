@@ -107,6 +107,9 @@ def case_dict(case: CaseResult) -> dict[str, Any]:
         "luns": lun_dicts(case),
         "timelines": timeline_dicts(case),
         "hotfix": hotfix_dicts(case),
+        "clock_alignment": [
+            {"host": a.host, "file": a.source_file, "offset_s": a.offset.total_seconds(),
+             "pairs": a.pairs, "applied": a.applied} for a in case.clock_alignment],
     }
 
 

@@ -1,0 +1,97 @@
+"""Put MPIO trace exports on the System log's clock.
+
+The System log and a trace are stamped by different clocks and converted by different tools
+(tracerpt writes local time with an offset, the trace may start seconds off), so the same
+failover can appear a few seconds apart in the two sources. Rules that order events across
+sources need one clock. For each (host, trace file) the offset is estimated from events both
+sources log for the same moment:
+
+=====================  ===========================================  ===================
+System event           trace event                                  matched on
+=====================  ===========================================  ===================
+mpio 16 / 18           MPIO FailoverStart or FailoverJoin           disk + Path ID
+mpio 17                MPIO FailoverComplete with Status 0          disk
+mpio 22 / 23           MPIO MpioDiskRemoved                         disk
+mpio 2                 MPIO PathArrived                             disk
+=====================  ===========================================  ===================
+
+Each System event is paired with the nearest matching trace event within ``MAX_SKEW``; the
+offset is the median of the differences (robust to a stray pair). With at least
+``MIN_PAIRS`` pairs and a median beyond ``TOLERANCE``, every event of that trace file is shifted
+by it. The estimates are returned so the report can show them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from evtxmpio.timeline.episodes import event_name
+
+MAX_SKEW = pd.Timedelta(seconds=30)
+TOLERANCE = pd.Timedelta(milliseconds=1)
+MIN_PAIRS = 2
+PAIRS = {
+    "mpio:16": ("MPIO:FailoverStart", "MPIO:FailoverJoin"),
+    "mpio:18": ("MPIO:FailoverStart", "MPIO:FailoverJoin"),
+    "mpio:17": ("MPIO:FailoverComplete",),
+    "mpio:22": ("MPIO:MpioDiskRemoved",),
+    "mpio:23": ("MPIO:MpioDiskRemoved",),
+    "mpio:2": ("MPIO:PathArrived",),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ClockAlignment:
+    """The offset applied to one trace file (``offset`` added to its times)."""
+
+    host: str
+    source_file: str
+    offset: pd.Timedelta
+    pairs: int
+    applied: bool
+
+
+def align_trace_clocks(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[ClockAlignment]]:
+    """Shift each trace file's events onto the System clock; return the frame and estimates."""
+    names = pd.Series([event_name(p, None if pd.isna(e) else int(e), str(k)) for p, e, k in
+                       zip(frame["provider"], frame["event_id"], frame["kind"], strict=True)],
+                      index=frame.index, dtype="string")
+    trace = frame["kind"].astype(str).str.startswith("etw:")
+    alignments = []
+    times = frame["time"].copy()
+    for (host, source), group in frame.loc[trace].groupby(["host", "source_file"], sort=True):
+        system = frame.loc[~trace & (frame["host"] == host)]
+        diffs = _differences(system, names, group)
+        offset = pd.Series(diffs).median() if diffs else pd.Timedelta(0)
+        applied = len(diffs) >= MIN_PAIRS and abs(offset) > TOLERANCE
+        if applied:
+            times.loc[group.index] = group["time"] + offset
+        alignments.append(ClockAlignment(str(host), str(source), offset, len(diffs), applied))
+    if not any(a.applied for a in alignments):
+        return frame, alignments
+    return frame.assign(time=times), alignments
+
+
+def _differences(system: pd.DataFrame, names: pd.Series, trace: pd.DataFrame
+                 ) -> list[pd.Timedelta]:
+    diffs = []
+    trace_names = names.loc[trace.index]
+    for index, row in system.iterrows():
+        wanted = PAIRS.get(str(names.at[index]))
+        if wanted is None or pd.isna(row["mpio_disk"]):
+            continue
+        mask = trace_names.isin(wanted) & (trace["mpio_disk"] == row["mpio_disk"]).fillna(False)
+        if str(names.at[index]) in ("mpio:16", "mpio:18") and not pd.isna(row["path_id"]):
+            mask &= (trace["path_id"] == row["path_id"]).fillna(False)
+        if str(names.at[index]) == "mpio:17":
+            mask &= (trace["status"] == 0).fillna(False)
+        candidates = trace.loc[mask.astype(bool), "time"]
+        if candidates.empty:
+            continue
+        deltas = row["time"] - candidates
+        nearest = deltas.loc[deltas.abs().idxmin()]
+        if abs(nearest) <= MAX_SKEW:
+            diffs.append(nearest)
+    return diffs
