@@ -98,13 +98,14 @@ class CaseRunner:
             self._process = self._start()
         process = self._process
         started, clock = datetime.now(UTC), time.perf_counter()
+        outcome, timed_out = None, False
         try:
             write_frame(process.stdin, spec)
-            outcome = read_frame(process.stdout) if self._wait_readable(process, timeout) \
-                else None
-            timed_out = outcome is None and process.poll() is None
+            timed_out = not self._wait_readable(process, timeout)
+            # Readable but no whole frame: the pipe ended, the child died.
+            outcome = None if timed_out else read_frame(process.stdout)
         except (BrokenPipeError, ConnectionResetError):
-            outcome, timed_out = None, False
+            pass
         if outcome is None:
             code = self._kill(process)
             self._process = None
