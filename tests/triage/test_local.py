@@ -8,13 +8,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from rich.console import Console
 
 from evtxmpio.triage import TriageOptions, dump_tables, run_triage
 from evtxmpio.triage.outcome import CaseOutcome
 from evtxmpio.triage.progress import LogReporter
 from evtxmpio.triage.runner import CRASH_REASON
 from tests.triage.conftest import build_inbox, race_variant
-from rich.console import Console
 
 TIMEOUT_S = 8.0
 
@@ -34,10 +34,10 @@ class Collect(LogReporter):
             raise KeyboardInterrupt
 
 
-def statuses(db: Path) -> dict[str, tuple[str, str | None, str | None]]:
+def statuses(db: Path) -> dict[str, tuple[str | None, ...]]:
     with duckdb.connect(str(db), read_only=True) as connection:
         rows = connection.execute("SELECT name, status, verdict, failure_reason FROM cases")
-        return {name: (status, verdict, reason) for name, status, verdict, reason in rows.fetchall()}
+        return {row[0]: tuple(row[1:]) for row in rows.fetchall()}
 
 
 def test_local_triage_isolates_broken_hanging_and_crashing_cases(tmp_path: Path,
