@@ -1,20 +1,35 @@
-"""Read a set of input paths (files and directories) into records plus exact accounting."""
+"""Read a set of input paths (files, directories, archives) into records plus exact accounting.
+
+For every input file (archive members included, as ``a.zip!member``) one
+:class:`FileAccount` says what was read, used and skipped and why, with
+``records_read == records_used + records_skipped``; its health ledger says what the record
+sequence looks like. Records that ``keep`` rejects are skipped ``not-relevant``; records equal
+to one kept before (from any file) are skipped ``duplicate`` and counted in the later file's
+``duplicates_removed``. A reader that fails outright costs its file, never the case.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from evtxmpio.errors import InputError
+from evtxmpio.errors import Error, InputError
+from evtxmpio.ingest.archive import ArchiveLimits, Budget, archive_kind, expand_archive
 from evtxmpio.ingest.base import (
     SNIFF_BYTES,
     FileAccount,
     IngestIssue,
+    InputFormat,
+    ReadOptions,
+    SkippedRecords,
     Source,
     path_source,
     sniff_format,
 )
+from evtxmpio.ingest.dedupe import Deduplicator
+from evtxmpio.ingest.evtx import resolve_backend
 from evtxmpio.model import RawRecord
 
 RecordFilter = Callable[[RawRecord], bool]
@@ -40,6 +55,14 @@ class IngestResult:
         return sum(account.records_read for account in self.accounts)
 
 
+@dataclass(slots=True)
+class _Run:
+    keep: RecordFilter | None
+    options: ReadOptions
+    deduplicator: Deduplicator | None
+    limits: ArchiveLimits
+
+
 def expand_paths(paths: Iterable[Path]) -> Iterator[Path]:
     """Files named directly, and every file under named directories, in a stable order."""
     for path in paths:
@@ -51,51 +74,156 @@ def expand_paths(paths: Iterable[Path]) -> Iterator[Path]:
             raise InputError(f"{path}: no such file or directory")
 
 
-def ingest_paths(paths: Iterable[Path], keep: RecordFilter | None = None) -> IngestResult:
+def make_options(backend: str = "auto", prefilter_providers: Iterable[str] | None = None,
+                 tz: str | None = None, threads: int = 1) -> ReadOptions:
+    """Check the ingest options and build :class:`ReadOptions`.
+
+    Raises:
+        Error: unknown backend, missing Rust package, or unknown time zone.
+    """
+    resolved = resolve_backend(backend)
+    if tz is not None:
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise Error(f"--tz: unknown time zone {tz!r}") from exc
+    providers = (frozenset(name.lower() for name in prefilter_providers)
+                 if prefilter_providers is not None else None)
+    return ReadOptions(backend=resolved, prefilter_providers=providers, tz=tz, threads=threads)
+
+
+def ingest_paths(
+    paths: Iterable[Path], keep: RecordFilter | None = None, *, backend: str = "auto",
+    prefilter_providers: Iterable[str] | None = None, tz: str | None = None,
+    dedupe: bool = True, limits: ArchiveLimits | None = None, threads: int = 1,
+) -> IngestResult:
     """Read every input; count what was read, used and skipped per file.
 
     Args:
-        paths: files and directories.
+        paths: files, directories and archives.
         keep: relevance filter; records it rejects are counted as skipped (``not-relevant``).
+        backend: .evtx backend, ``auto`` (Rust when importable), ``python`` or ``rust``.
+        prefilter_providers: provider names that can be relevant (the pipeline passes
+            ``normalize.providers.RELEVANT_PROVIDERS``). When given, .evtx chunks without any
+            of them are skipped undecoded (``prefiltered``) and records of other providers are
+            skipped ``not-relevant`` before they are built. Must cover every provider ``keep``
+            accepts; leave ``None`` with ``--all-events``.
+        tz: IANA zone of exports that carry local times without an offset (CSV); UTC if
+            ``None``, and the account says which zone was assumed.
+        dedupe: drop records equal to one kept before (``duplicate``).
+        limits: bounds on archive expansion.
+        threads: worker threads of the Rust backend.
 
     Raises:
         InputError: when a named path does not exist.
+        Error: for an unknown backend or time zone.
     """
+    run = _Run(keep, make_options(backend, prefilter_providers, tz, threads),
+               Deduplicator() if dedupe else None, limits or ArchiveLimits())
     result = IngestResult()
     for path in expand_paths(paths):
-        read_source(path_source(path), result, keep)
+        _read_any(path_source(path), result, run, None, 0)
     return result
 
 
-def read_source(source: Source, result: IngestResult, keep: RecordFilter | None) -> FileAccount:
-    """Sniff and read one source into ``result``; return its account."""
+def read_source(source: Source, result: IngestResult, keep: RecordFilter | None, *,
+                options: ReadOptions | None = None, deduplicator: Deduplicator | None = None,
+                limits: ArchiveLimits | None = None) -> FileAccount:
+    """Sniff and read one source (or archive) into ``result``; return its account."""
+    run = _Run(keep, options or ReadOptions(), deduplicator, limits or ArchiveLimits())
+    return _read_any(source, result, run, None, 0)
+
+
+def _read_any(source: Source, result: IngestResult, run: _Run, budget: Budget | None,
+              depth: int) -> FileAccount:
     try:
         with source.open() as stream:
             head = stream.read(SNIFF_BYTES)
-    except OSError as exc:
-        account = FileAccount(source.name, "unreadable", errors=[f"cannot open: {exc.strerror}"])
+    except Exception as exc:  # OSError, a bad archive member, a limit hit
+        account = FileAccount(source.name, "unreadable",
+                              errors=[f"cannot open: {_reason(exc)}"])
         result.accounts.append(account)
         return account
+    kind = archive_kind(head)
+    if kind is not None:
+        return _read_archive(source, kind, result, run, budget, depth)
     input_format = sniff_format(head)
     if input_format is None:
-        account = FileAccount(source.name, "unknown",
-                              errors=["not a recognised log format (content not sniffed)"])
+        reason = "empty file" if not head else "not a recognised log format (content not sniffed)"
+        account = FileAccount(source.name, "unknown", errors=[reason])
         result.accounts.append(account)
         return account
     account = FileAccount(source.name, input_format.name)
+    if input_format.name == "evtx":
+        account.backend = run.options.backend
+    if input_format.local_time:
+        account.time_zone_assumed = run.options.tz or "UTC"
     result.accounts.append(account)
-    for item in input_format.read(source):
-        if isinstance(item, IngestIssue):
-            _account_issue(account, item)
-            result.issues.append(item)
-            continue
-        account.records_read += 1
-        if keep is not None and not keep(item):
-            account.skip("not-relevant")
-            continue
-        account.records_used += 1
-        result.records.append(item)
+    try:
+        for item in _items(input_format, source, run.options):
+            _take(item, account, result, run)
+    except Exception as exc:  # a reader must not raise; if one does, the file costs only itself
+        issue = IngestIssue(source.name, None, "ingest.reader-failed",
+                            f"reading stopped: {_reason(exc)}; records before it are kept",
+                            truncated=isinstance(exc, EOFError))
+        _account_issue(account, issue)
+        result.issues.append(issue)
+    _close_health(account)
     return account
+
+
+def _items(input_format: InputFormat, source: Source, options: ReadOptions
+           ) -> Iterator[RawRecord | IngestIssue | SkippedRecords]:
+    if input_format.accepts_options:
+        return input_format.read(source, options)
+    return input_format.read(source)
+
+
+def _read_archive(source: Source, kind: str, result: IngestResult, run: _Run,
+                  budget: Budget | None, depth: int) -> FileAccount:
+    account = FileAccount(source.name, kind)
+    result.accounts.append(account)
+    if depth >= run.limits.max_depth:
+        account.errors.append(f"archive nested deeper than {run.limits.max_depth}; not opened")
+        return account
+    budget = budget or Budget(run.limits.max_total_bytes)
+    try:
+        for item in expand_archive(source, kind, run.limits, budget):
+            if isinstance(item, IngestIssue):
+                account.errors.append(f"{item.code}: {item.detail}")
+                result.issues.append(item)
+            else:
+                _read_any(item, result, run, budget, depth + 1)
+    except Exception as exc:  # a broken archive costs the members not reached yet
+        account.errors.append(f"archive reading stopped: {_reason(exc)}")
+    return account
+
+
+def _take(item: RawRecord | IngestIssue | SkippedRecords, account: FileAccount,
+          result: IngestResult, run: _Run) -> None:
+    if isinstance(item, IngestIssue):
+        _account_issue(account, item)
+        result.issues.append(item)
+    elif isinstance(item, SkippedRecords):
+        account.records_read += item.count
+        account.skip(item.reason, item.count)
+        if item.reason == "prefiltered":
+            account.health.chunks_prefiltered += 1
+        if item.count == 1 and item.id_span == 0:
+            account.health.observe(item.record_id, item.time_ns)
+        else:
+            account.health.advance(item.id_span)
+    else:
+        account.records_read += 1
+        account.health.observe(item.record_id, item.time_ns)
+        if run.keep is not None and not run.keep(item):
+            account.skip("not-relevant")
+        elif run.deduplicator is not None and run.deduplicator.is_duplicate(item):
+            account.skip("duplicate")
+            account.duplicates_removed += 1
+        else:
+            account.records_used += 1
+            result.records.append(item)
 
 
 def _account_issue(account: FileAccount, issue: IngestIssue) -> None:
@@ -106,3 +234,16 @@ def _account_issue(account: FileAccount, issue: IngestIssue) -> None:
     account.records_recovered += issue.records_recovered
     account.chunks_damaged += int(issue.chunk_damaged)
     account.truncated = account.truncated or issue.truncated
+    if issue.code == "evtx.dirty":
+        account.health.dirty = True
+
+
+def _close_health(account: FileAccount) -> None:
+    account.health.chunks_damaged = account.chunks_damaged
+    account.health.records_skipped = account.records_skipped
+    account.health.records_recovered = account.records_recovered
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}"[:200] if text else type(exc).__name__

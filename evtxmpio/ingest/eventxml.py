@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from lxml import etree
 
-from evtxmpio.ingest.base import IngestIssue, InputFormat, Source, register
+from evtxmpio.ingest.base import IngestIssue, InputFormat, SkippedRecords, Source, register
 from evtxmpio.ingest.xmlevent import event_to_record
 from evtxmpio.model import RawRecord
 
@@ -83,8 +83,22 @@ def _decoded_pieces(source: Source) -> Iterator[str]:
         yield decoder.decode(b"", final=True)
 
 
-def read_event_xml(source: Source, reader: str = "event-xml") -> Iterator[RawRecord | IngestIssue]:
-    """Yield one :class:`RawRecord` per complete ``<Event>``, and issues for what is not."""
+SkipEvent = Callable[[etree._Element], "str | None"]
+
+
+def read_event_xml(
+    source: Source, reader: str = "event-xml", kind: str = "system:xml:event",
+    skip_event: SkipEvent | None = None,
+) -> Iterator[RawRecord | IngestIssue | SkippedRecords]:
+    """Yield one :class:`RawRecord` per complete ``<Event>``, and issues for what is not.
+
+    Args:
+        source: the input.
+        reader: reader name recorded on each record.
+        kind: record kind (trace MPIO/MSDSM events are recognised by provider and GUID).
+        skip_event: returns a skip reason for events to count but not build (e.g. the
+            trace header of a tracerpt export); they come out as :class:`SkippedRecords`.
+    """
     parser = _make_parser()
     parser.feed(f"<{_ROOT}>")
     fed = 0
@@ -97,28 +111,35 @@ def read_event_xml(source: Source, reader: str = "event-xml") -> Iterator[RawRec
                 return
             parser.feed(piece)
             fed += len(piece)
-            for record in _drain(parser, source.name, reader):
-                last_id = record.record_id if record.record_id is not None else last_id
+            for record in _drain(parser, source.name, reader, kind, skip_event):
+                if isinstance(record, RawRecord) and record.record_id is not None:
+                    last_id = record.record_id
                 yield record
         parser.feed(f"</{_ROOT}>")
-        yield from _drain(parser, source.name, reader)
+        yield from _drain(parser, source.name, reader, kind, skip_event)
     except etree.XMLSyntaxError as exc:
-        yield from _drain(parser, source.name, reader)
+        yield from _drain(parser, source.name, reader, kind, skip_event)
         yield IngestIssue(
             source.name, fed, "xml.truncated",
             f"XML ends or breaks before a complete <Event> ({exc.msg}); "
             f"kept every complete event before it (last EventRecordID {last_id})",
+            truncated=True,
         )
 
 
-def _drain(parser: etree.XMLPullParser, name: str, reader: str) -> Iterator[RawRecord]:
+def _drain(parser: etree.XMLPullParser, name: str, reader: str, kind: str,
+           skip_event: SkipEvent | None) -> Iterator[RawRecord | SkippedRecords]:
     for _, element in parser.read_events():
         if not isinstance(element.tag, str) or element.tag.rpartition("}")[2] != "Event":
             continue
         parent = element.getparent()
         if parent is None or parent.tag.rpartition("}")[2] not in (_ROOT, "Events"):
             continue
-        yield event_to_record(element, name, reader, kind="system:xml:event")
+        reason = skip_event(element) if skip_event is not None else None
+        if reason is not None:
+            yield SkippedRecords(name, 1, reason)
+        else:
+            yield event_to_record(element, name, reader, kind=kind)
         element.clear()
         while element.getprevious() is not None:
             del parent[0]

@@ -1,0 +1,57 @@
+"""De-duplication of the same event read twice (overlapping exports, .evtx plus XML ...).
+
+Key (domain reference section 7): Computer, Channel, EventRecordID, provider, EventID, time,
+payload. Made robust to how each reader renders the same event:
+
+- text keys compare case-folded (``disk``/``Disk``, host names);
+- time compares at **microsecond** precision, truncated: both .evtx backends render
+  ``SystemTime`` to the microsecond (ingest refines it to 100 ns from the record header when
+  they agree), wevtutil and Event Viewer write 7 or 9 digits, tracerpt 7 digits. Truncating
+  every side to the microsecond makes the same event compare equal whatever its source, while
+  two different events of one provider with the same EventRecordID, EventID and payload within
+  the same microsecond do not happen in one log;
+- the payload is the Data values in order with names dropped (python-evtx packs a classic
+  event's strings into one ``<string>`` blob, which the reader splits; Rust evtx and wevtutil
+  write one ``<Data>`` per string), plus the ``<Binary>`` bytes as decoded (hex or base64).
+
+Records that carry no EventRecordID and no payload (Event Viewer CSV) still dedupe against
+each other, never against .evtx or XML records (they lack fields those have).
+Memory holds one key per kept record only (relevant records), not per record read.
+"""
+
+from __future__ import annotations
+
+from evtxmpio.model import RawRecord
+
+DedupeKey = tuple[object, ...]
+
+
+def dedupe_key(record: RawRecord) -> DedupeKey:
+    """The identity of ``record`` across readers and formats (see the module docstring)."""
+    time_us = record.time_ns // 1000 if record.time_ns is not None else None
+    return (
+        record.computer.casefold(),
+        record.channel.casefold(),
+        record.record_id,
+        record.provider.casefold(),
+        record.event_id,
+        time_us,
+        tuple(value for _, value in record.data),
+        record.binary,
+        record.kind.split(":", 1)[0],
+    )
+
+
+class Deduplicator:
+    """Remembers the keys of records kept so far; the first occurrence wins."""
+
+    def __init__(self) -> None:
+        self._seen: set[DedupeKey] = set()
+
+    def is_duplicate(self, record: RawRecord) -> bool:
+        """True if an equal record was kept before; otherwise remember this one."""
+        key = dedupe_key(record)
+        if key in self._seen:
+            return True
+        self._seen.add(key)
+        return False

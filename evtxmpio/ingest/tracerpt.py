@@ -1,0 +1,165 @@
+"""tracerpt exports of MPIO/MSDSM ETW traces: XML (``-of XML``) and CSV (``-of CSV``).
+
+Spec: domain reference sections 4.3 and 4.4 (the decoded MPIO/MSDSM vocabulary is a project
+convention, [P]).
+
+- XML: an ``<Events>`` root of ``<Event>`` elements like Event XML, but with ``Execution``
+  ``KernelTime``/``UserTime``, trace provider GUIDs, ``RenderingInfo/Task`` names, and
+  ``SystemTime`` in local time *with* an offset. Told apart from Event XML by those marks in
+  the first 4 KiB; read by the streaming Event XML reader.
+- CSV: header ``Event Name, Type, Event ID, ..., Clock-Time, Kernel(ms), User(ms), User Data``,
+  ``", "`` separators, ``Clock-Time`` a FILETIME (UTC), the payload as extra positional columns
+  after ``User(ms)``, named here by provider + event name from section 4.4. UTF-16 with
+  ``-en Unicode``.
+
+The first event of both is the trace header (``EventTrace``, provider
+``{68fdd900-4a3e-11d1-84f4-0000f80464e3}``): counted as read and skipped (``trace-header``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+
+from lxml import etree
+
+from evtxmpio.ingest.base import (
+    IngestIssue,
+    InputFormat,
+    ReadOptions,
+    SkippedRecords,
+    Source,
+    register,
+)
+from evtxmpio.ingest.eventxml import detect_encoding, head_text, read_event_xml
+from evtxmpio.ingest.timefmt import filetime_to_ns
+from evtxmpio.model import RawRecord
+
+HEADER_GUID = "68fdd900-4a3e-11d1-84f4-0000f80464e3"
+TRACE_MARKS = re.compile(
+    r"KernelTime=|8e9ac05f-13fd-4507-85cd-b47adc105ff6|dedadff5-f99f-4600-b8c9-2d4d9b806b5b|"
+    + HEADER_GUID, re.IGNORECASE)
+CSV_HEADER = "Event Name, Type, Event ID"
+MPIO_TRACE_PROVIDERS = frozenset({"mpio", "msdsm"})
+
+# Section 4.4: field names of the decoded events, by (provider, event name), in payload order.
+TRACE_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("mpio", "FailoverStart"): ("MpioDisk", "PathId", "FailoverId", "Trigger", "RequestId"),
+    ("mpio", "FailoverJoin"): ("MpioDisk", "PathId", "FailoverId"),
+    ("mpio", "FailoverComplete"): ("MpioDisk", "PathId", "FailoverId", "NewPathId", "Status"),
+    ("mpio", "StateChange"): ("MpioDisk", "OldState", "NewState", "FailoverId"),
+    ("mpio", "IoComplete"): ("MpioDisk", "RequestId", "PathId", "Status", "FailoverId"),
+    ("mpio", "PathRemoved"): ("MpioDisk", "PathId", "Reason"),
+    ("mpio", "PathArrived"): ("MpioDisk", "PathId", "PathCount"),
+    ("mpio", "MpioDiskRemoved"): ("MpioDisk", "Reason"),
+    ("msdsm", "InvalidatePath"): ("DsmId", "MpioDisk", "PathId", "Status"),
+    ("msdsm", "GetPathResult"): ("DsmId", "MpioDisk", "ReturnedPathId", "ValidPathCount"),
+    ("msdsm", "DevicePathState"): ("DsmId", "MpioDisk", "PathId", "OldState", "NewState"),
+    ("msdsm", "FailoverGroupState"): ("PathId", "OldState", "NewState", "DeviceCount"),
+}
+
+
+def sniff_tracerpt_xml(head: bytes) -> bool:
+    """XML with ``<Event`` elements and a trace mark (KernelTime, trace or header GUID)."""
+    text = head_text(head)
+    return "<Event" in text and TRACE_MARKS.search(text) is not None
+
+
+def sniff_tracerpt_csv(head: bytes) -> bool:
+    """The tracerpt CSV header line."""
+    return head_text(head).startswith(CSV_HEADER)
+
+
+def _is_trace_header(event: etree._Element) -> str | None:
+    for element in event.iter("{*}Provider"):
+        guid = (element.get("Guid") or "").strip("{}").lower()
+        name = (element.get("Name") or "").lower()
+        if guid == HEADER_GUID or name == "eventtrace":
+            return "trace-header"
+        return None
+    return None
+
+
+def read_tracerpt_xml(source: Source, options: ReadOptions | None = None
+                      ) -> Iterator[RawRecord | IngestIssue | SkippedRecords]:
+    """Records of a tracerpt XML export (times keep their offsets, converted to UTC)."""
+    return read_event_xml(source, reader="tracerpt-xml", kind="etw:xml:event",
+                          skip_event=_is_trace_header)
+
+
+def _rows(source: Source) -> Iterator[list[str] | csv.Error]:
+    with source.open() as raw:
+        encoding = detect_encoding(raw.read(4096))
+    with source.open() as raw:
+        text = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
+        reader = csv.reader((line.lstrip("\ufeff") for line in text), skipinitialspace=True)
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield exc
+                continue
+            yield row
+
+
+def read_tracerpt_csv(source: Source, options: ReadOptions | None = None
+                      ) -> Iterator[RawRecord | IngestIssue | SkippedRecords]:
+    """Records of a tracerpt CSV (dumpfile) export."""
+    columns: dict[str, int] | None = None
+    for line_no, row in enumerate(_rows(source), start=1):
+        if isinstance(row, csv.Error):
+            yield IngestIssue(source.name, None, "csv.bad-row", f"row {line_no}: {row}",
+                              records_failed=1)
+            continue
+        row = [cell.strip() for cell in row]
+        if columns is None:
+            columns = {name: index for index, name in enumerate(row)}
+            continue
+        if not any(row):
+            continue
+        yield _trace_row(row, columns, source.name, line_no)
+
+
+def _trace_row(row: list[str], columns: dict[str, int], name: str, line_no: int
+               ) -> RawRecord | IngestIssue | SkippedRecords:
+    payload_at = columns.get("User(ms)", 18) + 1
+    if len(row) < payload_at:
+        return IngestIssue(name, None, "csv.short-row",
+                           f"row {line_no}: {len(row)} columns, payload starts at {payload_at}",
+                           records_failed=1)
+    provider, event_name = row[0], row[1]
+    if provider.lower() == "eventtrace" or (event_name == "Header" and not provider):
+        return SkippedRecords(name, 1, "trace-header")
+    clock = _int(row[columns.get("Clock-Time", 16)])
+    time_ns = filetime_to_ns(clock) if clock is not None and clock > 0 else None
+    names = TRACE_FIELDS.get((provider.lower(), event_name), ())
+    values = row[payload_at:]
+    data = tuple((names[i] if i < len(names) else None, value)
+                 for i, value in enumerate(values))
+    event_id = _int(row[columns.get("Event ID", 2)])
+    kind = "etw:mpio:trace" if provider.lower() in MPIO_TRACE_PROVIDERS else "etw:csv:event"
+    return RawRecord(
+        kind=kind, time_ns=time_ns, provider=provider, event_id=event_id, source_path=name,
+        reader="tracerpt-csv", level=_int(row[columns.get("Level", 5)]), data=data,
+        task_name=event_name or None, corrupted=time_ns is None or event_id is None,
+    )
+
+
+def _int(text: str | None) -> int | None:
+    if text is None or not text.strip():
+        return None
+    text = text.strip()
+    try:
+        return int(text, 16) if text.lower().startswith("0x") else int(text)
+    except ValueError:
+        return None
+
+
+register(InputFormat("tracerpt-xml", sniff=sniff_tracerpt_xml, read=read_tracerpt_xml,
+                     priority=55, accepts_options=True))
+register(InputFormat("tracerpt-csv", sniff=sniff_tracerpt_csv, read=read_tracerpt_csv,
+                     priority=55, accepts_options=True))
