@@ -21,7 +21,7 @@ from evtxmpio.replay.model import VARIANTS, FailoverModel, ModelResult
 from evtxmpio.replay.noise import boot_records, noise_records
 from evtxmpio.replay.stream import StreamWriter, generate_stream, read_stream
 from evtxmpio.replay.truth import ground_truth, write_ground_truth
-from evtxmpio.replay.workload import Workload, WorkloadError, load_workload
+from evtxmpio.replay.workload import Workload, WorkloadError, load_workload, seconds_to_ns
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -124,13 +124,12 @@ def host_stem(host: Host) -> str:
 
 
 def _write_host(spec: Workload, host: Host, result: ReplayResult, formats: tuple[str, ...]) -> None:
-    from evtxmpio.replay.etw_writer import TraceCsvWriter, TraceXmlWriter
     from evtxmpio.replay.evtx_writer import EvtxWriter
     from evtxmpio.replay.xml_writer import EventXmlWriter
 
     out, stem = result.out_dir, host_stem(host)
     targets = {
-        "evtx": (out / f"System-{stem}.evtx", lambda p: EvtxWriter(p)),
+        "evtx": (out / f"System-{stem}.evtx", EvtxWriter),
         "xml": (out / f"System-{stem}.xml", lambda p: EventXmlWriter(p, "wevtutil")),
         "xml-viewer": (
             out / f"System-{stem}.eventviewer.xml",
@@ -149,16 +148,26 @@ def _write_host(spec: Workload, host: Host, result: ReplayResult, formats: tuple
             writer.close()
     result.files += [path for path, _ in writers]
     result.system_records[host.name] = count
+    _write_trace(spec, host, result, formats)
+
+
+def _write_trace(
+    spec: Workload, host: Host, result: ReplayResult, formats: tuple[str, ...]
+) -> None:
+    from evtxmpio.replay.etw_writer import TraceCsvWriter, TraceXmlWriter
+
+    out, stem = result.out_dir, host_stem(host)
     trace = result.model.trace_events(host.name)
-    start = spec.start_ns + round(spec.io_start_s * 1e7) * 100
-    trace_targets = {
+    start = spec.start_ns + seconds_to_ns(spec.io_start_s)
+    offset = host.utc_offset_minutes
+    targets = {
         "etw-xml": (
             out / f"MPIO-{stem}.etw.xml",
-            lambda p: TraceXmlWriter(p, start, host.name, host.utc_offset_minutes),
+            lambda p: TraceXmlWriter(p, start, host.name, offset),
         ),
         "etw-csv": (out / f"MPIO-{stem}.etw.csv", lambda p: TraceCsvWriter(p, start)),
     }
-    for name, (path, make) in trace_targets.items():
+    for name, (path, make) in targets.items():
         if name in formats:
             writer = make(path)
             for event in trace:

@@ -203,17 +203,7 @@ def begin(
         )
     else:
         hs.trace_event(now, "FailoverJoin", disk.number, hex_path(path), failover_id, processor=cpu)
-    single = len(disk.lun.paths) == 1
-    hs.log(
-        records.mpio_event(
-            now + ms(0.2),
-            hs.host.name,
-            18 if single else 16,
-            disk.number,
-            dump=records.path_dump(path),
-            final_status=FAILED,
-        )
-    )
+    hs.log_path_failover(disk, path, now + ms(0.2))
     disk.failed_over = True
     disk.active.discard(path)
     if disk.state != IN_FO:
@@ -221,30 +211,27 @@ def begin(
     usable = sorted(disk.active - hs.dead_paths())
     if not usable:
         lose_last_path(model, hs, epoch, disk, now + ms(0.4))
-        return
-    if disk.doomed:
-        return
+    elif not disk.doomed:
+        _switch_path(model, hs, epoch, disk, usable, now)
+
+
+def _switch_path(
+    model: Model, hs: HostState, epoch: Epoch, disk: DiskState, usable: list[int], now: int
+) -> None:
+    """MSDSM invalidates the failed path and hands out a surviving one: IN_FO -> WAIT1."""
+    path, cpu = epoch.path, disk.number % 4
+    status = hex_path(STATUS_SUCCESS)
     hs.trace_event(
-        now + ms(0.4),
-        "InvalidatePath",
-        disk.dsm_id(path),
-        disk.number,
-        hex_path(path),
-        hex_path(STATUS_SUCCESS),
+        now + ms(0.4), "InvalidatePath", disk.dsm_id(path), disk.number, hex_path(path), status,
         processor=cpu,
-    )
+    )  # fmt: skip
     hs.dsm_state(disk, path, now + ms(0.45), "DSM_DEV_INVALIDATED")
     disk.new_path = usable[0]
     hs.trace_event(
-        now + ms(0.5),
-        "GetPathResult",
-        disk.dsm_id(usable[0]),
-        disk.number,
-        hex_path(usable[0]),
-        len(usable),
-        processor=cpu,
-    )
-    hs.set_state(disk, now + ms(0.55), WAIT1, failover_id)
+        now + ms(0.5), "GetPathResult", disk.dsm_id(usable[0]), disk.number,
+        hex_path(usable[0]), len(usable), processor=cpu,
+    )  # fmt: skip
+    hs.set_state(disk, now + ms(0.55), WAIT1, epoch.failover_id)
     epoch.waiting.add(disk.number)
     if not disk.pending.get(path):
         to_wait2(model, hs, epoch, disk, now + ms(0.6))

@@ -39,29 +39,14 @@ def race_start(model: Model, hs: HostState, epoch: Epoch, disk: DiskState) -> No
     """Buggy: a second FailoverStart for the same Path ID; the disk skips to DEGRADED."""
     if disk.removed:
         return
-    now, cpu = model.now, disk.number % 4
+    now, cpu, path = model.now, disk.number % 4, hex_path(epoch.path)
     failover_id = hs.allocate_failover_id()
     disk.race_failover = failover_id
     hs.trace_event(
-        now,
-        "FailoverStart",
-        disk.number,
-        hex_path(epoch.path),
-        failover_id,
-        "PnpSurpriseRemoval",
-        "0x0",
+        now, "FailoverStart", disk.number, path, failover_id, "PnpSurpriseRemoval", "0x0",
         processor=cpu,
-    )
-    hs.log(
-        records.mpio_event(
-            now + ms(0.2),
-            hs.host.name,
-            16,
-            disk.number,
-            dump=records.path_dump(epoch.path),
-            final_status=FAILED,
-        )
-    )
+    )  # fmt: skip
+    hs.log_path_failover(disk, epoch.path, now + ms(0.2))
     epoch.members.append(disk)
     disk.failed_over = True
     disk.active.discard(epoch.path)
@@ -69,26 +54,15 @@ def race_start(model: Model, hs: HostState, epoch: Epoch, disk: DiskState) -> No
     done = now + ms(150.0)
     hs.set_state(disk, done, DEGRADED, failover_id)
     hs.trace_event(
-        done + ms(0.1),
-        "FailoverComplete",
-        disk.number,
-        hex_path(epoch.path),
-        failover_id,
-        hex_path(epoch.path),
-        hex_path(0),
+        done + ms(0.1), "FailoverComplete", disk.number, path, failover_id, path, hex_path(0),
         processor=cpu,
-    )
+    )  # fmt: skip
     hs.log(records.mpio_event(done + ms(0.2), hs.host.name, 17, disk.number))
-    hs.races.append(
-        {
-            "path_id": epoch.path,
-            "first_failover": epoch.failover_id,
-            "second_failover": failover_id,
-            "first_disk": epoch.lead.number if epoch.lead else None,
-            "second_disk": disk.number,
-            "time_ns": now,
-        }
-    )
+    hs.races.append({
+        "path_id": epoch.path, "first_failover": epoch.failover_id, "second_failover": failover_id,
+        "first_disk": epoch.lead.number if epoch.lead else None, "second_disk": disk.number,
+        "time_ns": now,
+    })  # fmt: skip
     model.schedule(done + ms(0.3), _race_armed, model, hs, epoch, disk)
 
 

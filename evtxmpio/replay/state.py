@@ -10,6 +10,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from evtxmpio.replay import records
 from evtxmpio.replay.events import TraceEvent
 from evtxmpio.replay.workload import seconds_to_ns
 
@@ -160,6 +161,13 @@ class HostState:
         """Append a System-log record (numbered later, when merged with the noise)."""
         self._seq += 1
         self.system.append((event.time_ns, self._seq, event))
+
+    def log_path_failover(self, disk: DiskState, path: int, when: int) -> None:
+        """Log mpio 16 (18 on a single-path LUN) with the failed Path ID in the dump."""
+        event_id = 18 if len(disk.lun.paths) == 1 else 16
+        dump = records.path_dump(path)
+        self.log(records.mpio_event(when, self.host.name, event_id, disk.number, dump=dump,
+                                    final_status=FAILED))  # fmt: skip
 
     def trace_event(self, time_ns: int, name: str, *values: object, processor: int = 0) -> None:
         """Append a section 4.4 trace event; ``values`` follow :data:`TRACE_FIELDS` order."""
