@@ -32,17 +32,23 @@ from evtxmpio.detect.groundtruth import compare_with_truth
 from evtxmpio.errors import InputError, RuleError
 from evtxmpio.ingest import ingest_paths
 from evtxmpio.normalize import is_relevant, normalize_records, sort_events
+from evtxmpio.normalize.providers import RELEVANT_PROVIDERS
 from evtxmpio.timeline import align_trace_clocks, build_timelines
 
 
 def analyze(inputs: Iterable[Path], rules_dirs: Iterable[Path] = (),
-            all_events: bool = False) -> CaseResult:
+            all_events: bool = False, backend: str = "auto", prefilter: bool = True,
+            tz: str | None = None) -> CaseResult:
     """Analyze one case made of files and directories.
 
     Args:
-        inputs: .evtx files, exports and folders of them.
+        inputs: .evtx files, exports, archives and folders of them.
         rules_dirs: the user's extra rule folders (added to the shipped ``rules/``).
         all_events: keep every record as an event, not only the MPIO-relevant providers.
+        backend: .evtx reader: ``auto`` (the fastest available), ``python`` or ``rust``.
+        prefilter: skip .evtx chunks that cannot hold a relevant provider, undecoded
+            (lossless; ignored with ``all_events``).
+        tz: IANA time zone of CSV exports that carry local times without an offset.
 
     Raises:
         InputError: when an input path does not exist or nothing could be read at all.
@@ -50,7 +56,9 @@ def analyze(inputs: Iterable[Path], rules_dirs: Iterable[Path] = (),
     """
     paths = list(inputs)
     rules = shipped_rules(rules_dirs)
-    result = ingest_paths(paths, keep=None if all_events else is_relevant)
+    result = ingest_paths(
+        paths, keep=None if all_events else is_relevant, backend=backend, tz=tz,
+        prefilter_providers=RELEVANT_PROVIDERS if prefilter and not all_events else None)
     if result.accounts and all(a.records_read == 0 and a.errors for a in result.accounts):
         problems = "; ".join(f"{a.file}: {a.errors[0]}" for a in result.accounts)
         raise InputError(f"no input could be read ({problems})")
