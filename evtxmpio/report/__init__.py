@@ -1,10 +1,13 @@
-"""Report: a :class:`CaseResult` -> HTML (templates in ``reports/``), JSON, terminal summary.
+"""Report: a :class:`CaseResult` -> HTML (templates in ``reports/``), JSON, CSV, Timesketch JSONL,
+terminal summary; optionally redacted (:mod:`evtxmpio.report.redact`).
 
 The report stage never reads raw input; it renders what detect produced.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
 
 from evtxmpio.detect import CaseResult
@@ -12,25 +15,79 @@ from evtxmpio.errors import ReportError
 from evtxmpio.report.context import ReportContext, build_context
 from evtxmpio.report.html import render_context, render_html
 from evtxmpio.report.jsonout import SCHEMA, case_dict, render_json
+from evtxmpio.report.redact import Redactor, collect
+from evtxmpio.report.tabular import render_csv, render_timesketch
 from evtxmpio.report.terminal import print_summary
 
-__all__ = ["SCHEMA", "ReportContext", "build_context", "case_dict", "print_summary",
-           "render_context", "render_html", "render_json", "write_report"]
+__all__ = [
+    "FORMATS",
+    "SCHEMA",
+    "Redactor",
+    "ReportContext",
+    "build_context",
+    "case_dict",
+    "collect",
+    "default_map_path",
+    "print_summary",
+    "render",
+    "render_context",
+    "render_csv",
+    "render_html",
+    "render_json",
+    "render_timesketch",
+    "write_redaction_map",
+    "write_report",
+]
 
-RENDERERS = {"html": render_html, "json": render_json}
+FORMATS = ("html", "json", "csv", "timesketch")
 
 
-def write_report(case: CaseResult, out: Path, output_format: str) -> None:
+def _identity(value: object) -> object:
+    return value
+
+
+def render(case: CaseResult, output_format: str, redactor: Redactor | None = None) -> str:
+    """The case as ``output_format`` text; ``redactor`` pseudonymizes every string in it.
+
+    Raises:
+        ReportError: when the format is unknown.
+    """
+    transform: Callable | None = redactor.walk if redactor is not None else None
+    if output_format == "html":
+        return render_html(case, redactor=redactor)
+    if output_format == "json":
+        return render_json(case, transform)
+    if output_format == "csv":
+        return render_csv(case, transform or _identity)
+    if output_format == "timesketch":
+        return render_timesketch(case, transform or _identity)
+    raise ReportError(f"unknown output format {output_format!r}")
+
+
+def _write(out: Path, text: str, what: str) -> None:
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ReportError(f"{out}: cannot write {what}: {exc.strerror}") from exc
+
+
+def write_report(case: CaseResult, out: Path, output_format: str,
+                 redactor: Redactor | None = None) -> None:
     """Render ``case`` as ``output_format`` and write it to ``out`` (UTF-8).
 
     Raises:
         ReportError: when the format is unknown or the file cannot be written.
     """
-    if output_format not in RENDERERS:
-        raise ReportError(f"unknown output format {output_format!r}")
-    text = RENDERERS[output_format](case)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise ReportError(f"{out}: cannot write report: {exc.strerror}") from exc
+    _write(out, render(case, output_format, redactor), "report")
+
+
+def default_map_path(out: Path) -> Path:
+    """Where the redaction mapping goes by default: ``<out>.redaction.json``."""
+    return out.with_name(out.name + ".redaction.json")
+
+
+def write_redaction_map(redactor: Redactor, path: Path) -> None:
+    """Write the pseudonym -> original mapping (the engineer keeps it; it is not redacted)."""
+    _write(path, json.dumps(redactor.mapping_document(), indent=2, ensure_ascii=False) + "\n",
+           "redaction map")

@@ -1,10 +1,14 @@
 """``ReportContext``: the one documented object the HTML template renders.
 
-Everything the template shows is computed here; the template and its filters only format.
+Everything the template shows is computed here (and in :mod:`evtxmpio.report.swimlane` for the
+picture); the template and its filters only format. Large cases are capped, not paged: each
+finding shows its first ``EVIDENCE_CAP`` evidence events and says how many more are in the
+JSON and CSV outputs, which always hold all of them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,24 +17,19 @@ import pandas as pd
 from evtxmpio import __version__
 from evtxmpio.detect import CaseResult, Finding
 from evtxmpio.report.jsonout import iso, path_id_text
+from evtxmpio.report.swimlane import UNNAMED_HOST, SwimLanes, build_swimlanes
+from evtxmpio.report.texts import HOTFIX_ADVICE, VERDICT_EXPLANATION, VERDICT_TEXT
 
-VERDICT_TEXT = {
-    "kb2406705-race": "KB 2406705 duplicate-failover race",
-    "all-paths-down": "All paths down: genuine loss of storage access",
-    "path-flapping": "Path flapping: repeated failover and recovery",
-    "healthy-failover": "Healthy failover",
-    "no-mpio-activity": "No MPIO failover activity",
-    "inconclusive": "Inconclusive",
-}
-HOTFIX_ADVICE = {
-    "kb2406705-race": "Install the KB 2406705 hotfix on every node that uses MPIO with the "
-    "Microsoft DSM (mpio.sys 6.0.6001.22876 / 6.0.6002.22610 / 6.1.7600.20959 / "
-    "6.1.7601.21720 or later), then restore the failed path and check the files listed under "
-    "delayed-write failures.",
-    "all-paths-down": "The hotfix for KB 2406705 does not address this: every path to the "
-    "storage failed. Investigate the storage fabric, array and HBAs.",
-}
+__all__ = ["HOTFIX_ADVICE", "VERDICT_TEXT", "EvidenceRow", "FindingView", "Link", "LunView",
+           "ReportContext", "build_context"]
+
 MAX_MESSAGE = 2000
+EVIDENCE_CAP = 100
+FINDINGS_CAP = 200
+DELAYED_WRITES_CAP = 500
+ISSUES_CAP = 200
+HEALTH_KEYS = ("dirty", "chunks_prefiltered", "record_id_gaps", "record_id_backwards",
+               "time_backwards", "first_time", "last_time")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +46,19 @@ class EvidenceRow:
 
 
 @dataclass(frozen=True, slots=True)
+class Link:
+    """A reference; ``href`` is set only for http(s) URLs, otherwise it is shown as text."""
+
+    text: str
+    href: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class FindingView:
-    """One finding as shown in the report; ``anchor`` is its link target."""
+    """One finding as shown in the report; ``anchor`` is its link target.
+
+    ``evidence`` holds at most ``EVIDENCE_CAP`` rows; ``evidence_total`` counts them all.
+    """
 
     anchor: str
     rule_id: str
@@ -56,13 +66,25 @@ class FindingView:
     severity: str
     description: str
     remediation: str
-    references: tuple[str, ...]
+    references: tuple[Link, ...]
     host: str | None
     mpio_disk: int | None
     path_id: str | None
     start: str | None
     end: str | None
     evidence: tuple[EvidenceRow, ...]
+    evidence_total: int
+
+
+@dataclass(frozen=True, slots=True)
+class LunView:
+    """One MPIO disk (LUN) of the case: its last state and, when detect gives it, its outcome."""
+
+    host: str
+    mpio_disk: str
+    last_state: str
+    outcome: str
+    failovers: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,81 +94,191 @@ class ReportContext:
     Attributes:
         generator: tool name and version.
         verdict: verdict id; ``verdict_text`` its headline; ``confidence`` in [0, 1];
-            ``reasons`` the chain that led to it; ``hotfix_advice`` what to do.
-        hosts, mpio_disks, path_ids: what the case covers.
+            ``explanation`` one paragraph for the customer; ``reasons`` the chain that led to
+            it; ``hotfix_advice`` what to do.
+        hotfix: per host, the KB 2406705 fix status detect derived (dicts: host, os,
+            status, fixed_version), empty when detect gives none.
+        hosts, mpio_disks, path_ids: what the case covers; ``luns`` one row per MPIO disk.
         time_window: first and last event time (ISO UTC) or ``None``.
         inputs: input paths as named by the engineer.
-        findings: the findings, each with its evidence events.
-        delayed_writes: dicts with time, host, file, volume.
-        accounts: ingest accounting dicts per file.
-        issues: one line per input problem.
+        swimlanes: the timeline picture, or ``None`` when nothing happened to draw.
+        findings: the first ``FINDINGS_CAP`` findings, each with its evidence events;
+            ``findings_total`` counts them all.
+        delayed_writes: dicts with time, host, file, volume, mpio_disk (at most
+            ``DELAYED_WRITES_CAP``);
+            ``delayed_writes_total`` counts them all.
+        accounts: ingest accounting dicts per file (``health`` normalized or ``None``).
+        issues: one line per input problem (at most ``ISSUES_CAP``); ``issues_total``.
         event_count: events in the analysis.
+        redacted: names were replaced by pseudonyms.
     """
 
     generator: str
     verdict: str
     verdict_text: str
     confidence: float
+    explanation: str
     reasons: tuple[str, ...]
     hotfix_advice: str
+    hotfix: tuple[dict[str, Any], ...]
     hosts: tuple[str, ...]
     mpio_disks: tuple[str, ...]
     path_ids: tuple[str, ...]
+    luns: tuple[LunView, ...]
     time_window: tuple[str, str] | None
     inputs: tuple[str, ...]
+    swimlanes: SwimLanes | None
     findings: tuple[FindingView, ...]
+    findings_total: int
     delayed_writes: tuple[dict[str, Any], ...]
+    delayed_writes_total: int
     accounts: tuple[dict[str, Any], ...]
     issues: tuple[str, ...]
+    issues_total: int
     event_count: int
+    redacted: bool
+
+
+def _text(value: Any) -> str:
+    return "" if value is None or pd.isna(value) else str(value)
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)
 
 
 def _evidence(case: CaseResult, finding: Finding) -> tuple[EvidenceRow, ...]:
     columns = ["time", "host", "provider", "event_id", "message", "source_file", "record_id"]
-    subset = case.events.loc[list(finding.evidence), columns]
+    subset = case.events.loc[list(finding.evidence[:EVIDENCE_CAP]), columns]
     return tuple(
-        EvidenceRow(iso(time), host, provider, None if pd.isna(eid) else int(eid),
-                    ("" if pd.isna(message) else str(message))[:MAX_MESSAGE], file,
-                    None if pd.isna(rid) else int(rid))
+        EvidenceRow(iso(time), _text(host), _text(provider), _int(eid),
+                    _text(message)[:MAX_MESSAGE], _text(file), _int(rid))
         for time, host, provider, eid, message, file, rid in subset.itertuples(
             index=False, name=None)
     )
 
 
+def _link(reference: str) -> Link:
+    safe = reference.lower().startswith(("https://", "http://"))
+    return Link(reference, reference if safe else None)
+
+
 def _finding_view(case: CaseResult, number: int, finding: Finding) -> FindingView:
     rule = finding.rule
     return FindingView(f"finding-{number}", rule.id, rule.title, finding.severity,
-                       rule.description, rule.remediation, rule.references, finding.host,
+                       rule.description, rule.remediation,
+                       tuple(_link(r) for r in rule.references), finding.host,
                        finding.mpio_disk, path_id_text(finding.path_id), iso(finding.start),
-                       iso(finding.end), _evidence(case, finding))
+                       iso(finding.end), _evidence(case, finding), len(finding.evidence))
 
 
-def build_context(case: CaseResult) -> ReportContext:
+def _account_view(account: Mapping[str, Any]) -> dict[str, Any]:
+    view = dict(account)
+    view["errors"] = list(account.get("errors") or [])
+    view["skip_reasons"] = ", ".join(f"{reason} {count}" for reason, count in
+                                     (account.get("skip_reasons") or {}).items())
+    health = account.get("health")
+    view["health"] = {k: health.get(k) for k in HEALTH_KEYS} if isinstance(health, Mapping) \
+        else None
+    for key in ("records_recovered", "chunks_damaged", "duplicates_removed"):
+        view[key] = account.get(key, 0)
+    view["truncated"] = bool(account.get("truncated", False))
+    return view
+
+
+def _field(item: Any, name: str) -> Any:
+    return item.get(name) if isinstance(item, Mapping) else getattr(item, name, None)
+
+
+def outcomes(case: CaseResult) -> dict[tuple[str, int], str]:
+    """(host, MPIO disk) -> outcome from ``CaseResult.luns`` when detect provides it."""
+    return {(str(_field(lun, "host")), int(_field(lun, "mpio_disk"))): _text(_field(lun, "outcome"))
+            for lun in getattr(case, "luns", None) or []
+            if _field(lun, "host") is not None and _field(lun, "mpio_disk") is not None}
+
+
+def _luns(case: CaseResult, disks: list[tuple[str, int]]) -> tuple[LunView, ...]:
+    known = outcomes(case)
+    failovers = {(str(_field(lun, "host")), int(_field(lun, "mpio_disk"))):
+                 _int(_field(lun, "failovers")) for lun in getattr(case, "luns", None) or []
+                 if _field(lun, "host") is not None and _field(lun, "mpio_disk") is not None}
+    timelines = case.timelines
+    last = {}
+    if len(timelines):
+        rows = timelines.loc[timelines["scope"] == "disk", ["host", "key", "to_state"]]
+        last = {(str(h), int(k)): str(s) for h, k, s in rows.itertuples(index=False, name=None)}
+    keys = sorted(set(disks) | set(known) | set(last))
+    return tuple(LunView(host, f"MPIODisk{disk}", last.get((host, disk), "no state change"),
+                         known.get((host, disk), ""), failovers.get((host, disk)))
+                 for host, disk in keys)
+
+
+def _hotfix(case: CaseResult) -> tuple[dict[str, Any], ...]:
+    return tuple({"host": _text(_field(h, "host")), "os": _text(_field(h, "os")),
+                  "status": _text(_field(h, "status")),
+                  "fixed_version": _text(_field(h, "fixed_version"))}
+                 for h in getattr(case, "hotfix", None) or [])
+
+
+def _anchors(findings: tuple[FindingView, ...], case: CaseResult) -> dict[int, str]:
+    anchors: dict[int, str] = {}
+    for view, finding in zip(findings, case.findings, strict=False):
+        for row in finding.evidence:
+            anchors.setdefault(row, view.anchor)
+    return anchors
+
+
+def _explanation(case: CaseResult, luns: tuple[LunView, ...], window: tuple[str, str] | None
+                 ) -> str:
+    verdict = case.verdict.verdict
+    removed = sum(1 for lun in luns if lun.last_state == "REMOVED")
+    facts = (f"These logs cover {len({lun.host for lun in luns}) or 'no'} host(s) and "
+             f"{len(luns)} MPIO disk(s)"
+             + (f" from {window[0][:19]} to {window[1][:19]} UTC" if window else "")
+             + f"; {len(case.findings)} finding(s), {removed} MPIO disk(s) removed and "
+             f"{len(case.delayed_write_failures)} delayed-write failure(s).")
+    return f"{VERDICT_EXPLANATION[verdict]} {facts}"
+
+
+def build_context(case: CaseResult, redacted: bool = False) -> ReportContext:
     """Compute the report context of a case."""
     events = case.events
-    disks = sorted({(h, int(d)) for h, d in events[["host", "mpio_disk"]].dropna().itertuples(
-        index=False, name=None)})
+    disks = sorted({(str(h), int(d)) for h, d in events[["host", "mpio_disk"]].dropna()
+                    .itertuples(index=False, name=None)})
     paths = sorted({int(p) for p in events["path_id"].dropna()})
     window = None
     if len(events) and events["time"].notna().any():
         window = (iso(events["time"].min()), iso(events["time"].max()))
     verdict = case.verdict.verdict
+    findings = tuple(_finding_view(case, n, f)
+                     for n, f in enumerate(case.findings[:FINDINGS_CAP], 1))
+    luns = _luns(case, disks)
     return ReportContext(
         generator=f"evtxmpio {__version__}",
         verdict=verdict,
         verdict_text=VERDICT_TEXT[verdict],
         confidence=case.verdict.confidence,
-        reasons=case.verdict.reasons,
+        explanation=_explanation(case, luns, window),
+        reasons=tuple(case.verdict.reasons),
         hotfix_advice=HOTFIX_ADVICE.get(verdict, "No hotfix action follows from these logs."),
-        hosts=tuple(sorted(set(events["host"].dropna()))),
+        hotfix=_hotfix(case),
+        hosts=tuple(sorted({str(h) or UNNAMED_HOST for h in events["host"].dropna()})),
         mpio_disks=tuple(f"{host}: MPIODisk{disk}" for host, disk in disks),
         path_ids=tuple(f"0x{p:08x}" for p in paths),
+        luns=luns,
         time_window=window,
         inputs=tuple(case.inputs),
-        findings=tuple(_finding_view(case, n, f) for n, f in enumerate(case.findings, 1)),
+        swimlanes=build_swimlanes(events, case.timelines, _anchors(findings, case),
+                                  outcomes(case)),
+        findings=findings,
+        findings_total=len(case.findings),
         delayed_writes=tuple({"time": iso(d.time), "host": d.host, "file": d.file,
-                              "volume": d.volume} for d in case.delayed_write_failures),
-        accounts=tuple(a.to_dict() for a in case.accounts),
-        issues=tuple(issue.line() for issue in case.issues),
+                              "volume": d.volume, "mpio_disk": getattr(d, "mpio_disk", None)}
+                             for d in case.delayed_write_failures[:DELAYED_WRITES_CAP]),
+        delayed_writes_total=len(case.delayed_write_failures),
+        accounts=tuple(_account_view(a.to_dict()) for a in case.accounts),
+        issues=tuple(issue.line() for issue in case.issues[:ISSUES_CAP]),
+        issues_total=len(case.issues),
         event_count=len(events),
+        redacted=redacted,
     )

@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from evtxmpio.detect import CaseResult
 from evtxmpio.errors import ReportError
 from evtxmpio.report.context import ReportContext, build_context
+from evtxmpio.report.redact import Redactor
 from evtxmpio.resources import data_dir
 
 TEMPLATE = "report.html.j2"
@@ -35,6 +36,7 @@ def make_environment(templates_dir: Path | None = None) -> Environment:
         keep_trailing_newline=True,
     )
     environment.filters["percent"] = percent
+    environment.filters["px"] = px
     return environment
 
 
@@ -47,6 +49,15 @@ def render_context(context: ReportContext, templates_dir: Path | None = None) ->
         raise ReportError(f"{TEMPLATE}: {exc}") from exc
 
 
-def render_html(case: CaseResult, templates_dir: Path | None = None) -> str:
-    """The case's HTML report as text."""
-    return render_context(build_context(case), templates_dir)
+def px(value: float) -> str:
+    """An SVG coordinate: at most one decimal, no trailing ``.0``."""
+    return f"{value:.1f}".removesuffix(".0")
+
+
+def render_html(case: CaseResult, templates_dir: Path | None = None,
+                redactor: Redactor | None = None) -> str:
+    """The case's HTML report as text; with ``redactor``, every string is pseudonymized."""
+    context = build_context(case, redacted=redactor is not None)
+    if redactor is not None:
+        context = redactor.walk(context)
+    return render_context(context, templates_dir)

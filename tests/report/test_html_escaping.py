@@ -4,38 +4,32 @@ from __future__ import annotations
 
 import dataclasses
 
-from evtxmpio.report.context import EvidenceRow, FindingView, ReportContext
-from evtxmpio.report.html import render_context
-
-HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>\"'&javascript:alert(3)"
-
-
-def hostile_context() -> ReportContext:
-    row = EvidenceRow(HOSTILE, HOSTILE, HOSTILE, 26, HOSTILE, HOSTILE, 7)
-    finding = FindingView("finding-1", "rule-x", HOSTILE, "high", HOSTILE, HOSTILE, (HOSTILE,),
-                          HOSTILE, 1, HOSTILE, HOSTILE, HOSTILE, (row,))
-    return ReportContext(
-        generator="evtxmpio test", verdict="inconclusive", verdict_text=HOSTILE, confidence=0.5,
-        reasons=(HOSTILE,), hotfix_advice=HOSTILE, hosts=(HOSTILE,), mpio_disks=(HOSTILE,),
-        path_ids=(HOSTILE,), time_window=(HOSTILE, HOSTILE), inputs=(HOSTILE,),
-        findings=(finding,),
-        delayed_writes=({"time": HOSTILE, "host": HOSTILE, "file": HOSTILE, "volume": HOSTILE},),
-        accounts=({"file": HOSTILE, "format": HOSTILE, "records_read": 1, "records_used": 1,
-                   "records_skipped": 0, "records_recovered": 0, "chunks_damaged": 0,
-                   "duplicates_removed": 0, "truncated": False},),
-        issues=(HOSTILE,), event_count=1)
+from evtxmpio.report.context import ReportContext, build_context
+from evtxmpio.report.html import render_context, render_html
+from evtxmpio.resources import data_dir
+from tests.report.cases import JS_URL, hostile_case
 
 
 def test_every_string_field_is_escaped() -> None:
-    html = render_context(hostile_context())
-    assert "<script" not in html
-    assert "<img" not in html
-    assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 20
+    html = render_html(hostile_case())
+    assert "<script>window" not in html
+    assert "<img src=x" not in html
+    assert "<svg onload" not in html
+    assert f'href="{JS_URL}' not in html
+    assert html.count("&lt;script&gt;window.__pwned_script=1&lt;/script&gt;") >= 10
+    assert html.count("<script") == 0  # the report itself carries no script at all
+
+
+def test_only_http_references_become_links() -> None:
+    html = render_html(hostile_case())
+    assert 'href="https://support.microsoft.com/kb/2406705"' in html
+    assert 'href="javascript' not in html
+    assert f'<span class="mono">{JS_URL}</span>' in html  # shown, not linked
 
 
 def test_context_fields_are_all_rendered() -> None:
-    """Every ReportContext field reaches the template (a marker per field shows up)."""
-    context = hostile_context()
+    """Every ReportContext field reaches the template (a marker per string field shows up)."""
+    context = build_context(hostile_case())
     markers = {}
     for field in dataclasses.fields(ReportContext):
         value = getattr(context, field.name)
@@ -44,3 +38,6 @@ def test_context_fields_are_all_rendered() -> None:
     html = render_context(dataclasses.replace(context, **markers))
     for field_name, marker in markers.items():
         assert marker in html, field_name
+    source = (data_dir("reports") / "report.html.j2").read_text(encoding="utf-8")
+    for field in dataclasses.fields(ReportContext):
+        assert field.name in source, field.name
