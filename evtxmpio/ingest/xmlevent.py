@@ -119,7 +119,8 @@ _BARE_GUID = re.compile(r"^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A
 def canonical_value(text: str) -> str:
     """Undo rendering artefacts so that every reader gives the same value.
 
-    The Rust backend pretty-prints an empty element as a newline plus indentation, and renders
+    The Rust backend pretty-prints an empty element as a newline plus indentation (so a value
+    made only of whitespace with a line break is read as empty, from every reader), and renders
     GUID values without braces; Windows (and python-evtx, see ``evtx_pyrender``) writes
     ``{GUID}``.
     """
@@ -135,7 +136,7 @@ def _data_items(element: etree._Element) -> list[tuple[str | None, str]]:
     text = canonical_value(element.text or "")
     if name is None and text.startswith("<string>"):
         # python-evtx renders a classic event's string array as one escaped blob.
-        return [(None, _unescape(item)) for item in _STRING_ITEM.findall(text)]
+        return [(None, canonical_value(_unescape(item))) for item in _STRING_ITEM.findall(text)]
     return [(name, text)]
 
 
