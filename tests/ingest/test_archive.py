@@ -1,0 +1,94 @@
+"""Zip (nested) and gzip inputs: members read in memory, checked, limited."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zipfile
+from pathlib import Path
+
+from evtxmpio.ingest import ArchiveLimits, ingest_paths
+from evtxmpio.ingest.archive import member_name_problem
+from tests.ingest.conftest import DATA
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_zip_members_are_read_and_named(tmp_path: Path) -> None:
+    case = tmp_path / "case.zip"
+    case.write_bytes(_zip({"logs/trace.csv": (DATA / "tracerpt.csv").read_bytes(),
+                           "readme.txt": b"customer notes"}))
+    result = ingest_paths([case])
+    names = [a.file for a in result.accounts]
+    assert names == [str(case), f"{case}!logs/trace.csv", f"{case}!readme.txt"]
+    assert result.accounts[1].records_used == 2
+    assert result.accounts[2].format == "unknown"
+    assert {r.source_path for r in result.records} == {f"{case}!logs/trace.csv"}
+
+
+def test_nested_zip_and_gzip(tmp_path: Path) -> None:
+    inner = _zip({"trace.xml": (DATA / "tracerpt.xml").read_bytes()})
+    gz = gzip.compress((DATA / "eventviewer.csv").read_bytes())
+    case = tmp_path / "outer.zip"
+    case.write_bytes(_zip({"inner.zip": inner, "viewer.csv.gz": gz}))
+    result = ingest_paths([case])
+    names = [a.file for a in result.accounts]
+    assert f"{case}!inner.zip!trace.xml" in names
+    assert f"{case}!viewer.csv.gz!viewer.csv" in names
+    assert len(result.records) == 2 + 3
+
+
+def test_path_traversal_member_is_refused(tmp_path: Path) -> None:
+    case = tmp_path / "evil.zip"
+    case.write_bytes(_zip({"../../etc/trace.csv": (DATA / "tracerpt.csv").read_bytes()}))
+    result = ingest_paths([case])
+    [account] = result.accounts
+    assert "climbs out" in account.errors[0]
+    assert result.records == []
+    assert member_name_problem("/abs/x") and member_name_problem("C:\\x")
+    assert member_name_problem("logs/System.evtx") is None
+
+
+def test_zip_bomb_is_refused_before_reading(tmp_path: Path) -> None:
+    case = tmp_path / "bomb.zip"
+    case.write_bytes(_zip({"zeros.evtx": b"\x00" * (8 << 20)}))
+    result = ingest_paths([case])
+    [account] = result.accounts
+    assert "ratio" in account.errors[0]
+    small = ingest_paths([case], limits=ArchiveLimits(max_total_bytes=1 << 20, max_ratio=10**9))
+    assert "limit" in small.accounts[0].errors[0]
+
+
+def test_gzip_bomb_is_cut_at_the_budget(tmp_path: Path) -> None:
+    case = tmp_path / "bomb.csv.gz"
+    body = b"Level,Date and Time,Source,Event ID,Task Category\n" + b"x" * (4 << 20)
+    case.write_bytes(gzip.compress(body))
+    result = ingest_paths([case], limits=ArchiveLimits(max_total_bytes=1 << 20))
+    member = result.accounts[1]
+    assert any("limit" in error for error in member.errors)
+
+
+def test_nesting_depth_is_limited(tmp_path: Path) -> None:
+    data = (DATA / "tracerpt.csv").read_bytes()
+    blob = _zip({"trace.csv": data})
+    for _ in range(5):
+        blob = _zip({"nested.zip": blob})
+    case = tmp_path / "deep.zip"
+    case.write_bytes(blob)
+    result = ingest_paths([case], limits=ArchiveLimits(max_depth=3))
+    assert result.records == []
+    assert any("nested deeper" in error for a in result.accounts for error in a.errors)
+
+
+def test_broken_zip_costs_only_itself(tmp_path: Path) -> None:
+    broken = tmp_path / "a.zip"
+    broken.write_bytes(b"PK\x03\x04" + b"\x00" * 100)
+    result = ingest_paths([broken, DATA / "tracerpt.csv"])
+    assert result.accounts[0].errors
+    assert len(result.records) == 2

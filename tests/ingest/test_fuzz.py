@@ -1,0 +1,85 @@
+"""Promises for any input: readers yield issues, never raise; read == used + skipped."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from evtxmpio.ingest import formats, ingest_paths
+from evtxmpio.ingest.base import IngestIssue, ReadOptions, SkippedRecords, Source
+from evtxmpio.ingest.evtx_chunks import EVTX_MAGIC
+from evtxmpio.model import RawRecord
+from tests.ingest.conftest import DATA, corpus_files
+
+FORMATS = formats()
+PREFIXES = [b"", EVTX_MAGIC, b"<Events><Event ", b"Level,Date and Time,Source,Event ID,"
+            b"Task Category\n", b"Event Name, Type, Event ID\n", b"PK\x03\x04", b"\x1f\x8b",
+            b'#TYPE System.Diagnostics.Eventing.Reader.EventLogRecord\n"Id","ProviderName",'
+            b'"TimeCreated"\n']
+
+
+def _source(data: bytes) -> Source:
+    return Source("fuzz.bin", open=lambda: io.BytesIO(data), size=len(data))
+
+
+def _drain(input_format, data: bytes) -> list:
+    options = ReadOptions(backend="rust", prefilter_providers=frozenset({"mpio"}))
+    if input_format.accepts_options:
+        items = list(input_format.read(_source(data), options))
+    else:
+        items = list(input_format.read(_source(data)))
+    assert all(isinstance(i, RawRecord | IngestIssue | SkippedRecords) for i in items)
+    return items
+
+
+@pytest.mark.parametrize("input_format", FORMATS, ids=[f.name for f in FORMATS])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(prefix=st.sampled_from(PREFIXES), body=st.binary(max_size=3000))
+def test_random_bytes_give_issues_not_exceptions(input_format, prefix: bytes,
+                                                 body: bytes) -> None:
+    _drain(input_format, prefix + body)
+
+
+def _seed_files() -> list[bytes]:
+    seeds = [path.read_bytes() for path in sorted(DATA.iterdir()) if path.suffix != ".md"]
+    small = [p for p in corpus_files() if p.stat().st_size < 80_000][:2]
+    seeds.extend(path.read_bytes() for path in small)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+        bundle.writestr("trace.csv", seeds[0])
+        bundle.writestr("inner.gz", gzip.compress(seeds[1]))
+    seeds.append(archive.getvalue())
+    return seeds
+
+
+SEEDS = _seed_files()
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                HealthCheck.function_scoped_fixture])
+@given(seed=st.sampled_from(SEEDS), cut=st.integers(min_value=0, max_value=70_000),
+       flips=st.lists(st.tuples(st.integers(min_value=0, max_value=70_000),
+                                st.integers(min_value=0, max_value=255)), max_size=20),
+       backend=st.sampled_from(["python", "rust"]), prefilter=st.booleans())
+def test_accounting_holds_on_damaged_inputs(tmp_path_factory, seed: bytes, cut: int, flips,
+                                            backend: str, prefilter: bool) -> None:
+    data = bytearray(seed[:cut] if cut < len(seed) else seed)
+    for position, value in flips:
+        if position < len(data):
+            data[position] = value
+    path: Path = tmp_path_factory.mktemp("fuzz") / "input.bin"
+    path.write_bytes(bytes(data))
+    result = ingest_paths([path], keep=lambda r: r.event_id is not None and r.event_id % 2 == 0,
+                          backend=backend, prefilter_providers={"mpio", "eventlog"} if prefilter
+                          else None)
+    for account in result.accounts:
+        assert account.records_read == account.records_used + account.records_skipped
+        assert sum(account.skip_reasons.values()) == account.records_skipped
+        assert account.to_dict()["health"]["records_skipped"] == account.records_skipped
+    assert len(result.records) == sum(a.records_used for a in result.accounts)
