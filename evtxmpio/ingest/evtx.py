@@ -33,9 +33,9 @@ from evtxmpio.ingest.evtx_chunks import (
     EVTX_MAGIC,
     FILE_HEADER_SIZE,
     ChunkInfo,
+    ProviderMatcher,
     parse_chunk,
     parse_file_header,
-    provider_pattern,
 )
 from evtxmpio.ingest.evtx_pyrender import install as install_python_rendering
 from evtxmpio.ingest.timefmt import filetime_to_ns
@@ -113,7 +113,7 @@ def walk_chunks(source: Source, options: ReadOptions | None = None
                 ) -> Iterator[IngestIssue | SkippedRecords | ChunkToDecode]:
     """Stream the chunk slots of ``source``: issues, pre-filtered blocks, chunks to decode."""
     providers = options.prefilter_providers if options else None
-    pattern = provider_pattern(providers) if providers else None
+    pattern = ProviderMatcher(providers) if providers else None
     with source.open() as stream:
         header = _read_exact(stream, FILE_HEADER_SIZE)
         yield from _header_issues(source.name, header)
@@ -146,7 +146,8 @@ def _header_issues(name: str, header: bytes) -> Iterator[IngestIssue]:
 
 
 def _chunk_items(name: str, header: bytes, info: ChunkInfo, data: bytes,
-                 pattern: object) -> Iterator[IngestIssue | SkippedRecords | ChunkToDecode]:
+                 pattern: ProviderMatcher | None
+                 ) -> Iterator[IngestIssue | SkippedRecords | ChunkToDecode]:
     cut: int | None = None
     if not info.complete and not info.empty:
         cut = len(data)
@@ -162,7 +163,7 @@ def _chunk_items(name: str, header: bytes, info: ChunkInfo, data: bytes,
                           chunk_damaged=True)
         return
     count = info.record_count
-    if pattern is not None and count is not None and pattern.search(data) is None:
+    if pattern is not None and count is not None and not pattern.search(data):
         yield SkippedRecords(name, count, "prefiltered", info.offset, id_span=count)
         return
     yield ChunkToDecode(header, info, data, cut)

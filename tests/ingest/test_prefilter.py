@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from evtxmpio.ingest import ingest_paths
-from evtxmpio.ingest.evtx_chunks import iter_chunks, provider_pattern
+from evtxmpio.ingest.evtx_chunks import ProviderMatcher, iter_chunks, provider_pattern
 from evtxmpio.normalize.providers import RELEVANT_PROVIDERS, is_relevant
 from tests.ingest.conftest import corpus_files
 
@@ -51,10 +51,12 @@ def test_prefilter_is_lossless_python(corpus_dir: Path) -> None:
     assert filtered.accounts[0].records_read == full.accounts[0].records_read
 
 
-def test_provider_pattern_is_case_insensitive_utf16() -> None:
-    pattern = provider_pattern(["mpio", "Application Popup"])
+@pytest.mark.parametrize("make", [provider_pattern, ProviderMatcher])
+def test_provider_matching_is_case_insensitive_utf16(make) -> None:
+    pattern = make(["mpio", "Application Popup", "Überwachung"])
     assert pattern.search("xx MPIO yy".encode("utf-16-le"))
     assert pattern.search("application POPUP".encode("utf-16-le"))
+    assert pattern.search("ÜBERWACHUNG".encode("utf-16-le"))
     assert not pattern.search(b"mpio")
     assert not pattern.search("disk".encode("utf-16-le"))
 
