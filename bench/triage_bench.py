@@ -60,6 +60,7 @@ def make_inbox(inbox: Path, truth: Path, cases: int) -> None:
 def triage_once(inbox: Path, workers: int, db: Path) -> dict[str, float]:
     """Triage the inbox into a fresh database; wall time and rates."""
     db.unlink(missing_ok=True)
+    load = os.getloadavg()[0]
     quiet = LogReporter(Console(file=open(os.devnull, "w"), force_terminal=False))  # noqa: SIM115
     started = time.perf_counter()
     summary = run_triage(TriageOptions(inbox, db, workers=workers), quiet)
@@ -70,7 +71,20 @@ def triage_once(inbox: Path, workers: int, db: Path) -> dict[str, float]:
     return {"workers": workers, "cases": summary.ran, "failed": summary.failed,
             "wall_s": round(wall, 2), "analysis_s": round(summary.elapsed_s, 2),
             "cases_per_min": round(summary.ran / wall * 60, 1),
-            "median_case_s": round(median, 3), "busy_s": round(total, 2)}
+            "median_case_s": round(median, 3), "busy_s": round(total, 2),
+            "load_before": round(load, 2)}
+
+
+def best_runs(runs: list[dict[str, float]]) -> list[dict[str, float]]:
+    """The fastest of the repeats of each worker count, with every repeat's rate."""
+    best: dict[int, dict[str, float]] = {}
+    for run in runs:
+        workers = int(run["workers"])
+        rates = [*best.get(workers, {}).get("all_cases_per_min", []), run["cases_per_min"]]
+        if workers not in best or run["cases_per_min"] > best[workers]["cases_per_min"]:
+            best[workers] = dict(run)
+        best[workers]["all_cases_per_min"] = rates
+    return [best[workers] for workers in sorted(best)]
 
 
 def verdict_score(db: Path, truth: Path) -> dict[str, int]:
@@ -85,18 +99,22 @@ def verdict_score(db: Path, truth: Path) -> dict[str, int]:
 def write_results(runs: list[dict[str, float]], meta: dict[str, object]) -> None:
     """``triage.json`` and ``triage.md``."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "triage.json").write_text(json.dumps({**meta, "runs": runs}, indent=2) + "\n")
+    (RESULTS / "triage.json").write_text(json.dumps({**meta, "best": runs}, indent=2) + "\n")
     base = runs[0]["cases_per_min"]
     lines = [
         "# Triage throughput", "",
         f"{meta['cases']} replayed cases ({meta['inbox_mib']} MiB: System .evtx + MPIO "
         f".etw.xml each), `bench/triage_bench.py`, {meta['cpus']} CPUs, Python "
-        f"{meta['python']}, {meta['date']}.", "",
-        "| workers | cases/min | speed-up | wall s | median s per case | failed |",
-        "|---:|---:|---:|---:|---:|---:|",
+        f"{meta['python']}, {meta['date']}. Each worker count ran {meta['repeats']} times, "
+        "interleaved; the table shows the fastest run, the last column every run's rate. The "
+        "machine is shared with other work: `load_before` in `triage.json` is the 1-minute load "
+        "average before each run.", "",
+        "| workers | cases/min | speed-up | wall s | median s per case | failed | all runs |",
+        "|---:|---:|---:|---:|---:|---:|---|",
     ]
     lines += [f"| {r['workers']} | {r['cases_per_min']} | {r['cases_per_min'] / base:.2f}x "
-              f"| {r['wall_s']} | {r['median_case_s']} | {r['failed']} |" for r in runs]
+              f"| {r['wall_s']} | {r['median_case_s']} | {r['failed']} "
+              f"| {', '.join(map(str, r['all_cases_per_min']))} |" for r in runs]
     score = meta["verdicts"]
     lines += ["", f"Verdicts agreeing with the replay ground truth: "
               f"{score['agree_with_ground_truth']} of {score['cases']}.", ""]
@@ -109,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", type=int, default=200)
     parser.add_argument("--workers", default=f"1,2,{default_workers()}")
     parser.add_argument("--inbox", type=Path, help="reuse or create the inbox here")
+    parser.add_argument("--repeats", type=int, default=2, help="runs per worker count")
     args = parser.parse_args(argv)
     counts = sorted({int(n) for n in args.workers.split(",")})
     with tempfile.TemporaryDirectory(prefix="evtxmpio-triage-bench-") as scratch:
@@ -117,12 +136,13 @@ def main(argv: list[str] | None = None) -> int:
         if not inbox.exists():
             make_inbox(inbox, truth, args.cases)
         runs = [triage_once(inbox, workers, Path(scratch) / "bench.duckdb")
-                for workers in counts]
+                for _ in range(args.repeats) for workers in counts]
         size = sum(p.stat().st_size for p in inbox.rglob("*") if p.is_file())
-        meta = {"cases": args.cases, "cpus": default_workers(), "python": platform.python_version(),
-                "date": time.strftime("%Y-%m-%d"), "inbox_mib": round(size / 1024**2, 1),
+        meta = {"cases": args.cases, "cpus": default_workers(),
+                "python": platform.python_version(), "date": time.strftime("%Y-%m-%d"),
+                "inbox_mib": round(size / 1024**2, 1), "repeats": args.repeats, "all_runs": runs,
                 "verdicts": verdict_score(Path(scratch) / "bench.duckdb", truth)}
-    write_results(runs, meta)
+    write_results(best_runs(runs), meta)
     print((RESULTS / "triage.md").read_text())
     return 0
 

@@ -21,6 +21,8 @@ from evtxmpio.triage.runner import CRASH_REASON, close_runners, run_isolated
 if TYPE_CHECKING:
     import distributed
 
+CONNECT_TIMEOUT_S = 30.0
+
 
 class Executor(Protocol):
     """Runs cases and yields their outcomes as they complete."""
@@ -94,13 +96,14 @@ class DaskExecutor:
 
     name = "dask"
 
-    def __init__(self, address: str, connect_timeout: float = 30.0) -> None:
+    def __init__(self, address: str, connect_timeout: float | None = None) -> None:
         try:
             from distributed import Client
         except ImportError as exc:  # pragma: no cover - dask is a dependency
             raise Error("--scheduler needs the 'distributed' package") from exc
         try:
-            self.client: distributed.Client = Client(address, timeout=connect_timeout)
+            self.client: distributed.Client = Client(
+                address, timeout=connect_timeout or CONNECT_TIMEOUT_S)
         except (OSError, TimeoutError) as exc:
             raise Error(f"{address}: cannot reach the Dask scheduler: {exc}") from exc
 
