@@ -109,7 +109,8 @@ def case_dict(case: CaseResult) -> dict[str, Any]:
         "hotfix": hotfix_dicts(case),
         "clock_alignment": [
             {"host": a.host, "file": a.source_file, "offset_s": a.offset.total_seconds(),
-             "pairs": a.pairs, "applied": a.applied} for a in case.clock_alignment],
+             "pairs": a.pairs, "applied": a.applied, "host_inferred": a.host_inferred}
+            for a in case.clock_alignment],
     }
 
 

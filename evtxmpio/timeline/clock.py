@@ -15,6 +15,10 @@ mpio 22 / 23           MPIO MpioDiskRemoved                         disk
 mpio 2                 MPIO PathArrived                             disk
 =====================  ===========================================  ===================
 
+tracerpt CSV exports (and some XML ones) carry no computer name. Their events are attributed to
+the case's host when the System logs name exactly one; otherwise they keep an empty host and
+the report says so.
+
 Each System event is paired with the nearest matching trace event within ``MAX_SKEW``; the
 offset is the median of the differences (robust to a stray pair). With at least
 ``MIN_PAIRS`` pairs and a median beyond ``TOLERANCE``, every event of that trace file is shifted
@@ -51,10 +55,27 @@ class ClockAlignment:
     offset: pd.Timedelta
     pairs: int
     applied: bool
+    host_inferred: bool = False
+
+
+def attribute_trace_hosts(frame: pd.DataFrame) -> tuple[pd.DataFrame, set[str]]:
+    """Give host-less trace events the case's only System host; return the files so named."""
+    trace = frame["kind"].astype(str).str.startswith("etw:")
+    nameless = trace & (frame["host"].fillna("") == "")
+    hosts = set(frame.loc[~trace, "host"].dropna()) - {""}
+    if not nameless.any() or len(hosts) != 1:
+        return frame, set()
+    files = set(frame.loc[nameless, "source_file"])
+    hosts_column = frame["host"].mask(nameless, hosts.pop())
+    return frame.assign(host=hosts_column), files
 
 
 def align_trace_clocks(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[ClockAlignment]]:
-    """Shift each trace file's events onto the System clock; return the frame and estimates."""
+    """Shift each trace file's events onto the System clock; return the frame and estimates.
+
+    Host-less trace events are first attributed (:func:`attribute_trace_hosts`).
+    """
+    frame, inferred = attribute_trace_hosts(frame)
     names = pd.Series([event_name(p, None if pd.isna(e) else int(e), str(k)) for p, e, k in
                        zip(frame["provider"], frame["event_id"], frame["kind"], strict=True)],
                       index=frame.index, dtype="string")
@@ -68,7 +89,8 @@ def align_trace_clocks(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[ClockAli
         applied = len(diffs) >= MIN_PAIRS and abs(offset) > TOLERANCE
         if applied:
             times.loc[group.index] = group["time"] + offset
-        alignments.append(ClockAlignment(str(host), str(source), offset, len(diffs), applied))
+        alignments.append(ClockAlignment(str(host), str(source), offset, len(diffs), applied,
+                                         source in inferred))
     if not any(a.applied for a in alignments):
         return frame, alignments
     return frame.assign(time=times), alignments

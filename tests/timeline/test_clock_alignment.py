@@ -48,3 +48,15 @@ def test_aligned_sources_are_left_alone() -> None:
     [alignment] = case.clock_alignment
     assert not alignment.applied
     assert abs(alignment.offset) < pd.Timedelta(milliseconds=1)
+
+
+def test_hostless_csv_trace_joins_the_only_system_host() -> None:
+    """tracerpt CSV has no computer column: its events belong to the case's one host."""
+    case = pipeline.analyze([RACE / "System-FS01.evtx", RACE / "MPIO-FS01.etw.csv"])
+    [alignment] = case.clock_alignment
+    assert alignment.host_inferred
+    assert alignment.host == "FS01.contoso.local"
+    assert set(case.events["host"]) == {"FS01.contoso.local"}
+    fired = {finding.rule.id for finding in case.findings}
+    assert "mpio-late-io-completion" in fired  # trace evidence joined the System evidence
+    assert case.verdict.verdict == "kb2406705-race"
