@@ -38,7 +38,7 @@ from evtxmpio.timeline import align_trace_clocks, build_timelines
 
 def analyze(inputs: Iterable[Path], rules_dirs: Iterable[Path] = (),
             all_events: bool = False, backend: str = "auto", prefilter: bool = True,
-            tz: str | None = None) -> CaseResult:
+            tz: str | None = None, strict: bool = False) -> CaseResult:
     """Analyze one case made of files and directories.
 
     Args:
@@ -49,9 +49,11 @@ def analyze(inputs: Iterable[Path], rules_dirs: Iterable[Path] = (),
         prefilter: skip .evtx chunks that cannot hold a relevant provider, undecoded
             (lossless; ignored with ``all_events``).
         tz: IANA time zone of CSV exports that carry local times without an offset.
+        strict: raise on the first input problem instead of reporting it.
 
     Raises:
-        InputError: when an input path does not exist or nothing could be read at all.
+        InputError: when an input path does not exist, nothing could be read at all, or
+            (``strict``) any input had a problem.
         RuleError: when a rule file is invalid.
     """
     paths = list(inputs)
@@ -64,6 +66,10 @@ def analyze(inputs: Iterable[Path], rules_dirs: Iterable[Path] = (),
         raise InputError(f"no input could be read ({problems})")
     if not result.accounts:
         raise InputError("no input files found in " + ", ".join(map(str, paths)))
+    if strict:
+        problems = [f"{a.file}: {a.errors[0]}" for a in result.accounts if a.errors]
+        if problems:
+            raise InputError(f"--strict: {problems[0]}")
     events, clocks = align_trace_clocks(normalize_records(result.records))
     events = analysis_frame(sort_events(events))
     timelines = build_timelines(events)

@@ -23,6 +23,14 @@ class OutputFormat(StrEnum):
     timesketch = "timesketch"
 
 
+class Backend(StrEnum):
+    """.evtx readers."""
+
+    auto = "auto"
+    python = "python"
+    rust = "rust"
+
+
 DEFAULT_NAME = {"html": "report.html", "json": "report.json", "csv": "timeline.csv",
                 "timesketch": "timeline.jsonl"}
 
@@ -47,19 +55,28 @@ def analyze(
     redact_map: Annotated[Path | None, typer.Option(
         "--redact-map", help="Where to write the pseudonym -> name mapping (keep it; do not "
         "send it) [default: <out>.redaction.json].")] = None,
+    backend: Annotated[Backend, typer.Option(
+        "--backend", help=".evtx reader: auto (the fastest available), python (python-evtx) "
+        "or rust (evtx).")] = Backend.auto,
+    prefilter: Annotated[bool, typer.Option(
+        "--prefilter/--no-prefilter", help="Skip .evtx chunks that cannot hold an MPIO-relevant "
+        "provider without decoding them (lossless).")] = True,
+    tz: Annotated[str | None, typer.Option(
+        "--tz", help="IANA time zone of CSV exports that carry local times without an offset "
+        "(e.g. Europe/Berlin) [default: UTC, and the report says so].")] = None,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Fail (exit 1) on the first input problem instead of reporting it.")
+    ] = False,
 ) -> None:
     """Analyze one case and write its report; print the verdict and findings."""
     target = out or Path(DEFAULT_NAME[output_format.value])
-    map_path = redact_map or report.default_map_path(target)
     try:
-        case = pipeline.analyze(inputs, rules_dirs=rules or [], all_events=all_events)
-        redactor = report.collect(case) if redact else None
-        report.write_report(case, target, output_format.value, redactor)
-        if redactor is not None:
-            report.write_redaction_map(redactor, map_path)
+        case = pipeline.analyze(inputs, rules_dirs=rules or [], all_events=all_events,
+                                backend=backend.value, prefilter=prefilter, tz=tz, strict=strict)
+        map_path = report.write_outputs(case, target, output_format.value, redact, redact_map)
     except Error as exc:
         raise fail(str(exc)) from exc
     report.print_summary(case, Console(stderr=False))
     typer.echo(f"Report written to {target}")
-    if redact:
+    if map_path is not None:
         typer.echo(f"Redaction map written to {map_path} (keep it; do not send it)")

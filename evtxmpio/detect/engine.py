@@ -48,8 +48,22 @@ def run_rules(rules: Iterable[Rule], frame: pd.DataFrame, timelines: pd.DataFram
             for finding in _KINDS[spec.get("kind", rule.kind)](rule, spec, frame, timelines):
                 if spec is rule.spec or _context_holds(spec, frame, finding):
                     found.setdefault(finding.evidence, finding)
-        findings.extend(f for f in found.values() if _context_holds(rule.spec, frame, f))
+        kept = [f for f in found.values() if _context_holds(rule.spec, frame, f)]
+        merge_by = rule.spec.get("merge_by")
+        findings.extend(_merge(rule, frame, kept, merge_by) if merge_by else kept)
     return sorted(findings, key=_finding_order)
+
+
+def _merge(rule: Rule, frame: pd.DataFrame, findings: list[Finding], columns: list[str]
+           ) -> list[Finding]:
+    """One finding per value of ``columns`` (taken from each finding's evidence)."""
+    groups: dict[tuple, set[int]] = {}
+    for finding in findings:
+        values = frame.loc[list(finding.evidence), columns]
+        key = tuple(_single(values[column]) for column in columns)
+        groups.setdefault(key, set()).update(finding.evidence)
+    return [make_finding(rule, frame, rows) for _, rows in sorted(
+        groups.items(), key=lambda item: min(item[1]))]
 
 
 def _context_holds(spec: Mapping[str, Any], frame: pd.DataFrame, finding: Finding) -> bool:

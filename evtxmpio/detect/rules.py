@@ -152,7 +152,10 @@ def _validate_any(spec: Mapping[str, Any], where: str) -> None:
 
 
 def _validate_context(spec: Mapping[str, Any], where: str) -> None:
-    """``requires`` / ``unless``: ``{by: [columns], select: selector}`` or a list of them."""
+    """``requires`` / ``unless``: ``{by: [columns], select: selector}`` or a list of them;
+    ``merge_by``: group columns."""
+    if "merge_by" in spec:
+        _group_by({"group_by": spec["merge_by"]}, f"{where}: merge_by", required=True)
     for key in ("requires", "unless"):
         items = spec.get(key)
         if items is None:

@@ -14,7 +14,9 @@ payload. Made robust to how each reader renders the same event:
   event's strings into one ``<string>`` blob, which the reader splits; Rust evtx and wevtutil
   write one ``<Data>`` per string), plus the ``<Binary>`` bytes as decoded (hex or base64).
 
-Records that carry no EventRecordID and no payload (Event Viewer CSV) still dedupe against
+Trace events (tracerpt XML and CSV of one capture) key without Computer and Channel, which the
+CSV export lacks. Records that carry no EventRecordID and no payload (Event Viewer CSV) still
+dedupe against
 each other, never against .evtx or XML records (they lack fields those have).
 Memory holds one key per kept record only (relevant records), not per record read.
 """
@@ -29,9 +31,12 @@ DedupeKey = tuple[object, ...]
 def dedupe_key(record: RawRecord) -> DedupeKey:
     """The identity of ``record`` across readers and formats (see the module docstring)."""
     time_us = record.time_ns // 1000 if record.time_ns is not None else None
+    trace = record.kind.startswith("etw:")
     return (
-        record.computer.casefold(),
-        record.channel.casefold(),
+        # tracerpt CSV has no computer column and XML may leave it empty: the same trace
+        # exported as CSV and as XML is one capture, so trace events key on their content.
+        "" if trace else record.computer.casefold(),
+        "" if trace else record.channel.casefold(),
         record.record_id,
         record.provider.casefold(),
         record.event_id,

@@ -35,6 +35,7 @@ __all__ = [
     "render_html",
     "render_json",
     "render_timesketch",
+    "write_outputs",
     "write_redaction_map",
     "write_report",
 ]
@@ -80,6 +81,25 @@ def write_report(case: CaseResult, out: Path, output_format: str,
         ReportError: when the format is unknown or the file cannot be written.
     """
     _write(out, render(case, output_format, redactor), "report")
+
+
+def write_outputs(case: CaseResult, out: Path, output_format: str, redact: bool = False,
+                  redact_map: Path | None = None) -> Path | None:
+    """Write the report; with ``redact``, pseudonymize it and write the mapping beside it.
+
+    Returns:
+        where the redaction mapping went (``None`` without ``redact``).
+
+    Raises:
+        ReportError: when the format is unknown or a file cannot be written.
+    """
+    redactor = collect(case) if redact else None
+    write_report(case, out, output_format, redactor)
+    if redactor is None:
+        return None
+    map_path = redact_map or default_map_path(out)
+    write_redaction_map(redactor, map_path)
+    return map_path
 
 
 def default_map_path(out: Path) -> Path:
