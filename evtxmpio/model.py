@@ -33,6 +33,10 @@ old_state      string                   trace StateChange/DevicePathState OldSta
 new_state      string                   trace NewState
 trigger        string                   trace Trigger / Reason
 error_code     Int64                    IO_ERROR_LOG_PACKET ErrorCode
+unique_error   Int64                    IO_ERROR_LOG_PACKET UniqueErrorValue
+dump_data      string                   IO_ERROR_LOG_PACKET DumpData as upper-case hex
+device         string                   ``%1`` device object of a driver event (RaidPort...)
+target         string                   iSCSI target name or address from iScsiPrt dump data
 volume         string                   volume / device a file-system event names
 file           string                   file named by a delayed-write event
 message        string                   rendered message text (offline templates or export)
@@ -134,6 +138,10 @@ class EventRecord:
     new_state: str | None = None
     trigger: str | None = None
     error_code: int | None = None
+    unique_error: int | None = None
+    dump_data: str | None = None
+    device: str | None = None
+    target: str | None = None
     volume: str | None = None
     file: str | None = None
     message: str | None = None
@@ -166,6 +174,10 @@ EVENT_COLUMNS: dict[str, str] = {
     "new_state": "string",
     "trigger": "string",
     "error_code": "Int64",
+    "unique_error": "Int64",
+    "dump_data": "string",
+    "device": "string",
+    "target": "string",
     "volume": "string",
     "file": "string",
     "message": "string",

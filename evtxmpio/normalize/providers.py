@@ -24,6 +24,7 @@ _VOLUME_OF_PATH = re.compile(
 PATH_ID_EVENTS = frozenset({16, 18, 19, 25, 33})
 DSM_NAME_EVENTS = frozenset({3, 20, 32, 33, 34, 35, 37, 38, 39})
 DSM_ID_EVENTS = frozenset({35, 36, 38})
+ISCSI_TARGET_EVENTS = frozenset({1, 32, 34, 39})
 DELAYED_WRITE_CAPTION = re.compile(r"delayed write|verz.gerten schreib", re.IGNORECASE)
 
 Fields = dict[str, object]
@@ -52,18 +53,29 @@ def _path_id(pointer: int | None) -> int | None:
     return pointer & 0xFFFFFFFF if pointer >> 32 == 0 else pointer
 
 
+def packet_fields(record: RawRecord) -> Fields:
+    """``%1`` device and the IO_ERROR_LOG_PACKET header of a classic driver event."""
+    values = record.data_values()
+    fields: Fields = {"device": values[0] if values and values[0].startswith("\\") else None}
+    packet = decode_packet(record.binary)
+    if packet is not None:
+        fields.update(error_code=packet.error_code, unique_error=packet.unique_error_value,
+                      status=packet.final_status,
+                      dump_data=packet.dump_data.hex().upper() or None)
+    return fields
+
+
 def mpio_fields(record: RawRecord) -> Fields:
     """Classic ``mpio`` System events (section 2.1)."""
     values = record.data_values()
-    fields: Fields = {"mpio_disk": mpio_disk_of(values[0] if values else record.message)}
+    fields: Fields = {"mpio_disk": mpio_disk_of(values[0] if values else record.message),
+                      **packet_fields(record)}
     event_id = record.event_id or 0
     if event_id in DSM_NAME_EVENTS and len(values) > 1:
         fields["dsm"] = values[1]
     packet = decode_packet(record.binary)
     if packet is None:
         return fields
-    fields["error_code"] = packet.error_code
-    fields["status"] = packet.final_status
     if event_id in PATH_ID_EVENTS:
         fields["path_id"] = _path_id(packet.dump_pointer())
     elif event_id == 2:
@@ -74,13 +86,9 @@ def mpio_fields(record: RawRecord) -> Fields:
 def disk_fields(record: RawRecord) -> Fields:
     """``disk``/``Disk`` events: volume-less; keep the PDO for 153/154."""
     values = record.data_values()
-    fields: Fields = {"volume": values[0] if values else None}
+    fields: Fields = packet_fields(record)
     if record.event_id in (153, 154) and len(values) > 3:
         fields["mpio_disk"] = mpio_disk_of(values[3])
-    packet = decode_packet(record.binary)
-    if packet is not None:
-        fields["error_code"] = packet.error_code
-        fields["status"] = packet.final_status
     return fields
 
 
@@ -122,9 +130,26 @@ def _file_from_message(text: str | None) -> str | None:
 
 
 def iscsi_fields(record: RawRecord) -> Fields:
-    """``iScsiPrt``: ``%1`` is ``\\Device\\RaidPortN``."""
-    values = record.data_values()
-    return {"volume": None, "trigger": values[0] if values else None}
+    """``iScsiPrt``: ``%1`` is ``\\Device\\RaidPortN``; some dumps carry the target."""
+    fields = packet_fields(record)
+    packet = decode_packet(record.binary)
+    if packet is not None and record.event_id in ISCSI_TARGET_EVENTS:
+        fields["target"] = dump_text(packet.dump_data)
+    return fields
+
+
+def dump_text(dump: bytes) -> str | None:
+    """Printable text in a dump: UTF-16LE if it decodes so, else ASCII; ``None`` otherwise."""
+    for encoding in ("utf-16-le", "ascii"):
+        if encoding == "utf-16-le" and (len(dump) % 2 or b"\x00" not in dump[1::2]):
+            continue
+        try:
+            text = dump.decode(encoding).split("\x00", 1)[0].strip()
+        except UnicodeDecodeError:
+            continue
+        if text and text.isprintable():
+            return text
+    return None
 
 
 _TRACE_INT = {

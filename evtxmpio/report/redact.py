@@ -38,7 +38,7 @@ PATTERNS = {
     "ip": re.compile(r"(?<![\w.:])(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]*::[0-9A-Fa-f:]*"
                      r"|(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4})(?![\w.:])"),
 }
-TEXT_COLUMNS = ("message", "data", "dsm", "trigger", "channel")
+TEXT_COLUMNS = ("message", "data", "dsm", "trigger", "channel", "device", "target", "dump_data")
 # Fields that hold only identifiers the report made itself (CSS classes, anchors, ids).
 OWN_FIELDS = frozenset({"css", "kind", "href", "anchor", "verdict", "severity", "rule_id"})
 _BOUNDARY_BEFORE = r"(?<![A-Za-z0-9_])"

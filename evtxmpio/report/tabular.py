@@ -26,8 +26,8 @@ from evtxmpio.report.jsonout import iso, path_id_text
 
 CSV_COLUMNS = ["time", "host", "provider", "event_id", "name", "level", "record_id",
                "source_file", "mpio_disk", "path_id", "episode", "dsm", "old_state",
-               "new_state", "trigger", "status", "volume", "file", "message", "findings",
-               "delayed_write"]
+               "new_state", "trigger", "status", "device", "target", "volume", "file",
+               "message", "findings", "delayed_write"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 Transform = Callable[[Any], Any]
