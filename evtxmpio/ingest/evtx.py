@@ -37,7 +37,7 @@ from evtxmpio.ingest.evtx_chunks import (
     parse_chunk,
     parse_file_header,
 )
-from evtxmpio.ingest.evtx_pyrender import install as install_python_rendering
+from evtxmpio.ingest.evtx_pyrender import rendering as python_rendering
 from evtxmpio.ingest.timefmt import filetime_to_ns
 from evtxmpio.ingest.xmlevent import event_to_record, parse_event_xml
 from evtxmpio.model import RawRecord
@@ -188,34 +188,52 @@ def read_evtx_python(source: Source, options: ReadOptions | None = None
 
 
 def _decode_chunk_python(chunk: ChunkToDecode, name: str) -> Iterator[ReadItem]:
+    info = chunk.info
+    with python_rendering():  # patched rendering only while this chunk is rendered
+        rendered, walk_error = _render_chunk_python(chunk)
+    count = 0
+    for offset, xml in rendered:
+        if isinstance(xml, Exception):
+            yield IngestIssue(name, info.offset + offset, "evtx.bad-record",
+                              f"{type(xml).__name__}: {xml}"[:200], records_failed=1)
+            continue
+        try:
+            element = parse_event_xml(xml)
+        except Exception as exc:  # lxml syntax errors and the like
+            yield IngestIssue(name, info.offset + offset, "evtx.bad-record",
+                              f"{type(exc).__name__}: {exc}"[:200], records_failed=1)
+            continue
+        (filetime,) = struct.unpack_from("<Q", chunk.data, offset + 16)
+        count += 1
+        yield event_to_record(element, name, "python-evtx", "system:evtx:event",
+                              info.offset + offset, header_time_ns=filetime_to_ns(filetime))
+    damaged = not info.intact
+    if walk_error is not None and chunk.cut is None:
+        damaged = True
+        yield IngestIssue(name, info.offset, "evtx.chunk-walk",
+                          f"record walk stopped: {type(walk_error).__name__}: {walk_error}"[:200])
+    if damaged:
+        yield damaged_chunk_issue(name, info, count)
+
+
+def _render_chunk_python(chunk: ChunkToDecode
+                         ) -> tuple[list[tuple[int, str | Exception]], Exception | None]:
+    """Every record of the chunk as (offset, XML text or the exception rendering raised)."""
     from Evtx.Evtx import ChunkHeader
 
-    install_python_rendering()
-    info = chunk.info
-    count = 0
-    damaged = not info.intact
+    rendered: list[tuple[int, str | Exception]] = []
     try:
         for record in ChunkHeader(chunk.data, 0).records():
             offset = record.offset()
             if chunk.cut is not None and offset + record.size() > chunk.cut:
                 break
             try:
-                element = parse_event_xml(record.xml())
+                rendered.append((offset, record.xml()))
             except Exception as exc:  # python-evtx raises assorted types per record
-                yield IngestIssue(name, info.offset + offset, "evtx.bad-record",
-                                  f"{type(exc).__name__}: {exc}"[:200], records_failed=1)
-                continue
-            (filetime,) = struct.unpack_from("<Q", chunk.data, offset + 16)
-            count += 1
-            yield event_to_record(element, name, "python-evtx", "system:evtx:event",
-                                  info.offset + offset, header_time_ns=filetime_to_ns(filetime))
+                rendered.append((offset, exc))
     except Exception as exc:  # a broken record header ends the walk of this chunk
-        if chunk.cut is None:
-            damaged = True
-            yield IngestIssue(name, info.offset, "evtx.chunk-walk",
-                              f"record walk stopped: {type(exc).__name__}: {exc}"[:200])
-    if damaged:
-        yield damaged_chunk_issue(name, info, count)
+        return rendered, exc
+    return rendered, None
 
 
 def read_evtx(source: Source, options: ReadOptions | None = None) -> Iterator[ReadItem]:

@@ -10,17 +10,24 @@ size_t as hex, string arrays keeping their empty strings. GUIDs are rendered the
 ``{UPPER-CASE}``; :mod:`evtxmpio.ingest.xmlevent` brings the Rust backend's bare GUIDs to the
 same form.
 
-:func:`install` replaces the ``string`` methods of python-evtx's value node classes, once per
-process: ingest is the only user of python-evtx in evtxmpio.
+:func:`rendering` replaces the ``string`` methods of python-evtx's value node classes only
+while it is active and restores the originals on leaving (exceptions included), so other users
+of python-evtx in the same process (the replay tests use it as an oracle) see its own rendering.
+The python backend decodes one chunk's records to XML text inside the context and yields them
+after leaving it, so the patch never stays installed across a ``yield``. The patch is
+process-wide while active: do not render with python-evtx from another thread at that time.
 """
 
 from __future__ import annotations
 
 import struct
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from xml.sax.saxutils import escape
 
-_INSTALLED = False
+_LOCK = threading.RLock()
 FILETIME_UNIX_EPOCH = 116_444_736_000_000_000
 
 
@@ -76,20 +83,39 @@ def _size_string(node: object) -> str:
     return "0x" + format(node.num(), "x")  # type: ignore[attr-defined]
 
 
-def install() -> None:
-    """Patch python-evtx's value rendering (idempotent)."""
-    global _INSTALLED
-    if _INSTALLED:
-        return
+def _patches() -> dict[type, object]:
     from Evtx import Nodes
 
-    Nodes.FiletimeTypeNode.string = _filetime_string
-    Nodes.SystemtimeTypeNode.string = _systemtime_string
-    Nodes.Hex32TypeNode.string = _hex_string
-    Nodes.Hex64TypeNode.string = _hex_string
-    Nodes.BinaryTypeNode.string = _binary_string
-    Nodes.GuidTypeNode.string = _guid_string
-    Nodes.BooleanTypeNode.string = _boolean_string
-    Nodes.SizeTypeNode.string = _size_string
-    Nodes.WstringArrayTypeNode.string = _wstring_array_string
-    _INSTALLED = True
+    return {
+        Nodes.FiletimeTypeNode: _filetime_string,
+        Nodes.SystemtimeTypeNode: _systemtime_string,
+        Nodes.Hex32TypeNode: _hex_string,
+        Nodes.Hex64TypeNode: _hex_string,
+        Nodes.BinaryTypeNode: _binary_string,
+        Nodes.GuidTypeNode: _guid_string,
+        Nodes.BooleanTypeNode: _boolean_string,
+        Nodes.SizeTypeNode: _size_string,
+        Nodes.WstringArrayTypeNode: _wstring_array_string,
+    }
+
+
+@contextmanager
+def rendering() -> Iterator[None]:
+    """Render python-evtx values like Windows and ``evtx`` while active; restore on exit.
+
+    Re-entrant; the originals are put back when the outermost context leaves, also when the
+    body raises.
+    """
+    with _LOCK:
+        patches = _patches()
+        saved = {cls: cls.__dict__.get("string") for cls in patches}
+        for cls, method in patches.items():
+            cls.string = method  # type: ignore[attr-defined]
+        try:
+            yield
+        finally:
+            for cls, original in saved.items():
+                if original is None:
+                    del cls.string  # type: ignore[attr-defined]
+                else:
+                    cls.string = original  # type: ignore[attr-defined]
