@@ -14,6 +14,7 @@ does not look sane is never skipped, so damage can only make the filter decode m
 
 from __future__ import annotations
 
+import functools
 import re
 import struct
 import zlib
@@ -146,25 +147,87 @@ def provider_pattern(providers: Iterable[str]) -> re.Pattern[bytes]:
 class ProviderMatcher:
     """Fast test of a chunk for provider names (UTF-16LE, any ASCII case).
 
-    ``bytes.lower`` lowercases ASCII bytes only, which in UTF-16LE are exactly the low bytes of
-    ASCII characters (and, harmlessly, some bytes of other code units: more matches, never
-    fewer), so one ``lower`` plus a ``find`` per name is lossless for ASCII names and far
-    faster than a case-insensitive regex. Non-ASCII names use :func:`provider_pattern`.
+    Two engines give the same answer for every chunk (tests compare them on the corpus and
+    replayed logs). ``hyperscan`` (when the package imports): one compiled database per name
+    set (cached), the names as literal UTF-16LE byte strings with ``HS_FLAG_CASELESS`` (ASCII
+    case only, like ``bytes.lower``), scanning each chunk until its first match; ~900 MB/s
+    here. ``python``: ``bytes.lower`` lowercases ASCII bytes only, which in UTF-16LE are
+    exactly the low bytes of ASCII characters (and, harmlessly, some bytes of other code units:
+    more matches, never fewer), so one ``lower`` plus a ``find`` per name is lossless for ASCII
+    names (~100 MB/s). Non-ASCII names always use :func:`provider_pattern`.
     """
 
-    def __init__(self, providers: Iterable[str]) -> None:
+    def __init__(self, providers: Iterable[str], engine: str = "auto") -> None:
         names = {name for name in providers if name}
-        self._ascii = sorted({name.lower().encode("utf-16-le") for name in names
-                              if name.isascii()}, key=len)
+        ascii_names = frozenset(name.lower() for name in names if name.isascii())
+        self._ascii = sorted({name.encode("utf-16-le") for name in ascii_names}, key=len)
         other = [name for name in names if not name.isascii()]
         self._pattern = provider_pattern(other) if other else None
+        self._hyperscan = None
+        if engine not in ("auto", "python", "hyperscan"):
+            raise ValueError(f"unknown matcher engine {engine!r}")
+        if engine != "python" and ascii_names:
+            self._hyperscan = _hyperscan_scanner(ascii_names)
+            if self._hyperscan is None and engine == "hyperscan":
+                raise ImportError("hyperscan is not installed")
 
-    def search(self, chunk: bytes) -> bool:
+    @property
+    def engine(self) -> str:
+        """``hyperscan`` or ``python``: what tests the ASCII names."""
+        return "hyperscan" if self._hyperscan is not None else "python"
+
+    def search(self, chunk: bytes | memoryview) -> bool:
         """Whether ``chunk`` contains one of the names."""
-        lowered = chunk.lower()
-        if any(needle in lowered for needle in self._ascii):
-            return True
+        if self._hyperscan is not None:
+            if self._hyperscan(chunk):
+                return True
+        elif self._ascii:
+            lowered = bytes(chunk).lower()
+            if any(needle in lowered for needle in self._ascii):
+                return True
         return self._pattern is not None and self._pattern.search(chunk) is not None
+
+
+class _FirstMatch:
+    """Scan a buffer with a Hyperscan database, stopping at the first match."""
+
+    def __init__(self, database: object) -> None:
+        import threading
+
+        self._database = database
+        self._local = threading.local()  # a scratch per thread: scratches are not shared
+
+    def __call__(self, data: bytes | memoryview) -> bool:
+        import hyperscan
+
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = hyperscan.Scratch(self._database)
+        try:
+            self._database.scan(data, match_event_handler=_stop, scratch=scratch)
+        except hyperscan.ScanTerminated:
+            return True
+        return False
+
+
+def _stop(*_: object) -> bool:
+    return True  # stop the scan: one match decides the chunk
+
+
+@functools.lru_cache(maxsize=8)
+def _hyperscan_scanner(names: frozenset[str]) -> _FirstMatch | None:
+    """A compiled Hyperscan block-mode database for ``names`` (lower-case ASCII), or None."""
+    try:
+        import hyperscan
+    except ImportError:
+        return None
+    expressions = [b"".join(b"\\x%02x" % byte for byte in name.encode("utf-16-le"))
+                   for name in sorted(names)]
+    database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    database.compile(expressions=expressions, ids=list(range(len(expressions))),
+                     elements=len(expressions),
+                     flags=[hyperscan.HS_FLAG_CASELESS] * len(expressions))
+    return _FirstMatch(database)
 
 
 def _utf16_class(name: str) -> bytes:

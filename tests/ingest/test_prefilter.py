@@ -12,6 +12,7 @@ from evtxmpio.normalize.providers import RELEVANT_PROVIDERS, is_relevant
 from tests.ingest.conftest import corpus_files
 
 CORPUS = corpus_files()
+REPLAYED = sorted((Path(__file__).resolve().parents[2] / "samples").glob("*/*.evtx"))
 
 
 def _relevant(path: Path, backend: str, prefilter: bool):
@@ -51,7 +52,13 @@ def test_prefilter_is_lossless_python(corpus_dir: Path) -> None:
     assert filtered.accounts[0].records_read == full.accounts[0].records_read
 
 
-@pytest.mark.parametrize("make", [provider_pattern, ProviderMatcher])
+def _hyperscan_matcher(names):
+    pytest.importorskip("hyperscan", reason="hyperscan is not installed on this machine")
+    return ProviderMatcher(names, engine="hyperscan")
+
+
+@pytest.mark.parametrize("make", [provider_pattern, lambda names: ProviderMatcher(names, "python"),
+                                  _hyperscan_matcher], ids=["regex", "python", "hyperscan"])
 def test_provider_matching_is_case_insensitive_utf16(make) -> None:
     pattern = make(["mpio", "Application Popup", "Überwachung"])
     assert pattern.search("xx MPIO yy".encode("utf-16-le"))
@@ -75,3 +82,29 @@ def test_every_record_provider_is_in_its_chunk(corpus_dir: Path) -> None:
                 continue
             chunk = chunks[(record.source_offset - 4096) // 65536 * 65536 + 4096]
             assert provider_pattern([record.provider]).search(chunk), record
+
+
+def _matching_chunks(matcher: ProviderMatcher, data: bytes) -> list[int]:
+    return [info.index for info, chunk in iter_chunks(data) if matcher.search(chunk)]
+
+
+def test_matcher_engines_pick_the_same_chunks(corpus_dir: Path) -> None:
+    """Hyperscan and the pure-Python matcher: identical chunk sets, corpus and replayed logs."""
+    fast = _hyperscan_matcher(RELEVANT_PROVIDERS)
+    slow = ProviderMatcher(RELEVANT_PROVIDERS, engine="python")
+    assert REPLAYED
+    matched = 0
+    for path in CORPUS + REPLAYED:
+        data = path.read_bytes()
+        chunks = _matching_chunks(slow, data)
+        assert _matching_chunks(fast, data) == chunks, path
+        matched += len(chunks)
+    assert matched > 0
+
+
+@pytest.mark.parametrize("path", REPLAYED, ids=[p.parent.name for p in REPLAYED])
+def test_prefilter_is_lossless_on_replayed_logs(path: Path) -> None:
+    full = _relevant(path, "rust", prefilter=False)
+    filtered = _relevant(path, "rust", prefilter=True)
+    assert [_key(r) for r in filtered.records] == [_key(r) for r in full.records]
+    assert filtered.accounts[0].records_read == full.accounts[0].records_read
