@@ -76,7 +76,9 @@ class SkippedRecords:
         reason: skip reason for the accounting (``prefiltered``, ``not-relevant``,
             ``trace-header``).
         offset: byte offset of the (first) record, where known.
-        record_id: the EventRecordID of a single skipped record, where known (health ledger).
+        record_id: the EventRecordID of a single skipped record, where known (health ledger);
+            with ``count > 1`` and ``id_span == 0``, the last of a run of ``count`` records
+            whose ids are consecutive and whose times do not go backwards.
         time_ns: its time, where known (health ledger).
         id_span: for a skipped block, how far the EventRecordID sequence advances over it.
     """
@@ -101,12 +103,16 @@ class ReadOptions:
             are counted ``not-relevant`` before they are built. ``None`` reads everything.
         tz: IANA zone assumed for exports that carry local time without an offset.
         threads: worker threads of the Rust backend (``0`` = its default).
+        chunk_prefilter: with ``prefilter_providers``, skip .evtx chunks that hold none of
+            them; ``False`` decodes every chunk but still skips other providers' records
+            before they are built.
     """
 
     backend: str = "auto"
     prefilter_providers: frozenset[str] | None = None
     tz: str | None = None
     threads: int = 1
+    chunk_prefilter: bool = True
 
 
 Reader = Callable[..., Iterator["RawRecord | IngestIssue | SkippedRecords"]]

@@ -75,7 +75,8 @@ def expand_paths(paths: Iterable[Path]) -> Iterator[Path]:
 
 
 def make_options(backend: str = "auto", prefilter_providers: Iterable[str] | None = None,
-                 tz: str | None = None, threads: int = 1) -> ReadOptions:
+                 tz: str | None = None, threads: int = 1,
+                 chunk_prefilter: bool = True) -> ReadOptions:
     """Check the ingest options and build :class:`ReadOptions`.
 
     Raises:
@@ -89,13 +90,15 @@ def make_options(backend: str = "auto", prefilter_providers: Iterable[str] | Non
             raise Error(f"--tz: unknown time zone {tz!r}") from exc
     providers = (frozenset(name.lower() for name in prefilter_providers)
                  if prefilter_providers is not None else None)
-    return ReadOptions(backend=resolved, prefilter_providers=providers, tz=tz, threads=threads)
+    return ReadOptions(backend=resolved, prefilter_providers=providers, tz=tz, threads=threads,
+                       chunk_prefilter=chunk_prefilter)
 
 
 def ingest_paths(
     paths: Iterable[Path], keep: RecordFilter | None = None, *, backend: str = "auto",
     prefilter_providers: Iterable[str] | None = None, tz: str | None = None,
     dedupe: bool = True, limits: ArchiveLimits | None = None, threads: int = 1,
+    chunk_prefilter: bool = True,
 ) -> IngestResult:
     """Read every input; count what was read, used and skipped per file.
 
@@ -113,12 +116,14 @@ def ingest_paths(
         dedupe: drop records equal to one kept before (``duplicate``).
         limits: bounds on archive expansion.
         threads: worker threads of the Rust backend.
+        chunk_prefilter: with ``prefilter_providers``, skip chunks without any of them
+            (``False``: decode every chunk, still skip other providers' records unbuilt).
 
     Raises:
         InputError: when a named path does not exist.
         Error: for an unknown backend or time zone.
     """
-    run = _Run(keep, make_options(backend, prefilter_providers, tz, threads),
+    run = _Run(keep, make_options(backend, prefilter_providers, tz, threads, chunk_prefilter),
                Deduplicator() if dedupe else None, limits or ArchiveLimits())
     result = IngestResult()
     for path in expand_paths(paths):
@@ -209,7 +214,9 @@ def _take(item: RawRecord | IngestIssue | SkippedRecords, account: FileAccount,
         account.skip(item.reason, item.count)
         if item.reason == "prefiltered":
             account.health.chunks_prefiltered += 1
-        if item.count == 1 and item.id_span == 0:
+        if item.id_span == 0 and (item.count == 1 or item.record_id is not None):
+            # one record, or a run of ``count`` ending at ``record_id`` (see SkippedRecords)
+            account.health.advance(item.count - 1)
             account.health.observe(item.record_id, item.time_ns)
         else:
             account.health.advance(item.id_span)

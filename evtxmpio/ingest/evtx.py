@@ -112,7 +112,7 @@ def _read_exact(stream: BinaryIO, size: int) -> bytes:
 def walk_chunks(source: Source, options: ReadOptions | None = None
                 ) -> Iterator[IngestIssue | SkippedRecords | ChunkToDecode]:
     """Stream the chunk slots of ``source``: issues, pre-filtered blocks, chunks to decode."""
-    providers = options.prefilter_providers if options else None
+    providers = options.prefilter_providers if options and options.chunk_prefilter else None
     pattern = ProviderMatcher(providers) if providers else None
     with source.open() as stream:
         header = _read_exact(stream, FILE_HEADER_SIZE)

@@ -249,18 +249,47 @@ def build_file(header: bytes, chunks: Iterable[bytes]) -> bytes:
     return b"".join([bytes(fixed), *chunks])
 
 
-def record_offsets(chunk: bytes, limit: int | None = None) -> dict[int, tuple[int, int, int]]:
-    """Walk the record headers of one chunk: header record number -> (offset, size, FILETIME).
+@dataclass(slots=True)
+class RecordHeaders:
+    """The record headers of one chunk, in chunk order, as parallel lists."""
+
+    numbers: list[int]
+    offsets: list[int]
+    sizes: list[int]
+    filetimes: list[int]
+    _index: dict[int, int] | None = None
+
+    def index(self) -> dict[int, int]:
+        """Record number -> position in the lists (the first record of a repeated number)."""
+        if self._index is None:
+            count = len(self.numbers)
+            self._index = dict(zip(reversed(self.numbers), range(count - 1, -1, -1), strict=True))
+        return self._index
+
+
+def record_headers(chunk: bytes, limit: int | None = None) -> RecordHeaders:
+    """Walk the record headers of one chunk.
 
     Stops at the first record header that does not look right, or at ``limit`` (a cut).
     """
-    found: dict[int, tuple[int, int, int]] = {}
+    headers = RecordHeaders([], [], [], [])
     end = min(len(chunk), limit if limit is not None else len(chunk))
     position = CHUNK_HEADER_SIZE
+    unpack = struct.Struct("<IIQQ").unpack_from
     while position + 24 <= end:
-        magic, size, number, filetime = struct.unpack_from("<IIQQ", chunk, position)
+        magic, size, number, filetime = unpack(chunk, position)
         if magic != RECORD_MAGIC or size < 28 or position + size > len(chunk):
             break
-        found.setdefault(number, (position, size, filetime))
+        headers.numbers.append(number)
+        headers.offsets.append(position)
+        headers.sizes.append(size)
+        headers.filetimes.append(filetime)
         position += size
-    return found
+    return headers
+
+
+def record_offsets(chunk: bytes, limit: int | None = None) -> dict[int, tuple[int, int, int]]:
+    """Record number -> (offset, size, FILETIME) of one chunk (see :func:`record_headers`)."""
+    headers = record_headers(chunk, limit)
+    return {number: (headers.offsets[k], headers.sizes[k], headers.filetimes[k])
+            for number, k in headers.index().items()}

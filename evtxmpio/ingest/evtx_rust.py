@@ -8,13 +8,19 @@ The shared chunk walk (:func:`evtxmpio.ingest.evtx.walk_chunks`) hands over one 
 time; each is decoded as a one-chunk file (original header, chunk count fixed up), so memory
 stays one chunk and every record is tied to its chunk (offsets, damage, cuts). ``evtx`` raises
 from inside iteration on damaged data, so errors are caught around ``next()`` and the walk goes
-on. When the pipeline names its relevant providers, a record's provider is read from the XML
-text with a regex and other records are counted ``not-relevant`` before lxml builds anything
-(DESIGN.md: decide relevance before building Python objects).
+on. When the pipeline names its relevant providers, a record's provider is sliced out of the XML
+text (``<Provider Name="`` comes first in ``<System>``) and other records are counted
+``not-relevant`` before anything is built (DESIGN.md: decide relevance before building Python
+objects). On a sound chunk the skipped records between two kept ones are only collected as
+their ``event_record_id`` and handed on as one run (:func:`_skipped_run`): two
+:class:`SkippedRecords` that give the health ledger exactly what the records one by one would,
+checked against the chunk's record headers (consecutive ids, times not going backwards; any
+other run is handed on record by record).
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from collections.abc import Iterator
@@ -28,14 +34,20 @@ from evtxmpio.ingest.evtx import (
     damaged_chunk_issue,
     walk_chunks,
 )
-from evtxmpio.ingest.evtx_chunks import build_file, record_offsets
+from evtxmpio.ingest.evtx_chunks import RecordHeaders, build_file, record_headers, record_offsets
 from evtxmpio.ingest.timefmt import filetime_to_ns, parse_iso_ns
 from evtxmpio.ingest.xmlevent import event_to_record, parse_event_xml
 
 READER = "evtx-rs"
 MAX_ERRORS_PER_CHUNK = 1000
 _PROVIDER = re.compile(r"<Provider Name=\"([^\"]*)\"")
-_RECORD_ID = re.compile(r"<EventRecordID>(\d+)</EventRecordID>")
+_PROVIDER_ATTR = '<Provider Name="'
+_ATTR_LEN = len(_PROVIDER_ATTR)
+_SYSTEM_TIME = '<TimeCreated SystemTime="'
+_TIME_LEN = len(_SYSTEM_TIME)
+_TIMES = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z(?:\x00\d{4}-\d\d-\d\dT"
+                    r"\d\d:\d\d:\d\d(?:\.\d+)?Z)*")
+MAX_REMEMBERED = 4096
 _ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'"}
 
 
@@ -52,25 +64,26 @@ def read_evtx_rust(source: Source, options: ReadOptions | None = None) -> Iterat
 def _decode_chunk(chunk: ChunkToDecode, name: str, options: ReadOptions) -> Iterator[ReadItem]:
     from evtx import PyEvtxParser
 
-    info = chunk.info
-    offsets = record_offsets(chunk.data, chunk.cut)
     parser = PyEvtxParser(io.BytesIO(build_file(chunk.header, [chunk.data])),
                           number_of_threads=options.threads, skip_errors=False)
     records = parser.records()
+    if options.prefilter_providers is not None and chunk.info.intact and chunk.cut is None:
+        return _decode_relevant(chunk, name, records, options.prefilter_providers)
+    return _decode_every(chunk, name, options, records)
+
+
+def _decode_every(chunk: ChunkToDecode, name: str, options: ReadOptions,
+                  records: Iterator[dict]) -> Iterator[ReadItem]:
+    """Record by record, with cuts and damage: any chunk, any options."""
+    info = chunk.info
+    offsets = record_offsets(chunk.data, chunk.cut)
     damaged = not info.intact
     decoded = 0
-    errors = 0
-    while errors < MAX_ERRORS_PER_CHUNK:
-        try:
-            raw = next(records)
-        except StopIteration:
-            break
-        except Exception as exc:  # evtx raises RuntimeError (and others) on damaged data
-            errors += 1
+    for raw in _guarded(records, chunk, name):
+        if isinstance(raw, IngestIssue):
+            damaged = damaged or chunk.cut is None
             if chunk.cut is None:
-                damaged = True
-                yield IngestIssue(name, info.offset, "evtx.bad-record",
-                                  f"chunk {info.index}: {exc}"[:200], records_failed=1)
+                yield raw
             continue
         located = offsets.get(raw["event_record_id"])
         if chunk.cut is not None and (located is None or located[0] + located[1] > chunk.cut):
@@ -80,6 +93,159 @@ def _decode_chunk(chunk: ChunkToDecode, name: str, options: ReadOptions) -> Iter
         yield item
     if damaged:
         yield damaged_chunk_issue(name, info, decoded)
+
+
+def _guarded(records: Iterator[dict], chunk: ChunkToDecode, name: str
+             ) -> Iterator[dict | IngestIssue]:
+    """``records`` with evtx's errors (raised from ``next``) turned into issues."""
+    errors = 0
+    while errors < MAX_ERRORS_PER_CHUNK:
+        try:
+            yield next(records)
+        except StopIteration:
+            return
+        except Exception as exc:  # evtx raises RuntimeError (and others) on damaged data
+            errors += 1
+            yield IngestIssue(name, chunk.info.offset, "evtx.bad-record",
+                              f"chunk {chunk.info.index}: {exc}"[:200], records_failed=1)
+
+
+def _decode_relevant(chunk: ChunkToDecode, name: str, records: Iterator[dict],
+                     providers: frozenset[str]) -> Iterator[ReadItem]:
+    """A sound chunk with relevance known: build only relevant records, skip the rest in runs.
+
+    The loop body is the per-record cost of a full decode: slice, look up, append; no more.
+    """
+    headers = record_headers(chunk.data)
+    relevance = _relevance(providers)
+    pending: list[dict] = []  # skipped records since the last item
+    skip = pending.append
+    issues: list[IngestIssue] = []
+    decoded = 0
+    while len(issues) < MAX_ERRORS_PER_CHUNK:
+        try:
+            for raw in records:
+                xml: str = raw["data"]
+                start = xml.find(_PROVIDER_ATTR) + _ATTR_LEN
+                provider = xml[start:xml.find('"', start)] if start >= _ATTR_LEN else ""
+                keep = relevance.get(provider)
+                if keep is None:
+                    keep = _remember(relevance, provider, providers)
+                if not keep:
+                    skip(raw)
+                    continue
+                decoded += len(pending)
+                yield from _flush(name, chunk.info.offset, pending, headers)
+                item = _relevant_item(raw, headers, chunk.info.offset, name)
+                decoded += not isinstance(item, IngestIssue)
+                yield item
+            break
+        except Exception as exc:  # evtx raises RuntimeError (and others) on damaged data
+            issues.append(IngestIssue(name, chunk.info.offset, "evtx.bad-record",
+                                      f"chunk {chunk.info.index}: {exc}"[:200],
+                                      records_failed=1))
+            decoded += len(pending)
+            yield from _flush(name, chunk.info.offset, pending, headers)
+            yield issues[-1]
+    decoded += len(pending)
+    yield from _flush(name, chunk.info.offset, pending, headers)
+    if issues:
+        yield damaged_chunk_issue(name, chunk.info, decoded)
+
+
+def _relevant_item(raw: dict, headers: RecordHeaders, chunk_offset: int, name: str) -> ReadItem:
+    at = headers.index().get(raw["event_record_id"])
+    located = (headers.offsets[at], headers.sizes[at], headers.filetimes[at]) \
+        if at is not None else None
+    return _to_item(raw, located, chunk_offset, name, None)
+
+
+@functools.lru_cache(maxsize=8)
+def _relevance(providers: frozenset[str]) -> dict[str, bool]:
+    """Provider name as rendered -> relevant, filled as names are met (one per provider set)."""
+    return {}
+
+
+def _remember(relevance: dict[str, bool], provider: str, providers: frozenset[str]) -> bool:
+    keep = _unescape(provider).lower() in providers
+    if len(relevance) < MAX_REMEMBERED:
+        relevance[provider] = keep
+    return keep
+
+
+def _flush(name: str, chunk_offset: int, pending: list[dict], headers: RecordHeaders
+           ) -> Iterator[SkippedRecords]:
+    """Hand on and clear the pending skipped records."""
+    if pending:
+        yield from _skipped_run(name, chunk_offset, pending[:], headers)
+        pending.clear()
+
+
+def _skipped_run(name: str, chunk_offset: int, raws: list[dict], headers: RecordHeaders
+                 ) -> Iterator[SkippedRecords]:
+    """Skipped records (file order) exactly as the health ledger would see them built.
+
+    A built record's id is its ``<EventRecordID>`` and its time its ``SystemTime`` (refined by
+    the record header's FILETIME within the same microsecond), which edited or damaged logs can
+    set apart from the record header. When the ids are consecutive and the ``SystemTime``
+    texts (one fixed-width format) strictly increase, the first record and then the rest as one
+    run (its last id and time) are exact; otherwise every record is handed on alone.
+    """
+    count = len(raws)
+    if _clean_run(raws):
+        picked = [(0, 1), (count - 1, count - 1)] if count > 1 else [(0, 1)]
+    else:
+        picked = [(k, 1) for k in range(count)]
+    for k, represents in picked:
+        record_id, time_ns, offset = _record_facts(raws[k], headers)
+        yield SkippedRecords(name, represents, "not-relevant",
+                             chunk_offset + offset if offset is not None else None,
+                             record_id, time_ns)
+
+
+def _clean_run(raws: list[dict]) -> bool:
+    """Consecutive ``EventRecordID`` and strictly increasing ``SystemTime`` (one format)."""
+    # From each record the text from the time value to the end of the id value; a record
+    # missing either gives markup where a time or an id should be (then: not clean).
+    spans = [text[text.find(_SYSTEM_TIME) + _TIME_LEN:text.find("</EventRecordID>")]
+             for text in [raw["data"] for raw in raws]]
+    times = [span[:span.find('"')] for span in spans]
+    ids = [span[span.rfind(">") + 1:] for span in spans]
+    if not _TIMES.fullmatch("\x00".join(times)) or not all(map(str.isdigit, ids)):
+        return False
+    first = int(ids[0])
+    return (list(map(int, ids)) == list(range(first, first + len(ids)))
+            and len(set(map(len, times))) == 1 and len(set(times)) == len(times)
+            and times == sorted(times))
+
+
+def _between(text: str, start_tag: str, end: str) -> str:
+    start = text.find(start_tag)
+    if start < 0:
+        return ""
+    start += len(start_tag)
+    return text[start:text.find(end, start)]
+
+
+def _record_facts(raw: dict, headers: RecordHeaders) -> tuple[int | None, int | None, int | None]:
+    """Record id, time and chunk offset of a record as :func:`event_to_record` would give them."""
+    at = headers.index().get(raw["event_record_id"])
+    header_ns = filetime_to_ns(headers.filetimes[at]) if at is not None \
+        else parse_iso_ns(raw.get("timestamp") or "")
+    record_id, time_ns = _event_facts(raw["data"], header_ns)
+    return record_id, time_ns, headers.offsets[at] if at is not None else None
+
+
+def _event_facts(text: str, header_ns: int | None) -> tuple[int | None, int | None]:
+    """``EventRecordID`` and ``SystemTime`` (refined like :func:`event_to_record`) of the XML."""
+    id_text = _between(text, "<EventRecordID>", "<").strip()
+    record_id = int(id_text) if id_text.isdigit() else None
+    time_text = _between(text, _SYSTEM_TIME, '"')
+    time_ns = parse_iso_ns(time_text, 0) if time_text else None
+    if (header_ns is not None and time_ns is not None and time_ns % 1000 == 0
+            and header_ns // 1000 == time_ns // 1000):
+        time_ns = header_ns
+    return record_id, time_ns
 
 
 def _to_item(raw: dict, located: tuple[int, int, int] | None, chunk_offset: int, name: str,
@@ -95,9 +261,8 @@ def _to_item(raw: dict, located: tuple[int, int, int] | None, chunk_offset: int,
         match = _PROVIDER.search(xml)
         provider = _unescape(match.group(1)).lower() if match else ""
         if provider not in providers:
-            record_id = _RECORD_ID.search(xml)
-            return SkippedRecords(name, 1, "not-relevant", offset,
-                                  int(record_id.group(1)) if record_id else None, header_ns)
+            record_id, time_ns = _event_facts(xml, header_ns)
+            return SkippedRecords(name, 1, "not-relevant", offset, record_id, time_ns)
     try:
         element = parse_event_xml(xml)
     except etree.XMLSyntaxError as exc:

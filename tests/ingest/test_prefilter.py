@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from evtxmpio.ingest import ingest_paths
+from evtxmpio.ingest.archive import ArchiveLimits
+from evtxmpio.ingest.base import ReadOptions
 from evtxmpio.ingest.evtx_chunks import ProviderMatcher, iter_chunks, provider_pattern
 from evtxmpio.normalize.providers import RELEVANT_PROVIDERS, is_relevant
 from tests.ingest.conftest import corpus_files
@@ -108,3 +110,48 @@ def test_prefilter_is_lossless_on_replayed_logs(path: Path) -> None:
     filtered = _relevant(path, "rust", prefilter=True)
     assert [_key(r) for r in filtered.records] == [_key(r) for r in full.records]
     assert filtered.accounts[0].records_read == full.accounts[0].records_read
+
+
+@pytest.mark.parametrize("path", CORPUS + REPLAYED, ids=[p.name for p in CORPUS + REPLAYED])
+def test_record_level_skip_equals_full_build(path: Path) -> None:
+    """Decoding every chunk but skipping other providers unbuilt: same records, same account."""
+    built = ingest_paths([path], keep=is_relevant, backend="rust", dedupe=False)
+    skipped = ingest_paths([path], keep=is_relevant, backend="rust", dedupe=False,
+                           prefilter_providers=RELEVANT_PROVIDERS, chunk_prefilter=False)
+    assert skipped.records == built.records
+    assert skipped.accounts[0].to_dict() == built.accounts[0].to_dict()
+
+
+def _raw(number: int, second: int) -> dict:
+    xml = (f'<Event><System><Provider Name="Other"/><TimeCreated SystemTime="2020-01-01T00:00:'
+           f'{second:02d}.000000Z"/><EventRecordID>{number}</EventRecordID></System></Event>')
+    return {"event_record_id": number, "timestamp": "", "data": xml}
+
+
+@pytest.mark.parametrize(("numbers", "times"), [
+    ([5, 6, 7, 8], [10, 20, 21, 30]),   # a clean run: handed on as two items
+    ([5, 6, 8, 9], [10, 20, 30, 40]),   # a gap inside
+    ([5, 6, 7, 8], [10, 30, 20, 40]),   # time going backwards inside
+    ([5, 6, 7, 8], [10, 20, 20, 40]),   # two records in the same microsecond
+    ([5, 6, 5, 7], [10, 20, 30, 40]),   # id going backwards inside
+])
+def test_skipped_runs_keep_the_health_ledger_exact(numbers: list[int], times: list[int]) -> None:
+    from evtxmpio.ingest.base import FileAccount
+    from evtxmpio.ingest.collect import IngestResult, _Run, _take
+    from evtxmpio.ingest.evtx_chunks import RecordHeaders
+    from evtxmpio.ingest.evtx_rust import _skipped_run
+    from evtxmpio.ingest.health import HealthLedger
+
+    raws = [_raw(number, second) for number, second in zip(numbers, times, strict=True)]
+    # record headers with other numbers and zero times, as in edited logs: the XML counts
+    headers = RecordHeaders([], [], [], [])
+    expected = HealthLedger()
+    for number, second in zip(numbers, times, strict=True):
+        expected.observe(number, (1_577_836_800 + second) * 10**9)
+    account = FileAccount("f", "evtx")
+    items = list(_skipped_run("f", 0, raws, headers))
+    assert sum(item.count for item in items) == len(numbers)
+    for item in items:
+        _take(item, account, IngestResult(), _Run(None, ReadOptions(), None, ArchiveLimits()))
+    assert account.health.to_dict() == expected.to_dict()
+    assert len(items) == (2 if (numbers, times) == ([5, 6, 7, 8], [10, 20, 21, 30]) else 4)
