@@ -58,9 +58,12 @@ def analyze(inputs: Iterable[Path], rules_dirs: Iterable[Path] = (),
     """
     paths = list(inputs)
     rules = shipped_rules(rules_dirs)
+    # Without --all-events, records of other providers are dropped before they are built;
+    # ``prefilter`` decides whether whole chunks without a relevant provider are even decoded.
     result = ingest_paths(
         paths, keep=None if all_events else is_relevant, backend=backend, tz=tz,
-        prefilter_providers=RELEVANT_PROVIDERS if prefilter and not all_events else None)
+        prefilter_providers=None if all_events else RELEVANT_PROVIDERS,
+        chunk_prefilter=prefilter)
     if result.accounts and all(a.records_read == 0 and a.errors for a in result.accounts):
         problems = "; ".join(f"{a.file}: {a.errors[0]}" for a in result.accounts)
         raise InputError(f"no input could be read ({problems})")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from evtxmpio.detect.delayed_writes import DelayedWriteFailure, delayed_write_fa
 from evtxmpio.detect.engine import SEVERITY_RANK, Finding, run_rules
 from evtxmpio.detect.hotfix import HotfixStatus, hotfix_status
 from evtxmpio.detect.luns import LunOutcome, correlate_delayed_writes, lun_outcomes
-from evtxmpio.detect.rules import Rule, load_rule_file, load_rules
+from evtxmpio.detect.rules import Rule, load_rule_file, load_rules, rule_files
 from evtxmpio.detect.verdict import VERDICTS, Verdict, case_facts, decide, incident_start
 from evtxmpio.errors import RuleError
 from evtxmpio.resources import data_dir
@@ -50,15 +51,24 @@ def rule_folders(extra: Iterable[Path] = ()) -> list[Path]:
 
 
 def shipped_rules(extra: Iterable[Path] = ()) -> list[Rule]:
-    """Load the shipped rules plus ``extra`` folders.
+    """Load the shipped rules plus ``extra`` folders (cached while no rule file changes).
 
     Raises:
         RuleError: listing every invalid rule file.
     """
-    rules, errors = load_rules(rule_folders(extra))
+    folders = rule_folders(extra)
+    stamp = tuple((str(path), path.stat().st_mtime_ns) for path in rule_files(folders))
+    return list(_load_checked(tuple(folders), stamp))
+
+
+@functools.lru_cache(maxsize=8)
+def _load_checked(folders: tuple[Path, ...], stamp: tuple[tuple[str, int], ...]
+                  ) -> tuple[Rule, ...]:
+    del stamp  # part of the cache key only: a changed rule file is loaded again
+    rules, errors = load_rules(folders)
     if errors:
         raise RuleError("; ".join(str(error) for error in errors))
-    return rules
+    return tuple(rules)
 
 
 def analysis_frame(events: pd.DataFrame) -> pd.DataFrame:
