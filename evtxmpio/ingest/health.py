@@ -31,8 +31,11 @@ class HealthLedger:
         record_id_gap_ranges: the first few missing ranges ``[first, last]``.
         record_id_backwards: times a record id was not above the previous one.
         time_backwards: times a record's time was earlier than the previous record's.
-        first_time: earliest record time seen, ISO UTC.
-        last_time: latest record time seen, ISO UTC.
+        first_time: earliest record time seen, ISO UTC. Chunks the pre-filter skips are never
+            decoded, so their records' times are not seen (record ids are, from the chunk
+            header): with the pre-filter this covers the decoded chunks; ``--no-prefilter``
+            gives the whole log's window.
+        last_time: latest record time seen, ISO UTC (same caveat).
     """
 
     dirty: bool = False
