@@ -180,14 +180,18 @@ def damaged_chunk_issue(name: str, info: ChunkInfo, recovered: int) -> IngestIss
 def read_evtx_python(source: Source, options: ReadOptions | None = None
                      ) -> Iterator[ReadItem]:
     """Yield every record python-evtx can decode, chunk by chunk, with issues for the rest."""
+    providers = options.prefilter_providers if options is not None else None
     for item in walk_chunks(source, options):
         if isinstance(item, ChunkToDecode):
-            yield from _decode_chunk_python(item, source.name)
+            yield from _decode_chunk_python(item, source.name, providers)
         else:
             yield item
 
 
-def _decode_chunk_python(chunk: ChunkToDecode, name: str) -> Iterator[ReadItem]:
+def _decode_chunk_python(chunk: ChunkToDecode, name: str, providers: frozenset[str] | None
+                         ) -> Iterator[ReadItem]:
+    from evtxmpio.ingest.evtx_rust import event_facts, is_relevant_xml  # (import cycle)
+
     info = chunk.info
     with python_rendering():  # patched rendering only while this chunk is rendered
         rendered, walk_error = _render_chunk_python(chunk)
@@ -196,6 +200,14 @@ def _decode_chunk_python(chunk: ChunkToDecode, name: str) -> Iterator[ReadItem]:
         if isinstance(xml, Exception):
             yield IngestIssue(name, info.offset + offset, "evtx.bad-record",
                               f"{type(xml).__name__}: {xml}"[:200], records_failed=1)
+            continue
+        if providers is not None and not is_relevant_xml(xml, providers):
+            # Counted like the Rust backend does: before lxml ever sees the record.
+            (filetime,) = struct.unpack_from("<Q", chunk.data, offset + 16)
+            record_id, time_ns = event_facts(xml, filetime_to_ns(filetime))
+            count += 1
+            yield SkippedRecords(name, 1, "not-relevant", info.offset + offset, record_id,
+                                 time_ns)
             continue
         try:
             element = parse_event_xml(xml)

@@ -232,11 +232,17 @@ def _record_facts(raw: dict, headers: RecordHeaders) -> tuple[int | None, int | 
     at = headers.index().get(raw["event_record_id"])
     header_ns = filetime_to_ns(headers.filetimes[at]) if at is not None \
         else parse_iso_ns(raw.get("timestamp") or "")
-    record_id, time_ns = _event_facts(raw["data"], header_ns)
+    record_id, time_ns = event_facts(raw["data"], header_ns)
     return record_id, time_ns, headers.offsets[at] if at is not None else None
 
 
-def _event_facts(text: str, header_ns: int | None) -> tuple[int | None, int | None]:
+def is_relevant_xml(xml: str, providers: frozenset[str]) -> bool:
+    """Whether the record rendered as ``xml`` comes from one of ``providers`` (lower case)."""
+    match = _PROVIDER.search(xml)
+    return (_unescape(match.group(1)).lower() if match else "") in providers
+
+
+def event_facts(text: str, header_ns: int | None) -> tuple[int | None, int | None]:
     """``EventRecordID`` and ``SystemTime`` (refined like :func:`event_to_record`) of the XML."""
     id_text = _between(text, "<EventRecordID>", "<").strip()
     record_id = int(id_text) if id_text.isdigit() else None
@@ -257,11 +263,8 @@ def _to_item(raw: dict, located: tuple[int, int, int] | None, chunk_offset: int,
     else:
         offset = None
         header_ns = parse_iso_ns(raw.get("timestamp") or "")
-    if providers is not None:
-        match = _PROVIDER.search(xml)
-        provider = _unescape(match.group(1)).lower() if match else ""
-        if provider not in providers:
-            record_id, time_ns = _event_facts(xml, header_ns)
+    if providers is not None and not is_relevant_xml(xml, providers):
+            record_id, time_ns = event_facts(xml, header_ns)
             return SkippedRecords(name, 1, "not-relevant", offset, record_id, time_ns)
     try:
         element = parse_event_xml(xml)

@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from evtxmpio.errors import Error
+from evtxmpio.ingest.archive import member_name_problem
 
 MAX_MEMBERS = 10_000
 MAX_MEMBER_BYTES = 4 * 1024**3
@@ -37,14 +38,20 @@ class UnsafeArchive(Error):
 def safe_member_name(name: str) -> str:
     """The member name as a relative POSIX path.
 
+    The ingest stage's rules apply (:func:`evtxmpio.ingest.archive.member_name_problem`), and
+    since triage writes members to disk, backslashes are refused too.
+
     Raises:
         UnsafeArchive: for absolute names, ``..`` components, drive letters or backslashes.
     """
-    if "\\" in name or name.startswith("/") or (len(name) > 1 and name[1] == ":"):
-        raise UnsafeArchive(f"member {name!r}: absolute or Windows-style path")
+    problem = member_name_problem(name)
+    if problem is None and "\\" in name:
+        problem = "Windows-style path (backslash)"
+    if problem is not None:
+        raise UnsafeArchive(f"member {name!r}: {problem}")
     parts = PurePosixPath(name).parts
-    if not parts or any(part in ("..", "") for part in parts):
-        raise UnsafeArchive(f"member {name!r}: empty name or '..' component")
+    if not parts or "" in parts:
+        raise UnsafeArchive(f"member {name!r}: empty name")
     return PurePosixPath(*parts).as_posix()
 
 
