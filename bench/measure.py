@@ -57,8 +57,10 @@ def _preload(tool: str) -> None:
     else:
         import evtxmpio.pipeline
         import evtxmpio.report
+        from evtxmpio.runtime import freeze_startup_objects
 
         evtxmpio.pipeline.shipped_rules()
+        freeze_startup_objects()  # as the evtxmpio command does before it runs
 
 
 def main() -> None:

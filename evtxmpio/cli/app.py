@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from evtxmpio import __version__
+from evtxmpio.runtime import freeze_startup_objects
 
 app = typer.Typer(
     name="evtxmpio",
@@ -41,4 +42,5 @@ def fail(message: str) -> typer.Exit:
 
 def main() -> None:
     """Console-script entry point."""
+    freeze_startup_objects()
     app()

@@ -50,8 +50,10 @@ def main() -> None:
     """Serve cases until stdin ends."""
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
+    from evtxmpio.runtime import freeze_startup_objects
     from evtxmpio.triage.worker import analyze_spec  # after the redirect: imports may print
 
+    freeze_startup_objects()  # a long-lived analyzer: imports stay out of every collection
     write_frame(answers, READY)
     requests = sys.stdin.buffer
     while (spec := read_frame(requests)) is not None:
