@@ -30,7 +30,7 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
-WORK = BENCH / "work"
+WORK = BENCH / "cache"
 CORPUS_FILE = REPO.parent / "shared" / "corpus" / "evtx" / "log2timeline__plaso" / "System.evtx"
 TOOLS = ("python-evtx", "evtx-rs", "analyze:rust:prefilter", "analyze:rust:full",
          "analyze:python:full", "analyze:python:prefilter")
@@ -73,7 +73,7 @@ class Measurement:
 
 
 def make_input(size: int) -> Path:
-    """A replayed System .evtx of about ``size`` records (cached in bench/work/)."""
+    """A replayed System .evtx of about ``size`` records (cached in bench/cache/)."""
     folder = WORK / f"system-{size}"
     target = folder / "System-FS01.evtx"
     workload = (BENCH / "workload.yaml.in").read_text(encoding="utf-8")
@@ -241,7 +241,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10^4 and 10^5 records only")
     parser.add_argument("--dry-run", action="store_true",
-                        help="a tiny input, every tool once, results to bench/work/ only")
+                        help="a tiny input, every tool once, results to bench/cache/ only")
     args = parser.parse_args()
     plan = PLANS["dry-run" if args.dry_run else "quick" if args.quick else "full"]
     results = run(plan)

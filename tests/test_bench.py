@@ -13,7 +13,7 @@ def test_bench_dry_run() -> None:
     completed = subprocess.run([sys.executable, str(REPO / "bench" / "run.py"), "--dry-run"],
                                capture_output=True, text=True, timeout=900)
     assert completed.returncode == 0, completed.stderr[-2000:]
-    document = json.loads((REPO / "bench" / "work" / "dry-run" / "dry-run.json").read_text())
+    document = json.loads((REPO / "bench" / "cache" / "dry-run" / "dry-run.json").read_text())
     tools = {m["tool"] for m in document["results"]}
     assert tools == {"python-evtx", "evtx-rs", "analyze:rust:prefilter", "analyze:rust:full",
                      "analyze:python:full", "analyze:python:prefilter"}
