@@ -100,14 +100,17 @@ def sniff_powershell_csv(head: bytes) -> bool:
     return line.startswith('"') and {"Id", "ProviderName", "TimeCreated"} <= names
 
 
-def _rows(source: Source) -> Iterator[list[str] | csv.Error]:
-    """CSV rows of the file, decoded by BOM/encoding; a bad row comes out as its error."""
+def csv_rows(source: Source, **csv_options: object) -> Iterator[list[str] | csv.Error]:
+    """CSV rows of the file, decoded by BOM/encoding; a bad row comes out as its error.
+
+    ``csv_options`` go to :func:`csv.reader` (tracerpt needs ``skipinitialspace``).
+    """
     csv.field_size_limit(MAX_FIELD)
     with source.open() as raw:
         encoding = detect_encoding(raw.read(4096))
     with source.open() as raw:
         text = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
-        reader = csv.reader(_lines(text))
+        reader = csv.reader(_lines(text), **csv_options)
         while True:
             try:
                 row = next(reader)
@@ -134,7 +137,7 @@ def read_viewer_csv(source: Source, options: ReadOptions | None = None
     tz = options.tz if options else None
     header_seen = False
     pending: IngestIssue | None = None
-    for line_no, row in enumerate(_rows(source), start=1):
+    for line_no, row in enumerate(csv_rows(source), start=1):
         if pending is not None:
             yield pending
             pending = None
@@ -176,7 +179,7 @@ def read_powershell_csv(source: Source, options: ReadOptions | None = None
     tz = options.tz if options else None
     header: list[str] | None = None
     pending: IngestIssue | None = None
-    for line_no, row in enumerate(_rows(source), start=1):
+    for line_no, row in enumerate(csv_rows(source), start=1):
         if pending is not None:
             yield pending
             pending = None

@@ -19,7 +19,6 @@ The first event of both is the trace header (``EventTrace``, provider
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Iterator
 
@@ -33,7 +32,8 @@ from evtxmpio.ingest.base import (
     Source,
     register,
 )
-from evtxmpio.ingest.eventxml import detect_encoding, head_text, read_event_xml
+from evtxmpio.ingest.csv_export import csv_rows
+from evtxmpio.ingest.eventxml import head_text, read_event_xml
 from evtxmpio.ingest.timefmt import filetime_to_ns
 from evtxmpio.model import RawRecord
 
@@ -89,28 +89,11 @@ def read_tracerpt_xml(source: Source, options: ReadOptions | None = None
                           skip_event=_is_trace_header)
 
 
-def _rows(source: Source) -> Iterator[list[str] | csv.Error]:
-    with source.open() as raw:
-        encoding = detect_encoding(raw.read(4096))
-    with source.open() as raw:
-        text = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
-        reader = csv.reader((line.lstrip("\ufeff") for line in text), skipinitialspace=True)
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                yield exc
-                continue
-            yield row
-
-
 def read_tracerpt_csv(source: Source, options: ReadOptions | None = None
                       ) -> Iterator[RawRecord | IngestIssue | SkippedRecords]:
     """Records of a tracerpt CSV (dumpfile) export."""
     columns: dict[str, int] | None = None
-    for line_no, row in enumerate(_rows(source), start=1):
+    for line_no, row in enumerate(csv_rows(source, skipinitialspace=True), start=1):
         if isinstance(row, csv.Error):
             yield IngestIssue(source.name, None, "csv.bad-row", f"row {line_no}: {row}",
                               records_failed=1)
