@@ -22,7 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -47,6 +47,8 @@ _DMY = re.compile(r"^\s*(\d{1,2})[./](\d{1,2})[./](\d{4})\s+(\d{1,2}):(\d{2}):(\
                   r"(?:[.,](\d{1,9}))?\s*$")
 _YMD = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})[ T](\d{1,2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?\s*$")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+VIEWER_MIN_COLUMNS = 5  # Level, Date and Time, Source, Event ID, Task Category (+ message)
 
 
 def parse_local_ns(text: str, tz: str | None) -> int | None:
@@ -135,7 +137,20 @@ def read_viewer_csv(source: Source, options: ReadOptions | None = None
                     ) -> Iterator[RawRecord | IngestIssue]:
     """Records of an Event Viewer "Save as CSV" file."""
     tz = options.tz if options else None
-    header_seen = False
+    yield from _read_rows(source, lambda row: row, lambda _header: VIEWER_MIN_COLUMNS,
+                          lambda _header, row: _viewer_record(row, source.name, tz))
+
+
+def _read_rows(source: Source, take_header: Callable[[list[str]], list[str] | None],
+               min_columns: Callable[[list[str]], int],
+               build: Callable[[list[str], list[str]], RawRecord]
+               ) -> Iterator[RawRecord | IngestIssue]:
+    """The loop both CSV exports share: header, bad and blank rows, short and cut rows.
+
+    ``take_header`` returns the header from a row, or ``None`` to keep looking (``#TYPE``); a
+    short row is an issue, and a short last row means the file was cut inside it.
+    """
+    header: list[str] | None = None
     pending: IngestIssue | None = None
     for line_no, row in enumerate(csv_rows(source), start=1):
         if pending is not None:
@@ -144,17 +159,16 @@ def read_viewer_csv(source: Source, options: ReadOptions | None = None
         if isinstance(row, csv.Error):
             yield IngestIssue(source.name, None, "csv.bad-row", f"row {line_no}: {row}",
                               records_failed=1)
-            continue
-        if not header_seen:
-            header_seen = True
-            continue
-        if not any(cell.strip() for cell in row):
-            continue  # blank line between records
-        if len(row) < 5:
-            pending = IngestIssue(source.name, None, "csv.short-row",
-                                  f"row {line_no}: {len(row)} of 6 columns", records_failed=1)
-            continue
-        yield _viewer_record(row, source.name, tz)
+        elif header is None:
+            header = take_header(row)
+        elif any(cell.strip() for cell in row):  # blank lines separate records
+            need = min_columns(header)
+            if len(row) < need:
+                pending = IngestIssue(source.name, None, "csv.short-row",
+                                      f"row {line_no}: {len(row)} of {need} columns",
+                                      records_failed=1)
+            else:
+                yield build(header, row)
     if pending is not None:
         yield IngestIssue(pending.source_path, None, "csv.truncated",
                           f"{pending.detail}; the file ends inside this row", records_failed=1,
@@ -177,32 +191,14 @@ def read_powershell_csv(source: Source, options: ReadOptions | None = None
                         ) -> Iterator[RawRecord | IngestIssue]:
     """Records of a ``Get-WinEvent | Export-Csv`` file."""
     tz = options.tz if options else None
-    header: list[str] | None = None
-    pending: IngestIssue | None = None
-    for line_no, row in enumerate(csv_rows(source), start=1):
-        if pending is not None:
-            yield pending
-            pending = None
-        if isinstance(row, csv.Error):
-            yield IngestIssue(source.name, None, "csv.bad-row", f"row {line_no}: {row}",
-                              records_failed=1)
-            continue
-        if header is None:
-            if row and not row[0].startswith("#TYPE"):
-                header = [cell.strip() for cell in row]
-            continue
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) < len(header):
-            pending = IngestIssue(source.name, None, "csv.short-row",
-                                  f"row {line_no}: {len(row)} of {len(header)} columns",
-                                  records_failed=1)
-            continue
-        yield _powershell_record(dict(zip(header, row, strict=False)), source.name, tz)
-    if pending is not None:
-        yield IngestIssue(pending.source_path, None, "csv.truncated",
-                          f"{pending.detail}; the file ends inside this row", records_failed=1,
-                          truncated=True)
+
+    def header_of(row: list[str]) -> list[str] | None:
+        if row and not row[0].startswith("#TYPE"):
+            return [cell.strip() for cell in row]
+        return None
+
+    yield from _read_rows(source, header_of, len, lambda header, row: _powershell_record(
+        dict(zip(header, row, strict=False)), source.name, tz))
 
 
 def _powershell_record(cells: dict[str, str], name: str, tz: str | None) -> RawRecord:
