@@ -31,6 +31,7 @@ from evtxmpio.detect.examples import ExampleResult, run_examples
 from evtxmpio.detect.groundtruth import compare_with_truth
 from evtxmpio.errors import InputError, RuleError
 from evtxmpio.ingest import ingest_paths
+from evtxmpio.ingest.limits import Limits
 from evtxmpio.normalize import is_relevant, normalize_records, sort_events
 from evtxmpio.normalize.providers import RELEVANT_PROVIDERS
 from evtxmpio.timeline import align_trace_clocks, build_timelines
@@ -38,7 +39,8 @@ from evtxmpio.timeline import align_trace_clocks, build_timelines
 
 def analyze(inputs: Iterable[Path], rules_dirs: Iterable[Path] = (),
             all_events: bool = False, backend: str = "auto", prefilter: bool = True,
-            tz: str | None = None, strict: bool = False) -> CaseResult:
+            tz: str | None = None, strict: bool = False, limits: Limits | None = None
+            ) -> CaseResult:
     """Analyze one case made of files and directories.
 
     Args:
@@ -50,6 +52,7 @@ def analyze(inputs: Iterable[Path], rules_dirs: Iterable[Path] = (),
             (lossless; ignored with ``all_events``).
         tz: IANA time zone of CSV exports that carry local times without an offset.
         strict: raise on the first input problem instead of reporting it.
+        limits: resource limits per input file and archive (defaults: :class:`Limits`).
 
     Raises:
         InputError: when an input path does not exist, nothing could be read at all, or
@@ -63,7 +66,7 @@ def analyze(inputs: Iterable[Path], rules_dirs: Iterable[Path] = (),
     result = ingest_paths(
         paths, keep=None if all_events else is_relevant, backend=backend, tz=tz,
         prefilter_providers=None if all_events else RELEVANT_PROVIDERS,
-        chunk_prefilter=prefilter)
+        chunk_prefilter=prefilter, limits=limits)
     if result.accounts and all(a.records_read == 0 and a.errors for a in result.accounts):
         problems = "; ".join(f"{a.file}: {a.errors[0]}" for a in result.accounts)
         raise InputError(f"no input could be read ({problems})")

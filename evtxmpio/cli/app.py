@@ -34,6 +34,12 @@ def root(
     """evtxmpio: MPIO failover forensics for Windows logs."""
 
 
+LimitOption = Annotated[list[str] | None, typer.Option(
+    "--limit", metavar="KEY=VALUE",
+    help="Raise or lower a resource limit, e.g. file-seconds=600, memory=4GiB, "
+    "archive-ratio=500 (repeatable; `evtxmpio limits` lists them).")]
+
+
 def fail(message: str) -> typer.Exit:
     """Print ``Error: message`` to stderr and return the exit to raise (code 1)."""
     typer.echo(f"Error: {message}", err=True)

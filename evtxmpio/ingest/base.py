@@ -106,6 +106,9 @@ class ReadOptions:
         chunk_prefilter: with ``prefilter_providers``, skip .evtx chunks that hold none of
             them; ``False`` decodes every chunk but still skips other providers' records
             before they are built.
+        xml_event_chars: longest ``<Event>`` element an XML reader buffers; a longer one is
+            skipped as one failed record (limit ``xml-event``).
+        csv_field_chars: longest CSV field or line (limit ``csv-field``).
     """
 
     backend: str = "auto"
@@ -113,6 +116,8 @@ class ReadOptions:
     tz: str | None = None
     threads: int = 1
     chunk_prefilter: bool = True
+    xml_event_chars: int = 16 << 20
+    csv_field_chars: int = 16 << 20
 
 
 Reader = Callable[..., Iterator["RawRecord | IngestIssue | SkippedRecords"]]

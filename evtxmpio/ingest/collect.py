@@ -30,9 +30,11 @@ from evtxmpio.ingest.base import (
 )
 from evtxmpio.ingest.dedupe import Deduplicator
 from evtxmpio.ingest.evtx import resolve_backend
+from evtxmpio.ingest.limits import FileGuard, Limits
 from evtxmpio.model import RawRecord
 
 RecordFilter = Callable[[RawRecord], bool]
+GUARD_EVERY = 64  # items between two limit checks (a reader step is bounded; see limits)
 
 
 @dataclass(slots=True)
@@ -60,7 +62,7 @@ class _Run:
     keep: RecordFilter | None
     options: ReadOptions
     deduplicator: Deduplicator | None
-    limits: ArchiveLimits
+    limits: Limits
 
 
 def expand_paths(paths: Iterable[Path]) -> Iterator[Path]:
@@ -76,7 +78,7 @@ def expand_paths(paths: Iterable[Path]) -> Iterator[Path]:
 
 def make_options(backend: str = "auto", prefilter_providers: Iterable[str] | None = None,
                  tz: str | None = None, threads: int = 1,
-                 chunk_prefilter: bool = True) -> ReadOptions:
+                 chunk_prefilter: bool = True, limits: Limits | None = None) -> ReadOptions:
     """Check the ingest options and build :class:`ReadOptions`.
 
     Raises:
@@ -90,14 +92,25 @@ def make_options(backend: str = "auto", prefilter_providers: Iterable[str] | Non
             raise Error(f"--tz: unknown time zone {tz!r}") from exc
     providers = (frozenset(name.lower() for name in prefilter_providers)
                  if prefilter_providers is not None else None)
+    limits = limits or Limits()
     return ReadOptions(backend=resolved, prefilter_providers=providers, tz=tz, threads=threads,
-                       chunk_prefilter=chunk_prefilter)
+                       chunk_prefilter=chunk_prefilter, xml_event_chars=limits.xml_event_bytes,
+                       csv_field_chars=limits.csv_field_bytes)
+
+
+def as_limits(limits: Limits | ArchiveLimits | None) -> Limits:
+    """``limits``, or the defaults; archive-only limits keep the other defaults."""
+    if limits is None:
+        return Limits()
+    if isinstance(limits, ArchiveLimits):
+        return Limits(archive=limits)
+    return limits
 
 
 def ingest_paths(
     paths: Iterable[Path], keep: RecordFilter | None = None, *, backend: str = "auto",
     prefilter_providers: Iterable[str] | None = None, tz: str | None = None,
-    dedupe: bool = True, limits: ArchiveLimits | None = None, threads: int = 1,
+    dedupe: bool = True, limits: Limits | ArchiveLimits | None = None, threads: int = 1,
     chunk_prefilter: bool = True,
 ) -> IngestResult:
     """Read every input; count what was read, used and skipped per file.
@@ -114,7 +127,9 @@ def ingest_paths(
         tz: IANA zone of exports that carry local times without an offset (CSV); UTC if
             ``None``, and the account says which zone was assumed.
         dedupe: drop records equal to one kept before (``duplicate``).
-        limits: bounds on archive expansion.
+        limits: resource limits (:class:`~evtxmpio.ingest.limits.Limits`; archive-only limits
+            keep the other defaults). A file that hits one stops with a ``limit.*`` issue
+            and keeps what was read before.
         threads: worker threads of the Rust backend.
         chunk_prefilter: with ``prefilter_providers``, skip chunks without any of them
             (``False``: decode every chunk, still skip other providers' records unbuilt).
@@ -123,8 +138,9 @@ def ingest_paths(
         InputError: when a named path does not exist.
         Error: for an unknown backend or time zone.
     """
-    run = _Run(keep, make_options(backend, prefilter_providers, tz, threads, chunk_prefilter),
-               Deduplicator() if dedupe else None, limits or ArchiveLimits())
+    resolved = as_limits(limits)
+    run = _Run(keep, make_options(backend, prefilter_providers, tz, threads, chunk_prefilter,
+                                  resolved), Deduplicator() if dedupe else None, resolved)
     result = IngestResult()
     for path in expand_paths(paths):
         _read_any(path_source(path), result, run, None, 0)
@@ -133,9 +149,9 @@ def ingest_paths(
 
 def read_source(source: Source, result: IngestResult, keep: RecordFilter | None, *,
                 options: ReadOptions | None = None, deduplicator: Deduplicator | None = None,
-                limits: ArchiveLimits | None = None) -> FileAccount:
+                limits: Limits | ArchiveLimits | None = None) -> FileAccount:
     """Sniff and read one source (or archive) into ``result``; return its account."""
-    run = _Run(keep, options or ReadOptions(), deduplicator, limits or ArchiveLimits())
+    run = _Run(keep, options or ReadOptions(), deduplicator, as_limits(limits))
     return _read_any(source, result, run, None, 0)
 
 
@@ -164,9 +180,9 @@ def _read_any(source: Source, result: IngestResult, run: _Run, budget: Budget | 
     if input_format.local_time:
         account.time_zone_assumed = run.options.tz or "UTC"
     result.accounts.append(account)
+    items = _items(input_format, source, run.options)
     try:
-        for item in _items(input_format, source, run.options):
-            _take(item, account, result, run)
+        _read_guarded(items, account, result, run)
     except Exception as exc:  # a reader must not raise; if one does, the file costs only itself
         issue = IngestIssue(source.name, None, "ingest.reader-failed",
                             f"reading stopped: {_reason(exc)}; records before it are kept",
@@ -175,6 +191,32 @@ def _read_any(source: Source, result: IngestResult, run: _Run, budget: Budget | 
         result.issues.append(issue)
     _close_health(account)
     return account
+
+
+def _read_guarded(items: Iterator[RawRecord | IngestIssue | SkippedRecords],
+                  account: FileAccount, result: IngestResult, run: _Run) -> None:
+    """Take every item, checking the file's limits every ``GUARD_EVERY`` items."""
+    guard = FileGuard(run.limits)
+    countdown = GUARD_EVERY
+    try:
+        for item in items:
+            _take(item, account, result, run)
+            countdown -= 1
+            if countdown:
+                continue
+            countdown = GUARD_EVERY
+            hit = guard.check(account.records_used)
+            if hit is not None:
+                issue = IngestIssue(account.file, None, hit[0],
+                                    f"{hit[1]}; reading of this file stopped, the "
+                                    f"{account.records_read} records read before are kept")
+                _account_issue(account, issue)
+                result.issues.append(issue)
+                return
+    finally:
+        close = getattr(items, "close", None)
+        if close is not None:
+            close()
 
 
 def _items(input_format: InputFormat, source: Source, options: ReadOptions
@@ -188,12 +230,14 @@ def _read_archive(source: Source, kind: str, result: IngestResult, run: _Run,
                   budget: Budget | None, depth: int) -> FileAccount:
     account = FileAccount(source.name, kind)
     result.accounts.append(account)
-    if depth >= run.limits.max_depth:
-        account.errors.append(f"archive nested deeper than {run.limits.max_depth}; not opened")
+    archive_limits = run.limits.archive
+    if depth >= archive_limits.max_depth:
+        account.errors.append(f"archive nested deeper than {archive_limits.max_depth}; "
+                              "not opened (raise with --limit archive-depth=N)")
         return account
-    budget = budget or Budget(run.limits.max_total_bytes)
+    budget = budget or Budget(archive_limits.max_total_bytes)
     try:
-        for item in expand_archive(source, kind, run.limits, budget):
+        for item in expand_archive(source, kind, archive_limits, budget):
             if isinstance(item, IngestIssue):
                 account.errors.append(f"{item.code}: {item.detail}")
                 result.issues.append(item)

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from evtxmpio.ingest import ingest_paths
-from evtxmpio.ingest.archive import ArchiveLimits
 from evtxmpio.ingest.base import ReadOptions
 from evtxmpio.ingest.evtx_chunks import ProviderMatcher, iter_chunks, provider_pattern
+from evtxmpio.ingest.limits import Limits
 from evtxmpio.normalize.providers import RELEVANT_PROVIDERS, is_relevant
 from tests.ingest.conftest import corpus_files
 
@@ -152,6 +152,6 @@ def test_skipped_runs_keep_the_health_ledger_exact(numbers: list[int], times: li
     items = list(_skipped_run("f", 0, raws, headers))
     assert sum(item.count for item in items) == len(numbers)
     for item in items:
-        _take(item, account, IngestResult(), _Run(None, ReadOptions(), None, ArchiveLimits()))
+        _take(item, account, IngestResult(), _Run(None, ReadOptions(), None, Limits()))
     assert account.health.to_dict() == expected.to_dict()
     assert len(items) == (2 if (numbers, times) == ([5, 6, 7, 8], [10, 20, 21, 30]) else 4)
