@@ -72,14 +72,15 @@ def test_truncated_xml_keeps_complete_events(tmp_path: Path) -> None:
     assert any(issue.code == "xml.truncated" for issue in result.issues)
 
 
-def test_doctype_is_rejected_not_resolved(tmp_path: Path) -> None:
+def test_doctype_is_skipped_and_entities_are_not_resolved(tmp_path: Path) -> None:
     hostile = ('<?xml version="1.0"?><!DOCTYPE Events [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
                "<Events><Event><System><Provider Name='&x;'/></System></Event></Events>")
     target = tmp_path / "xxe.xml"
     target.write_text(hostile, encoding="utf-8")
     result = ingest_paths([target])
-    assert result.records == []
-    assert result.issues[0].code == "xml.doctype"
+    assert [r.provider for r in result.records] == ["&x;"]
+    assert [issue.code for issue in result.issues] == ["xml.doctype-ignored",
+                                                        "xml.entity-not-expanded"]
 
 
 SYSTEM_FILES = [

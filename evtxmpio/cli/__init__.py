@@ -7,7 +7,7 @@ they are imported here explicitly. A command is one library call plus output; li
 
 from __future__ import annotations
 
-from evtxmpio.cli import analyze, replay, rules, triage  # noqa: F401  (command registration)
+from evtxmpio.cli import analyze, limits, replay, rules, triage  # noqa: F401  (command registration)
 from evtxmpio.cli.app import app, main
 
 __all__ = ["app", "main"]

@@ -10,8 +10,9 @@ import typer
 from rich.console import Console
 
 from evtxmpio import pipeline, report
-from evtxmpio.cli.app import app, fail
+from evtxmpio.cli.app import LimitOption, app, fail
 from evtxmpio.errors import Error
+from evtxmpio.ingest.limits import parse_limits
 
 
 class OutputFormat(StrEnum):
@@ -67,12 +68,15 @@ def analyze(
     strict: Annotated[bool, typer.Option(
         "--strict", help="Fail (exit 1) on the first input problem instead of reporting it.")
     ] = False,
+    limit: LimitOption = None,
 ) -> None:
     """Analyze one case and write its report; print the verdict and findings."""
     target = out or Path(DEFAULT_NAME[output_format.value])
     try:
+        limits = parse_limits(limit or [])
         case = pipeline.analyze(inputs, rules_dirs=rules or [], all_events=all_events,
-                                backend=backend.value, prefilter=prefilter, tz=tz, strict=strict)
+                                backend=backend.value, prefilter=prefilter, tz=tz, strict=strict,
+                                limits=limits)
         map_path = report.write_outputs(case, target, output_format.value, redact, redact_map)
     except Error as exc:
         raise fail(str(exc)) from exc

@@ -195,21 +195,32 @@ def _read_any(source: Source, result: IngestResult, run: _Run, budget: Budget | 
 
 def _read_guarded(items: Iterator[RawRecord | IngestIssue | SkippedRecords],
                   account: FileAccount, result: IngestResult, run: _Run) -> None:
-    """Take every item, checking the file's limits every ``GUARD_EVERY`` items."""
+    """Take every item; stop the file at its record limit or a time or memory limit.
+
+    Records are counted after each item; time and memory every ``GUARD_EVERY`` items.
+    """
     guard = FileGuard(run.limits)
+    most = run.limits.file_records
     countdown = GUARD_EVERY
     try:
         for item in items:
             _take(item, account, result, run)
-            countdown -= 1
-            if countdown:
-                continue
-            countdown = GUARD_EVERY
-            hit = guard.check(account.records_used)
+            hit = None
+            if account.records_used > most:
+                result.records.pop()  # the record over the limit is read, not kept
+                account.records_used -= 1
+                account.skip("over-limit")
+                hit = guard.records_hit()
+            else:
+                countdown -= 1
+                if countdown:
+                    continue
+                countdown = GUARD_EVERY
+                hit = guard.check()
             if hit is not None:
                 issue = IngestIssue(account.file, None, hit[0],
                                     f"{hit[1]}; reading of this file stopped, the "
-                                    f"{account.records_read} records read before are kept")
+                                    f"{account.records_used} records kept before stay")
                 _account_issue(account, issue)
                 result.issues.append(issue)
                 return

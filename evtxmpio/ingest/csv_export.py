@@ -27,7 +27,13 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from evtxmpio.ingest.base import IngestIssue, InputFormat, ReadOptions, Source, register
-from evtxmpio.ingest.eventxml import detect_encoding, head_text
+from evtxmpio.ingest.eventxml import (
+    REPLACE_ERRORS,
+    detect_encoding,
+    head_text,
+    replacements,
+    undecodable_issue,
+)
 from evtxmpio.ingest.timefmt import parse_iso_ns
 from evtxmpio.model import RawRecord
 
@@ -102,46 +108,78 @@ def sniff_powershell_csv(head: bytes) -> bool:
     return line.startswith('"') and {"Id", "ProviderName", "TimeCreated"} <= names
 
 
-def csv_rows(source: Source, **csv_options: object) -> Iterator[list[str] | csv.Error]:
+def csv_rows(source: Source, limit: int = MAX_FIELD, **csv_options: object
+             ) -> Iterator[list[str] | csv.Error | IngestIssue]:
     """CSV rows of the file, decoded by BOM/encoding; a bad row comes out as its error.
 
+    A field or a line longer than ``limit`` characters is a bad row (skipped, never held in
+    memory whole). Undecodable bytes become U+FFFD; their count comes last, as an issue.
     ``csv_options`` go to :func:`csv.reader` (tracerpt needs ``skipinitialspace``).
     """
-    csv.field_size_limit(MAX_FIELD)
+    csv.field_size_limit(limit)
     with source.open() as raw:
         encoding = detect_encoding(raw.read(4096))
+    before = replacements()
     with source.open() as raw:
-        text = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
-        reader = csv.reader(_lines(text), **csv_options)
+        text = io.TextIOWrapper(raw, encoding=encoding, errors=REPLACE_ERRORS, newline="")
+        reader = csv.reader(_Lines(text, limit), **csv_options)
         while True:
             try:
                 row = next(reader)
             except StopIteration:
-                return
+                break
             except csv.Error as exc:
                 yield exc
                 continue
             yield row
+    if replacements() > before:
+        yield undecodable_issue(source.name, replacements() - before)
 
 
-def _lines(text: io.TextIOWrapper) -> Iterator[str]:
-    first = True
-    for line in text:
-        if first:
+class _Lines:
+    """The lines of ``text`` (BOM dropped), each at most ``limit`` characters.
+
+    A longer line is read past in pieces and raises :class:`csv.Error` once, which the CSV
+    reader passes on; the next call goes on with the following line.
+    """
+
+    def __init__(self, text: io.TextIOWrapper, limit: int) -> None:
+        self._text = text
+        self._limit = limit
+        self._first = True
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self._text.readline(self._limit + 1)
+        if not line:
+            raise StopIteration
+        if self._first:
+            self._first = False
             line = line.lstrip("\ufeff")
-            first = False
-        yield line
+        if len(line) > self._limit and not line.endswith("\n"):
+            while (rest := self._text.readline(self._limit)) and not rest.endswith("\n"):
+                pass
+            raise csv.Error(f"line longer than {self._limit} characters (limit csv-field); "
+                            "skipped")
+        return line
 
 
 def read_viewer_csv(source: Source, options: ReadOptions | None = None
                     ) -> Iterator[RawRecord | IngestIssue]:
     """Records of an Event Viewer "Save as CSV" file."""
     tz = options.tz if options else None
-    yield from _read_rows(source, lambda row: row, lambda _header: VIEWER_MIN_COLUMNS,
+    yield from _read_rows(source, _limit(options), lambda row: row,
+                          lambda _header: VIEWER_MIN_COLUMNS,
                           lambda _header, row: _viewer_record(row, source.name, tz))
 
 
-def _read_rows(source: Source, take_header: Callable[[list[str]], list[str] | None],
+def _limit(options: ReadOptions | None) -> int:
+    return options.csv_field_chars if options is not None else MAX_FIELD
+
+
+def _read_rows(source: Source, limit: int, take_header: Callable[[list[str]], list[str] | None],
                min_columns: Callable[[list[str]], int],
                build: Callable[[list[str], list[str]], RawRecord]
                ) -> Iterator[RawRecord | IngestIssue]:
@@ -152,11 +190,13 @@ def _read_rows(source: Source, take_header: Callable[[list[str]], list[str] | No
     """
     header: list[str] | None = None
     pending: IngestIssue | None = None
-    for line_no, row in enumerate(csv_rows(source), start=1):
+    for line_no, row in enumerate(csv_rows(source, limit), start=1):
         if pending is not None:
             yield pending
             pending = None
-        if isinstance(row, csv.Error):
+        if isinstance(row, IngestIssue):
+            yield row
+        elif isinstance(row, csv.Error):
             yield IngestIssue(source.name, None, "csv.bad-row", f"row {line_no}: {row}",
                               records_failed=1)
         elif header is None:
@@ -197,8 +237,9 @@ def read_powershell_csv(source: Source, options: ReadOptions | None = None
             return [cell.strip() for cell in row]
         return None
 
-    yield from _read_rows(source, header_of, len, lambda header, row: _powershell_record(
-        dict(zip(header, row, strict=False)), source.name, tz))
+    yield from _read_rows(source, _limit(options), header_of, len,
+                          lambda header, row: _powershell_record(
+                              dict(zip(header, row, strict=False)), source.name, tz))
 
 
 def _powershell_record(cells: dict[str, str], name: str, tz: str | None) -> RawRecord:

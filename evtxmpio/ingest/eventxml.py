@@ -5,22 +5,37 @@ domain reference section 5: Event Viewer "Save as XML" (``<?xml?>`` + ``<Events>
 ``wevtutil qe /f:xml`` (bare ``<Event>`` elements back to back, no root, any quote style,
 UTF-8 or UTF-16 with BOM).
 
-The file is decoded incrementally and fed to an lxml pull parser inside a synthetic root, so
-both shapes stream in bounded memory. Entities and DTDs are never resolved and the network is
-never touched; a file with a DOCTYPE is hostile and is rejected with an issue. A file cut in the
-middle keeps every complete ``<Event>`` before the cut and reports the cut.
+The file is decoded incrementally and cut into one text fragment per ``<Event>`` element
+(:class:`EventSplitter`), and each fragment is parsed on its own by lxml with entities,
+DTDs and the network off. So both shapes stream in bounded memory, and damage costs only the
+event it hits: a broken event is one failed record and reading resumes at the next
+``<Event``; an event larger than the ``xml-event`` limit is skipped the same way; a file cut
+in the middle keeps every complete event before the cut. Hostile markup is never acted on: a
+DOCTYPE (internal subset included) is skipped with an issue, entity references other than
+XML's five are kept as literal text (``&xxe;``), nothing is fetched or read. Undecodable bytes
+(invalid UTF-8 or UTF-16, lone surrogates) become U+FFFD and are counted in an issue.
 """
 
 from __future__ import annotations
 
 import codecs
+import itertools
 import re
+import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from lxml import etree
 
-from evtxmpio.ingest.base import IngestIssue, InputFormat, SkippedRecords, Source, register
-from evtxmpio.ingest.xmlevent import event_to_record
+from evtxmpio.ingest.base import (
+    IngestIssue,
+    InputFormat,
+    ReadOptions,
+    SkippedRecords,
+    Source,
+    register,
+)
+from evtxmpio.ingest.xmlevent import event_to_record, parse_event_xml
 from evtxmpio.model import RawRecord
 
 FEED_CHARS = 1 << 20
@@ -65,84 +80,319 @@ def sniff_event_xml(head: bytes) -> bool:
     return text.startswith(("<Events", "<Event ", "<Event>"))
 
 
-def _make_parser() -> etree.XMLPullParser:
-    return etree.XMLPullParser(
-        events=("end",), resolve_entities=False, no_network=True, load_dtd=False,
-        dtd_validation=False, huge_tree=True, remove_comments=True, remove_pis=True,
-    )
+_REPLACED = threading.local()
 
 
-def _decoded_pieces(source: Source) -> Iterator[str]:
+REPLACE_ERRORS = "evtxmpio-replace"
+
+
+def _count_replacement(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    _REPLACED.total = getattr(_REPLACED, "total", 0) + 1
+    return "\ufffd", error.end
+
+
+codecs.register_error(REPLACE_ERRORS, _count_replacement)
+
+
+def replacements() -> int:
+    """Undecodable byte sequences replaced by U+FFFD in this thread so far (a running count).
+
+    Decode with ``errors=REPLACE_ERRORS`` and compare two readings to count one file's.
+    """
+    return getattr(_REPLACED, "total", 0)
+
+
+def undecodable_issue(name: str, count: int) -> IngestIssue:
+    """The issue saying how many byte sequences of a file did not decode."""
+    return IngestIssue(name, None, "text.undecodable",
+                       f"{count} byte sequence(s) invalid in the file's encoding (e.g. a lone "
+                       "UTF-16 surrogate) shown as U+FFFD")
+
+
+def decoded_pieces(source: Source, replaced: list[int]) -> Iterator[str]:
+    """The file's text in pieces of about ``FEED_CHARS``; BOM and declaration removed.
+
+    ``replaced[0]`` counts the undecodable byte sequences shown as U+FFFD so far.
+    """
     with source.open() as stream:
         head = stream.read(4096)
-        decoder = codecs.getincrementaldecoder(detect_encoding(head))(errors="replace")
-        first = decoder.decode(head)
+        decoder = codecs.getincrementaldecoder(detect_encoding(head))(errors=REPLACE_ERRORS)
+
+        def decode(block: bytes, final: bool = False) -> str:
+            before = replacements()
+            text = decoder.decode(block, final)
+            replaced[0] += replacements() - before
+            return text
+
+        first = decode(head)
         yield _DECL.sub("", first.lstrip("\ufeff"), count=1)
         while block := stream.read(FEED_CHARS):
-            yield decoder.decode(block)
-        yield decoder.decode(b"", final=True)
+            yield decode(block)
+        yield decode(b"", final=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Fragment:
+    """The text of one ``<Event>`` element and its character offset in the file."""
+
+    offset: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something the splitter met outside a well-formed event."""
+
+    offset: int
+    code: str
+    detail: str
+    records_failed: int = 0
+    truncated: bool = False
+
+
+_EVENT_START = r"<Event[\s>/]"
+_OUTSIDE = re.compile(r"<!--|<!DOCTYPE|<!ENTITY|" + _EVENT_START)
+_INSIDE = re.compile(r"</Event\s*>|<!--|<!\[CDATA\[|" + _EVENT_START)
+_SKIPPING = re.compile(r"</Event\s*>|" + _EVENT_START)
+_KEEP_TAIL = 16  # characters kept back when nothing matched: a token may be split
+
+
+class EventSplitter:
+    """Cut a stream of XML text into ``<Event>`` fragments, skipping everything else.
+
+    Comments, processing instructions, the ``<Events>`` root and a DOCTYPE are skipped outside
+    events; inside an event, comments and CDATA sections are stepped over so that markup
+    inside them does not end the event. Memory is bounded by ``limit`` characters per event.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._buffer = ""
+        self._base = 0  # file offset of _buffer[0]
+        self._start: int | None = None  # buffer index of the open event's "<Event"
+        self._scan = 0  # buffer index to resume scanning from
+        self._skipping = False  # inside an event that was too large
+        self._doctype_seen = False
+
+    def feed(self, text: str) -> Iterator[Fragment | Problem]:
+        """Fragments and problems completed by ``text``."""
+        self._buffer += text
+        yield from self._split(final=False)
+
+    def close(self) -> Iterator[Fragment | Problem]:
+        """What is left at the end of the file."""
+        yield from self._split(final=True)
+        if self._start is not None:
+            size = len(self._buffer) - self._start
+            yield Problem(self._base + self._start, "xml.truncated",
+                          f"the file ends inside an <Event> ({size} characters); every "
+                          "complete event before it is kept", truncated=True)
+        elif self._skipping:
+            yield Problem(self._base, "xml.truncated",
+                          "the file ends inside an oversized <Event>", truncated=True)
+
+    def _split(self, final: bool) -> Iterator[Fragment | Problem]:
+        buffer = self._buffer
+        while True:
+            if self._start is not None:
+                step = self._inside(buffer, final)
+            elif self._skipping:
+                step = self._skip_oversized(buffer)
+            else:
+                step = self._outside(buffer, final)
+            if step is None:
+                break
+            yield from step
+        self._compact()
+
+    def _outside(self, buffer: str, final: bool) -> list[Fragment | Problem] | None:
+        match = _OUTSIDE.search(buffer, self._scan)
+        if match is None:
+            self._scan = max(self._scan, len(buffer) - _KEEP_TAIL)
+            return None
+        token = match.group()
+        if token.startswith("<Event"):
+            self._start = match.start()
+            self._scan = match.start() + 6
+            return []
+        if token == "<!--":
+            end = buffer.find("-->", match.end())
+            if end < 0:
+                return self._wait(buffer, match.start(), final, "comment")
+            self._scan = end + 3
+            return []
+        end = _declaration_end(buffer, match.end())  # <!DOCTYPE ...> or <!ENTITY ...>
+        if end < 0:
+            return self._wait(buffer, match.start(), final, "DOCTYPE")
+        self._scan = end + 1
+        if self._doctype_seen:
+            return []
+        self._doctype_seen = True
+        return [Problem(self._base + match.start(), "xml.doctype-ignored",
+                        "DOCTYPE/ENTITY declarations skipped: no DTD is loaded, no entity is "
+                        "expanded and nothing is fetched; events are read as they are")]
+
+    def _wait(self, buffer: str, at: int, final: bool, what: str
+              ) -> list[Fragment | Problem] | None:
+        """An unfinished comment or declaration: wait for more text, within the limit."""
+        if final or len(buffer) - at > self.limit:
+            self._scan = len(buffer)
+            return [Problem(self._base + at, "xml.unclosed-markup",
+                            f"{what} not closed within {self.limit} characters; skipped")]
+        self._scan = at
+        return None
+
+    def _inside(self, buffer: str, final: bool) -> list[Fragment | Problem] | None:
+        start = self._start
+        assert start is not None
+        position = self._scan
+        while True:
+            match = _INSIDE.search(buffer, position)
+            if match is None:
+                break
+            token = match.group()
+            if token.startswith("</Event"):
+                self._start = None
+                self._scan = match.end()
+                return [Fragment(self._base + start, buffer[start:match.end()])]
+            if token.startswith("<Event"):
+                self._start = match.start()
+                self._scan = match.start() + 6
+                return [Problem(self._base + start, "xml.bad-event",
+                                "an <Event> without its end tag; reading resumes at the "
+                                "next <Event>", records_failed=1)]
+            close = "-->" if token == "<!--" else "]]>"
+            end = buffer.find(close, match.end())
+            if end < 0:
+                break
+            position = end + len(close)
+        self._scan = position if match is None else match.start()
+        if self._scan - start > self.limit or len(buffer) - start > self.limit:
+            self._start = None
+            self._skipping = True
+            self._scan = len(buffer)
+            return [Problem(self._base + start, "xml.event-too-large",
+                            f"an <Event> longer than {self.limit} characters (limit "
+                            "xml-event); skipped, reading resumes after it", records_failed=1)]
+        if match is None:
+            self._scan = max(position, len(buffer) - _KEEP_TAIL)
+        self._scan = max(self._scan, start + 6)
+        return None
+
+    def _skip_oversized(self, buffer: str) -> list[Fragment | Problem] | None:
+        match = _SKIPPING.search(buffer, self._scan)
+        if match is None:
+            self._scan = max(self._scan, len(buffer) - _KEEP_TAIL)
+            return None
+        self._skipping = False
+        if match.group().startswith("<Event"):
+            self._start = match.start()
+            self._scan = match.start() + 6
+        else:
+            self._scan = match.end()
+        return []
+
+    def _compact(self) -> None:
+        keep = self._scan if self._start is None else self._start
+        if keep > 0:
+            self._buffer = self._buffer[keep:]
+            self._base += keep
+            self._scan -= keep
+            if self._start is not None:
+                self._start -= keep
+
+
+_DECLARATION_REST = re.compile(
+    r"""(?:[^\[\]"'>]+|"[^"]*"|'[^']*'|\[(?:[^\]"']+|"[^"]*"|'[^']*')*\])*>""")
+
+
+def _declaration_end(text: str, position: int) -> int:
+    """Index of the ``>`` closing a declaration (quotes and ``[...]`` respected), or -1."""
+    match = _DECLARATION_REST.match(text, position)
+    return match.end() - 1 if match else -1
+
+
+_UNKNOWN_ENTITY = re.compile(r"&(?!(?:amp|lt|gt|quot|apos|#[0-9]+|#x[0-9A-Fa-f]+);)"
+                             r"([A-Za-z_:][\w.:-]*;)?")
+
+
+def parse_fragment(text: str) -> tuple[etree._Element, int]:
+    """Parse one event's text; return the element and how many entity references stay text.
+
+    Entity references other than XML's five (and character references) are never expanded:
+    their ``&`` is escaped, so ``&xxe;`` is read as the text ``&xxe;``; a stray ``&`` is kept
+    the same way.
+
+    Raises:
+        etree.XMLSyntaxError: when the fragment is not a well-formed element.
+    """
+    entities = 0
+    if "&" in text:
+        def escape(match: re.Match[str]) -> str:
+            nonlocal entities
+            entities += match.group(1) is not None
+            return "&amp;" + (match.group(1) or "")
+
+        text = _UNKNOWN_ENTITY.sub(escape, text)
+    return parse_event_xml(text), entities
 
 
 SkipEvent = Callable[[etree._Element], "str | None"]
 
 
 def read_event_xml(
-    source: Source, reader: str = "event-xml", kind: str = "system:xml:event",
-    skip_event: SkipEvent | None = None,
+    source: Source, options: ReadOptions | None = None, reader: str = "event-xml",
+    kind: str = "system:xml:event", skip_event: SkipEvent | None = None,
 ) -> Iterator[RawRecord | IngestIssue | SkippedRecords]:
-    """Yield one :class:`RawRecord` per complete ``<Event>``, and issues for what is not.
+    """Yield one :class:`RawRecord` per well-formed ``<Event>``, and issues for the rest.
 
     Args:
         source: the input.
+        options: read options (``xml_event_chars`` bounds one event).
         reader: reader name recorded on each record.
         kind: record kind (trace MPIO/MSDSM events are recognised by provider and GUID).
         skip_event: returns a skip reason for events to count but not build (e.g. the
             trace header of a tracerpt export); they come out as :class:`SkippedRecords`.
     """
-    parser = _make_parser()
-    parser.feed(f"<{_ROOT}>")
-    fed = 0
-    last_id: int | None = None
+    splitter = EventSplitter((options or ReadOptions()).xml_event_chars)
+    replaced = [0]
+    entities = 0
+    for piece in itertools.chain(decoded_pieces(source, replaced), [None]):
+        for item in splitter.feed(piece) if piece is not None else splitter.close():
+            built, unexpanded = _item(item, source.name, reader, kind, skip_event)
+            entities += unexpanded > 0
+            yield built
+    if entities:
+        yield IngestIssue(source.name, None, "xml.entity-not-expanded",
+                          f"{entities} event(s) hold entity references other than XML's own; "
+                          "they were not expanded and are shown as text (&name;)")
+    if replaced[0]:
+        yield undecodable_issue(source.name, replaced[0])
+
+
+def _item(item: Fragment | Problem, name: str, reader: str, kind: str,
+          skip_event: SkipEvent | None
+          ) -> tuple[RawRecord | IngestIssue | SkippedRecords, int]:
+    """The record (or issue) of one splitter item, and its unexpanded entity references."""
+    if isinstance(item, Problem):
+        return IngestIssue(name, item.offset, item.code, item.detail,
+                           records_failed=item.records_failed, truncated=item.truncated), 0
     try:
-        for piece in _decoded_pieces(source):
-            if "<!DOCTYPE" in piece or "<!ENTITY" in piece:
-                yield IngestIssue(source.name, fed, "xml.doctype",
-                                  "DOCTYPE/ENTITY declaration found; file rejected as hostile")
-                return
-            parser.feed(piece)
-            fed += len(piece)
-            for record in _drain(parser, source.name, reader, kind, skip_event):
-                if isinstance(record, RawRecord) and record.record_id is not None:
-                    last_id = record.record_id
-                yield record
-        parser.feed(f"</{_ROOT}>")
-        yield from _drain(parser, source.name, reader, kind, skip_event)
+        element, entities = parse_fragment(item.text)
     except etree.XMLSyntaxError as exc:
-        yield from _drain(parser, source.name, reader, kind, skip_event)
-        yield IngestIssue(
-            source.name, fed, "xml.truncated",
-            f"XML ends or breaks before a complete <Event> ({exc.msg}); "
-            f"kept every complete event before it (last EventRecordID {last_id})",
-            truncated=True,
-        )
+        return IngestIssue(name, item.offset, "xml.bad-event",
+                           f"a malformed <Event> ({exc.msg}); reading resumes at the next "
+                           "<Event>", records_failed=1), 0
+    if not isinstance(element.tag, str) or element.tag.rpartition("}")[2] != "Event":
+        return IngestIssue(name, item.offset, "xml.bad-event", "not an <Event> element",
+                           records_failed=1), 0
+    reason = skip_event(element) if skip_event is not None else None
+    if reason is not None:
+        return SkippedRecords(name, 1, reason, item.offset), entities
+    return event_to_record(element, name, reader, kind=kind), entities
 
 
-def _drain(parser: etree.XMLPullParser, name: str, reader: str, kind: str,
-           skip_event: SkipEvent | None) -> Iterator[RawRecord | SkippedRecords]:
-    for _, element in parser.read_events():
-        if not isinstance(element.tag, str) or element.tag.rpartition("}")[2] != "Event":
-            continue
-        parent = element.getparent()
-        if parent is None or parent.tag.rpartition("}")[2] not in (_ROOT, "Events"):
-            continue
-        reason = skip_event(element) if skip_event is not None else None
-        if reason is not None:
-            yield SkippedRecords(name, 1, reason)
-        else:
-            yield event_to_record(element, name, reader, kind=kind)
-        element.clear()
-        while element.getprevious() is not None:
-            del parent[0]
-
-
-register(InputFormat("event-xml", sniff=sniff_event_xml, read=read_event_xml, priority=60))
+register(InputFormat("event-xml", sniff=sniff_event_xml, read=read_event_xml, priority=60,
+                     accepts_options=True))

@@ -30,7 +30,8 @@ _UNITS = {"": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mb"
 def default_memory_bytes() -> int:
     """Half of the machine's physical memory (8 GiB when it cannot be read)."""
     try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+        half = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+        return max(1 << 30, half >> 28 << 28)  # a multiple of 256 MiB, at least 1 GiB
     except (ValueError, OSError, AttributeError):
         return 8 << 30
 
@@ -167,8 +168,8 @@ def resident_bytes() -> int | None:
 class FileGuard:
     """Checks one file's reading against :class:`Limits`, between reader steps.
 
-    ``check(kept)`` is cheap: the clock is read every call, memory every ``MEMORY_EVERY``
-    seconds. It returns ``None`` while within limits, else the issue text.
+    ``check()`` is cheap: the clock is read every call, memory every ``MEMORY_EVERY``
+    seconds. It returns ``None`` while within limits, else the issue code and text.
     """
 
     MEMORY_EVERY = 0.25
@@ -178,13 +179,15 @@ class FileGuard:
         self._deadline = time.monotonic() + limits.file_seconds
         self._next_memory = 0.0
 
-    def check(self, kept: int) -> tuple[str, str] | None:
-        """``(code, detail)`` of the first limit hit, or ``None``."""
+    def records_hit(self) -> tuple[str, str]:
+        """The issue of a file that reached its record limit."""
+        return ("limit.file-records",
+                f"{self.limits.file_records} records kept from this file, the limit "
+                f"(raise with --limit file-records=N)")
+
+    def check(self) -> tuple[str, str] | None:
+        """``(code, detail)`` of the time or memory limit hit, or ``None``."""
         limits = self.limits
-        if kept > limits.file_records:
-            return ("limit.file-records",
-                    f"more than {limits.file_records} records kept from this file "
-                    f"(raise with --limit file-records=N)")
         now = time.monotonic()
         if now > self._deadline:
             return ("limit.file-seconds",

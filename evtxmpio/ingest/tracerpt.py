@@ -85,7 +85,7 @@ def _is_trace_header(event: etree._Element) -> str | None:
 def read_tracerpt_xml(source: Source, options: ReadOptions | None = None
                       ) -> Iterator[RawRecord | IngestIssue | SkippedRecords]:
     """Records of a tracerpt XML export (times keep their offsets, converted to UTC)."""
-    return read_event_xml(source, reader="tracerpt-xml", kind="etw:xml:event",
+    return read_event_xml(source, options, reader="tracerpt-xml", kind="etw:xml:event",
                           skip_event=_is_trace_header)
 
 
@@ -93,7 +93,11 @@ def read_tracerpt_csv(source: Source, options: ReadOptions | None = None
                       ) -> Iterator[RawRecord | IngestIssue | SkippedRecords]:
     """Records of a tracerpt CSV (dumpfile) export."""
     columns: dict[str, int] | None = None
-    for line_no, row in enumerate(csv_rows(source, skipinitialspace=True), start=1):
+    limit = options.csv_field_chars if options is not None else ReadOptions().csv_field_chars
+    for line_no, row in enumerate(csv_rows(source, limit, skipinitialspace=True), start=1):
+        if isinstance(row, IngestIssue):
+            yield row
+            continue
         if isinstance(row, csv.Error):
             yield IngestIssue(source.name, None, "csv.bad-row", f"row {line_no}: {row}",
                               records_failed=1)
