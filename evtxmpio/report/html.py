@@ -1,7 +1,9 @@
 """Render the self-contained HTML report from the Jinja2 templates in ``reports/``.
 
 Autoescaping is on for every template and undefined names are errors (``StrictUndefined``):
-log text is hostile and must only ever appear as text.
+log text is hostile and must only ever appear as text. Every printed string first goes through
+:func:`evtxmpio.report.visible.show_hidden` (the ``finalize`` hook), so controls and bidi
+overrides in log text show as visible marks instead of acting on the page.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from evtxmpio.detect import CaseResult
 from evtxmpio.errors import ReportError
 from evtxmpio.report.context import ReportContext, build_context
 from evtxmpio.report.redact import Redactor
+from evtxmpio.report.visible import finalize
 from evtxmpio.resources import data_dir
 
 TEMPLATE = "report.html.j2"
@@ -34,6 +37,7 @@ def make_environment(templates_dir: Path | None = None) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=finalize,
     )
     environment.filters["percent"] = percent
     environment.filters["px"] = px

@@ -3,12 +3,15 @@
 CSV: one row per event of the analysis frame (not only evidence), in time order, so the
 engineer can filter it freely; ``findings`` names the rules each event is evidence for and
 ``delayed_write`` marks the events of a lost file. Cells from the log that start with ``=``,
-``+``, ``-``, ``@`` or a control character get a leading ``'`` so a spreadsheet never runs them
-as a formula.
+``+``, ``-``, ``@``, a tab or a carriage return get a leading ``'`` so a spreadsheet never runs them
+as a formula (the OWASP "CSV injection" rule); every other cell keeps the log's exact text.
 
 Timesketch: one JSON object per line with ``message``, ``datetime`` (ISO 8601),
 ``timestamp`` (microseconds) and ``timestamp_desc``, per event (``Event Recorded``) and per
-disk/path state transition (``MPIO State Change``), plus plaso-style attributes.
+disk/path state transition (``MPIO State Change``), plus plaso-style attributes. Values keep
+the log's exact text (it is data for Timesketch, not a spreadsheet); the line separators JSON
+allows raw in a string (U+0085, U+2028, U+2029) are written as ``\\u`` escapes, so no reader
+that splits lines on them can cut an object in two.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ CSV_COLUMNS = ["time", "host", "provider", "event_id", "name", "level", "record_
                "new_state", "trigger", "status", "device", "target", "volume", "file",
                "message", "findings", "delayed_write"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_LINE_SEPARATORS = str.maketrans({"\u0085": "\\u0085", "\u2028": "\\u2028",
+                                  "\u2029": "\\u2029"})
 
 Transform = Callable[[Any], Any]
 
@@ -136,5 +141,5 @@ def _transition_items(case: CaseResult) -> list[tuple[int, dict[str, Any]]]:
 
 def render_timesketch(case: CaseResult, transform: Transform = lambda value: value) -> str:
     """Timesketch-importable JSONL text (``transform`` redacts each object)."""
-    return "".join(json.dumps(transform(item), ensure_ascii=False) + "\n"
-                   for item in timesketch_events(case))
+    return "".join(json.dumps(transform(item), ensure_ascii=False).translate(_LINE_SEPARATORS)
+                   + "\n" for item in timesketch_events(case))
