@@ -8,9 +8,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from evtxmpio.cli.app import app, fail
+from evtxmpio.cli.app import LimitOption, app, fail
 from evtxmpio.errors import Error
+from evtxmpio.ingest.limits import parse_limits
 from evtxmpio.triage import TriageOptions, make_reporter, run_triage
+from evtxmpio.triage.archive import default_limits
 from evtxmpio.triage.run import DEFAULT_CASE_TIMEOUT_S
 
 
@@ -32,12 +34,14 @@ def triage(
         "--retry-failed", help="Redo cases recorded as failed.")] = False,
     case_timeout: Annotated[float, typer.Option(
         "--case-timeout", min=0.1, help="Seconds one case may take.")] = DEFAULT_CASE_TIMEOUT_S,
+    limit: LimitOption = None,
 ) -> None:
     """Triage every case of INBOX into a case database, locally or on a Dask cluster."""
-    options = TriageOptions(inbox=inbox, db=db, workers=workers, scheduler=scheduler,
-                            reports=reports, force=force, retry_failed=retry_failed,
-                            case_timeout=case_timeout)
     try:
+        options = TriageOptions(inbox=inbox, db=db, workers=workers, scheduler=scheduler,
+                                reports=reports, force=force, retry_failed=retry_failed,
+                                case_timeout=case_timeout,
+                                limits=parse_limits(limit or [], default_limits()))
         summary = run_triage(options, make_reporter(Console(stderr=True)))
     except Error as exc:
         raise fail(str(exc)) from exc

@@ -12,10 +12,17 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from evtxmpio.errors import InputError
-from evtxmpio.triage.archive import ARCHIVE_SUFFIXES, UnsafeArchive, iter_members
+from evtxmpio.ingest.archive import ArchiveLimits
+from evtxmpio.triage.archive import (
+    ARCHIVE_SUFFIXES,
+    TRIAGE_ARCHIVE_LIMITS,
+    UnsafeArchive,
+    iter_members,
+)
 
 CASE_ID_LENGTH = 16
 
@@ -71,13 +78,14 @@ def _hash_members(members: Iterable[tuple[str, Iterator[bytes]]]) -> str:
     return digest.hexdigest()
 
 
-def hash_entry(path: Path) -> CaseEntry:
-    """The :class:`CaseEntry` of one inbox entry, with its content hash."""
+def hash_entry(path: Path, limits: ArchiveLimits = TRIAGE_ARCHIVE_LIMITS) -> CaseEntry:
+    """The :class:`CaseEntry` of one inbox entry, with its content hash (an archive is read
+    within ``limits``)."""
     if path.is_dir():
         return CaseEntry(path.name, path, "dir", _hash_members(_dir_members(path)))
     kind = path.suffix.lower().lstrip(".")
     try:
-        return CaseEntry(path.name, path, kind, _hash_members(iter_members(path)))
+        return CaseEntry(path.name, path, kind, _hash_members(iter_members(path, limits)))
     except UnsafeArchive as exc:
         raw = _hash_members([("raw:" + path.name, _file_blocks(path))])
         return CaseEntry(path.name, path, kind, raw, problem=str(exc))
@@ -90,8 +98,12 @@ def is_case(path: Path) -> bool:
     return path.is_dir() or (path.is_file() and path.suffix.lower() in ARCHIVE_SUFFIXES)
 
 
-def discover(inbox: Path, threads: int = 8) -> list[CaseEntry]:
+def discover(inbox: Path, limits: ArchiveLimits = TRIAGE_ARCHIVE_LIMITS,
+             threads: int = 8) -> list[CaseEntry]:
     """Every case in ``inbox``, hashed (in parallel threads), in name order.
+
+    An archive that breaks ``limits`` is hashed over its raw bytes and carries the problem;
+    its analysis then fails with the same reason.
 
     Raises:
         InputError: when ``inbox`` is not a directory.
@@ -100,7 +112,7 @@ def discover(inbox: Path, threads: int = 8) -> list[CaseEntry]:
         raise InputError(f"{inbox}: not a directory")
     paths = sorted((p for p in inbox.resolve().iterdir() if is_case(p)), key=lambda p: p.name)
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        return list(pool.map(hash_entry, paths))
+        return list(pool.map(partial(hash_entry, limits=limits), paths))
 
 
 def ignored_entries(inbox: Path) -> list[str]:

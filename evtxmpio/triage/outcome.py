@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from evtxmpio.ingest.limits import Limits
 
 Row = dict[str, Any]
 
@@ -20,6 +23,8 @@ class CaseSpec:
         kind: ``dir``, ``zip`` or ``gz``.
         content_hash: sha256 hex of the case's members.
         want_html: render the HTML report too.
+        limits: resource limits (``--limit``); ``None``: triage's defaults
+            (:func:`evtxmpio.triage.archive.default_limits`).
     """
 
     case_id: str
@@ -28,6 +33,7 @@ class CaseSpec:
     kind: str
     content_hash: str
     want_html: bool = False
+    limits: Limits | None = None
 
 
 @dataclass(slots=True)

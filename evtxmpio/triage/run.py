@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from evtxmpio.errors import ReportError
+from evtxmpio.ingest.limits import Limits
+from evtxmpio.triage.archive import default_limits
 from evtxmpio.triage.executors import DaskExecutor, Executor, LocalExecutor
 from evtxmpio.triage.inbox import CaseEntry, discover
 from evtxmpio.triage.index import report_name, write_index
@@ -31,6 +33,8 @@ class TriageOptions:
         force: redo cases already in the database.
         retry_failed: redo cases recorded as failed (ok ones are still skipped).
         case_timeout: seconds one case may take before it is recorded failed.
+        limits: resource limits of each case (``--limit``; archive extraction, reading, the
+            analyzer's memory); ``None``: :func:`evtxmpio.triage.archive.default_limits`.
     """
 
     inbox: Path
@@ -41,6 +45,11 @@ class TriageOptions:
     force: bool = False
     retry_failed: bool = False
     case_timeout: float = DEFAULT_CASE_TIMEOUT_S
+    limits: Limits | None = None
+
+    def case_limits(self) -> Limits:
+        """The limits every case runs with."""
+        return self.limits or default_limits()
 
 
 @dataclass(slots=True)
@@ -69,7 +78,7 @@ class TriageSummary:
 
 
 def plan(entries: list[CaseEntry], known: set[str], summary: TriageSummary,
-         want_html: bool) -> list[CaseSpec]:
+         want_html: bool, limits: Limits | None = None) -> list[CaseSpec]:
     """The cases to run: not known, and the first of each content hash in the inbox."""
     first: dict[str, str] = {}
     specs: list[CaseSpec] = []
@@ -82,7 +91,7 @@ def plan(entries: list[CaseEntry], known: set[str], summary: TriageSummary,
             summary.skipped += 1
             continue
         specs.append(CaseSpec(entry.case_id, entry.name, str(entry.path), entry.kind,
-                              entry.content_hash, want_html))
+                              entry.content_hash, want_html, limits))
     return specs
 
 
@@ -119,12 +128,13 @@ def run_triage(options: TriageOptions, reporter: Reporter) -> TriageSummary:
         ReportError: when a report cannot be written.
     """
     summary = TriageSummary()
-    entries = discover(options.inbox)
+    limits = options.case_limits()
+    entries = discover(options.inbox, limits.archive)
     summary.found = len(entries)
     store = CaseStore(options.db)
     try:
         known = set() if options.force else store.known_hashes(not options.retry_failed)
-        specs = plan(entries, known, summary, options.reports is not None)
+        specs = plan(entries, known, summary, options.reports is not None, limits)
         if options.reports is not None:
             options.reports.mkdir(parents=True, exist_ok=True)
         executor = make_executor(options) if specs else LocalExecutor(1)

@@ -2,9 +2,11 @@
 
 A :class:`CaseRunner` owns one child (``python -m evtxmpio.triage.child``) that imports the
 analyzer once and then analyzes one case at a time. A case that overruns its timeout gets the
-child killed; a case that kills the child (``os._exit``, a segfault) is seen as the end of its
-answer pipe. Either way that case is recorded failed, a fresh child is started for the next
-case, and no other case is touched. The same runner serves the local pool (one per dispatcher
+child killed; a case that kills the child (``os._exit``, a segfault, native code aborting on a
+failed allocation under the memory cap of :mod:`evtxmpio.triage.memory`) is seen as the end of
+its answer pipe. Either way that case is recorded failed (as out of memory when the child's
+last stderr lines say so), a fresh child is started for the next case, and no other case is
+touched. The same runner serves the local pool (one per dispatcher
 thread) and Dask workers (one per worker thread), so both give the same outcomes.
 """
 
@@ -22,7 +24,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from evtxmpio.triage.archive import default_limits
 from evtxmpio.triage.child import READY, read_frame, write_frame
+from evtxmpio.triage.memory import memory_reason, ran_out_of_memory
 from evtxmpio.triage.outcome import CaseOutcome, CaseSpec, failed
 
 STARTUP_TIMEOUT_S = 120.0
@@ -38,6 +42,8 @@ def _child_env() -> dict[str, str]:
     env = dict(os.environ)
     package_parent = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
+    # mimalloc (pyarrow's default) maps 1 GiB at once, which would count against the cap.
+    env.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     return env
 
 
@@ -83,12 +89,18 @@ class CaseRunner:
         except subprocess.TimeoutExpired:
             return None
 
-    def _stderr_tail(self, limit: int = 400) -> str:
+    def _stderr_size(self) -> int:
+        if self._stderr.closed:
+            return 0
+        self._stderr.seek(0, os.SEEK_END)
+        return self._stderr.tell()
+
+    def _stderr_tail(self, limit: int = 400, start: int = 0) -> str:
+        """The last lines the child wrote to stderr (since offset ``start``)."""
         if self._stderr.closed:
             return ""
-        self._stderr.seek(0, os.SEEK_END)
-        size = self._stderr.tell()
-        self._stderr.seek(max(0, size - limit))
+        size = self._stderr_size()
+        self._stderr.seek(max(start, size - limit))
         text = self._stderr.read().decode("utf-8", "replace").strip()
         return " | ".join(text.splitlines()[-3:])
 
@@ -98,7 +110,7 @@ class CaseRunner:
             self._process = self._start()
         process = self._process
         started, clock = datetime.now(UTC), time.perf_counter()
-        outcome, timed_out = None, False
+        outcome, timed_out, mark = None, False, self._stderr_size()
         try:
             write_frame(process.stdin, spec)
             timed_out = not self._wait_readable(process, timeout)
@@ -109,9 +121,11 @@ class CaseRunner:
         if outcome is None:
             code = self._kill(process)
             self._process = None
+            tail = "" if timed_out else self._stderr_tail(start=mark)
             reason = timeout_reason(timeout) if timed_out else CRASH_REASON
-            detail = "killed after timeout" if timed_out else \
-                f"{_exit_text(code)}; stderr: {self._stderr_tail()}"
+            if ran_out_of_memory(tail):
+                reason = memory_reason((spec.limits or default_limits()).memory_bytes)
+            detail = "killed after timeout" if timed_out else f"{_exit_text(code)}; stderr: {tail}"
             outcome = failed(spec, reason, detail)
             outcome.started_at, outcome.duration_s = started, time.perf_counter() - clock
         return outcome

@@ -16,6 +16,7 @@ REPLAY_SAMPLES = ("healthy-failover", "path-flapping", "all-paths-down")
 LOG_PATTERNS = ("*.evtx", "System-*.xml", "*.etw.xml", "*.etw.csv")
 HANG_MARKER = "HANG-ME"
 CRASH_MARKER = "CRASH-ME"
+MEMORY_MARKER = "EAT-MEMORY"
 
 
 def race_variant(folder: Path, number: int) -> Path:
@@ -71,3 +72,4 @@ def hooks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Arm the worker's test hooks (inherited by the analyzer processes)."""
     monkeypatch.setenv("EVTXMPIO_TEST_HANG_MARKER", HANG_MARKER)
     monkeypatch.setenv("EVTXMPIO_TEST_CRASH_MARKER", CRASH_MARKER)
+    monkeypatch.setenv("EVTXMPIO_TEST_MEMORY_MARKER", MEMORY_MARKER)
