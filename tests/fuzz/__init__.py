@@ -1,0 +1,1 @@
+"""Fuzz harnesses of the input readers and the report (see README.md here)."""
