@@ -191,7 +191,21 @@ def to_frame(events: Iterable[EventRecord]) -> pd.DataFrame:
     """Build the event frame from normalized events, with the dtypes of ``EVENT_COLUMNS``."""
     rows = [tuple(getattr(event, name) for name in EVENT_COLUMNS) for event in events]
     frame = pd.DataFrame.from_records(rows, columns=list(EVENT_COLUMNS))
-    return frame.astype(EVENT_COLUMNS)
+    try:
+        return frame.astype(EVENT_COLUMNS)
+    except (OverflowError, TypeError, ValueError):
+        # A crafted or damaged log can give numbers no 64-bit column holds (an EventID of
+        # 10**30, a 40-digit PathId): those cells become missing, the rest of the case stays.
+        for name, dtype in EVENT_COLUMNS.items():
+            if dtype == "Int64":
+                frame[name] = [value if _fits_int64(value) else None for value in frame[name]]
+        return frame.astype(EVENT_COLUMNS)
+
+
+def _fits_int64(value: object) -> bool:
+    if value is None or not isinstance(value, int):
+        return value is None or not isinstance(value, float) or value == value
+    return -(2**63) <= value < 2**63
 
 
 def empty_frame() -> pd.DataFrame:
@@ -219,5 +233,7 @@ def dump_data_json(data: dict[str, str]) -> str:
 
 
 def ns_to_timestamp(time_ns: int | None) -> pd.Timestamp | None:
-    """Unix-epoch nanoseconds to a UTC ``Timestamp`` (``None`` stays ``None``)."""
-    return None if time_ns is None else pd.Timestamp(time_ns, unit="ns", tz="UTC")
+    """Unix-epoch nanoseconds to a UTC ``Timestamp`` (``None`` or out of range: ``None``)."""
+    if time_ns is None or not -(2**63) < time_ns < 2**63:
+        return None  # outside datetime64[ns] (ingest reports such times)
+    return pd.Timestamp(time_ns, unit="ns", tz="UTC")

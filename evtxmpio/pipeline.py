@@ -30,7 +30,7 @@ from evtxmpio.detect import (
 from evtxmpio.detect.examples import ExampleResult, run_examples
 from evtxmpio.detect.groundtruth import compare_with_truth
 from evtxmpio.errors import InputError, RuleError
-from evtxmpio.ingest import ingest_paths
+from evtxmpio.ingest import IngestResult, ingest_paths
 from evtxmpio.ingest.limits import Limits
 from evtxmpio.normalize import is_relevant, normalize_records, sort_events
 from evtxmpio.normalize.providers import RELEVANT_PROVIDERS
@@ -76,6 +76,11 @@ def analyze(inputs: Iterable[Path], rules_dirs: Iterable[Path] = (),
         problems = [f"{a.file}: {a.errors[0]}" for a in result.accounts if a.errors]
         if problems:
             raise InputError(f"--strict: {problems[0]}")
+    return analyze_ingested(result, rules, [str(p) for p in paths])
+
+
+def analyze_ingested(result: IngestResult, rules: list[Rule], inputs: list[str]) -> CaseResult:
+    """Everything after ingest: normalize, align clocks, timelines, rules, verdict."""
     events, clocks = align_trace_clocks(normalize_records(result.records))
     events = analysis_frame(sort_events(events))
     timelines = build_timelines(events)
@@ -84,7 +89,7 @@ def analyze(inputs: Iterable[Path], rules_dirs: Iterable[Path] = (),
     hotfix = hotfix_status(events, incident_start(findings))
     verdict = decide(findings, case_facts(events), hotfix)
     return CaseResult(
-        inputs=[str(p) for p in paths], events=events, timelines=timelines, findings=findings,
+        inputs=inputs, events=events, timelines=timelines, findings=findings,
         verdict=verdict, delayed_write_failures=delayed_write_failures(events, luns),
         accounts=result.accounts, issues=result.issues, rules=rules, luns=luns, hotfix=hotfix,
         clock_alignment=clocks,

@@ -67,22 +67,44 @@ def archive_kind(head: bytes) -> str | None:
     return None
 
 
-class _Capped(io.RawIOBase):
-    """A read-only stream that raises once more than ``cap`` bytes come out of ``inner``."""
+@dataclass(slots=True)
+class _Meter:
+    """Bytes one gzip member has given so far (the most over all its openings)."""
 
-    def __init__(self, inner: BinaryIO, cap: int, name: str) -> None:
+    budget: Budget
+    cap: int
+    high: int = 0
+
+
+class _Capped(io.RawIOBase):
+    """A read-only stream over ``inner`` that charges what comes out to the archive budget.
+
+    A member may be opened several times (sniffing, then reading): only bytes beyond the most
+    any opening has read are charged. Raises once the member passes ``meter.cap`` or the
+    archive's budget runs out.
+    """
+
+    def __init__(self, inner: BinaryIO, meter: _Meter, name: str) -> None:
         self._inner = inner
-        self._left = cap
+        self._meter = meter
+        self._position = 0
         self._name = name
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        data = self._inner.read(min(len(buffer), self._left + 1))
-        if len(data) > self._left:
+        meter = self._meter
+        data = self._inner.read(min(len(buffer), meter.cap - self._position + 1))
+        self._position += len(data)
+        if self._position > meter.cap:
             raise ArchiveLimitError(f"{self._name}: expands beyond the archive size limit")
-        self._left -= len(data)
+        if self._position > meter.high:
+            meter.budget.remaining -= self._position - meter.high
+            meter.high = self._position
+            if meter.budget.remaining < 0:
+                raise ArchiveLimitError(f"{self._name}: the archive expands beyond its total "
+                                        "size limit (raise with --limit archive-total=SIZE)")
         buffer[:len(data)] = data
         return len(data)
 
@@ -116,11 +138,11 @@ def _gzip_member(source: Source, limits: ArchiveLimits, budget: Budget) -> Sourc
     inner = source.name.rsplit("!", 1)[-1]
     stem = PurePosixPath(inner.replace("\\", "/")).name
     stem = stem[:-3] if stem.lower().endswith(".gz") else stem + ".ungz"
-    cap = min(limits.max_member_bytes, budget.remaining)
+    meter = _Meter(budget, limits.max_member_bytes)
 
     def open_member() -> BinaryIO:
         raw = gzip.GzipFile(fileobj=source.open(), mode="rb")
-        return io.BufferedReader(_Capped(raw, cap, source.name))  # type: ignore[arg-type]
+        return io.BufferedReader(_Capped(raw, meter, source.name))  # type: ignore[arg-type]
 
     return Source(name=f"{source.name}!{stem}", open=open_member, size=None)
 
@@ -129,8 +151,8 @@ def _zip_members(source: Source, limits: ArchiveLimits, budget: Budget
                  ) -> Iterator[Source | IngestIssue]:
     with source.open() as stream:
         seekable = stream.seekable()
-        handle: BinaryIO = stream if seekable else io.BytesIO(_read_capped(stream, budget,
-                                                                           source.name))
+        # Only a gzip member is not seekable, and its stream charges the budget as it reads.
+        handle: BinaryIO = stream if seekable else io.BytesIO(stream.read())
         try:
             archive = zipfile.ZipFile(handle)
         except (zipfile.BadZipFile, OSError, ValueError) as exc:
@@ -175,10 +197,3 @@ def _member_problem(info: zipfile.ZipInfo, limits: ArchiveLimits, budget: Budget
         return (f"compression ratio {info.file_size // max(info.compress_size, 1)} above "
                 f"{limits.max_ratio} (zip bomb?)")
     return None
-
-
-def _read_capped(stream: BinaryIO, budget: Budget, name: str) -> bytes:
-    data = stream.read(budget.remaining + 1)
-    if len(data) > budget.remaining:
-        raise ArchiveLimitError(f"{name}: nested archive beyond the archive size limit")
-    return data

@@ -184,6 +184,8 @@ class FileAccount:
     ``records_read == records_used + records_skipped`` always holds; ``skip_reasons`` splits
     the skipped count by cause (``not-relevant``, ``undecodable``, ``prefiltered``,
     ``duplicate``, ``trace-header`` ...). ``health`` is the file's health ledger.
+    ``times_impossible`` counts records whose time the analysis cannot hold (kept without
+    a time, reported as an issue).
     """
 
     file: str
@@ -200,6 +202,7 @@ class FileAccount:
     backend: str | None = None
     time_zone_assumed: str | None = None
     health: HealthLedger = field(default_factory=lambda: HealthLedger())
+    times_impossible: int = 0
 
     def skip(self, reason: str, count: int = 1) -> None:
         """Count ``count`` records read but not used, for ``reason``."""

@@ -11,7 +11,7 @@ to one kept before (from any file) are skipped ``duplicate`` and counted in the 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -34,6 +34,8 @@ from evtxmpio.ingest.limits import FileGuard, Limits
 from evtxmpio.model import RawRecord
 
 RecordFilter = Callable[[RawRecord], bool]
+TIME_MIN_NS = -(2**63) + 1  # datetime64[ns] holds these (its minimum value is NaT)
+TIME_MAX_NS = 2**63 - 1
 GUARD_EVERY = 64  # items between two limit checks (a reader step is bounded; see limits)
 
 
@@ -168,7 +170,12 @@ def _read_any(source: Source, result: IngestResult, run: _Run, budget: Budget | 
     kind = archive_kind(head)
     if kind is not None:
         return _read_archive(source, kind, result, run, budget, depth)
-    input_format = sniff_format(head)
+    try:
+        input_format = sniff_format(head)
+    except Exception as exc:  # a sniffer must not raise; if one does, the file costs itself
+        account = FileAccount(source.name, "unknown", errors=[f"cannot sniff: {_reason(exc)}"])
+        result.accounts.append(account)
+        return account
     if input_format is None:
         reason = "empty file" if not head else "not a recognised log format (content not sniffed)"
         account = FileAccount(source.name, "unknown", errors=[reason])
@@ -189,7 +196,7 @@ def _read_any(source: Source, result: IngestResult, run: _Run, budget: Budget | 
                             truncated=isinstance(exc, EOFError))
         _account_issue(account, issue)
         result.issues.append(issue)
-    _close_health(account)
+    _close_health(account, result)
     return account
 
 
@@ -272,11 +279,15 @@ def _take(item: RawRecord | IngestIssue | SkippedRecords, account: FileAccount,
         if item.id_span == 0 and (item.count == 1 or item.record_id is not None):
             # one record, or a run of ``count`` ending at ``record_id`` (see SkippedRecords)
             account.health.advance(item.count - 1)
-            account.health.observe(item.record_id, item.time_ns)
+            account.health.observe(item.record_id, item.time_ns
+                                   if _time_possible(item.time_ns) else None)
         else:
             account.health.advance(item.id_span)
     else:
         account.records_read += 1
+        if not _time_possible(item.time_ns):
+            item = replace(item, time_ns=None, corrupted=True)
+            account.times_impossible += 1
         account.health.observe(item.record_id, item.time_ns)
         if run.keep is not None and not run.keep(item):
             account.skip("not-relevant")
@@ -286,6 +297,11 @@ def _take(item: RawRecord | IngestIssue | SkippedRecords, account: FileAccount,
         else:
             account.records_used += 1
             result.records.append(item)
+
+
+def _time_possible(time_ns: int | None) -> bool:
+    """``None``, or a time the analysis can hold (1677-09-22 .. 2262-04-11, pandas' range)."""
+    return time_ns is None or TIME_MIN_NS <= time_ns <= TIME_MAX_NS
 
 
 def _account_issue(account: FileAccount, issue: IngestIssue) -> None:
@@ -300,7 +316,13 @@ def _account_issue(account: FileAccount, issue: IngestIssue) -> None:
         account.health.dirty = True
 
 
-def _close_health(account: FileAccount) -> None:
+def _close_health(account: FileAccount, result: IngestResult) -> None:
+    if account.times_impossible:
+        issue = IngestIssue(account.file, None, "record.time-impossible",
+                            f"{account.times_impossible} record(s) with a time before 1677 or "
+                            "after 2262 (e.g. a zero FILETIME); kept without a time")
+        _account_issue(account, issue)
+        result.issues.append(issue)
     account.health.chunks_damaged = account.chunks_damaged
     account.health.records_skipped = account.records_skipped
     account.health.records_recovered = account.records_recovered

@@ -52,17 +52,28 @@ def detect_encoding(head: bytes) -> str:
         return "utf-16"
     if head.startswith(codecs.BOM_UTF16_BE):
         return "utf-16"
-    if head[:2] == b"<\x00":
-        return "utf-16-le"
-    if head[:2] == b"\x00<":
-        return "utf-16-be"
+    sample = head[:512]
+    if len(sample) >= 2:  # no BOM: UTF-16 text of ASCII markup has NUL in every other byte
+        odd_nuls = sample[1::2].count(0) / len(sample[1::2])
+        even_nuls = sample[0::2].count(0) / len(sample[0::2])
+        if odd_nuls > 0.6 and even_nuls < 0.2:
+            return "utf-16-le"
+        if even_nuls > 0.6 and odd_nuls < 0.2:
+            return "utf-16-be"
     declared = _ENCODING.search(head[:200])
     if declared and not declared.group(1).lower().startswith(b"utf-16"):
         try:
-            return codecs.lookup(declared.group(1).decode("ascii")).name
+            name = codecs.lookup(declared.group(1).decode("ascii")).name
         except LookupError:
             return "utf-8"
+        # Only single- and multi-byte text codecs that never yield lone surrogates: a log
+        # may not pick rot13, zlib, idna, utf-7 or BOM-less utf-32 to decode itself with.
+        return name if _TEXT_ENCODING.fullmatch(name) else "utf-8"
     return "utf-8"
+
+
+_TEXT_ENCODING = re.compile(r"utf-8|ascii|latin-1|iso8859-\d+|cp\d+|mac-[a-z]+|koi8-[a-z]+|"
+                            r"shift_jis|euc_[a-z]+|gb2312|gbk|gb18030|big5|big5hkscs")
 
 
 def head_text(head: bytes) -> str:
@@ -70,14 +81,21 @@ def head_text(head: bytes) -> str:
     return head.decode(detect_encoding(head), errors="ignore").lstrip("\ufeff \t\r\n")
 
 
+EVENT_NAMESPACE = "http://schemas.microsoft.com/win/2004/08/events/event"
+_NAMESPACED_EVENT = re.compile(r"<Event\s+xmlns\s*=\s*[\"']" + re.escape(EVENT_NAMESPACE))
+
+
 def sniff_event_xml(head: bytes) -> bool:
-    """True for an XML document or fragment whose first element is ``Events`` or ``Event``."""
+    """An XML document or fragment whose first element is ``Events`` or ``Event``, or any
+    text holding an ``<Event xmlns=`` of the event schema (a damaged start stays readable)."""
     text = _DECL.sub("", head_text(head), count=1).lstrip()
     while text.startswith("<!--"):
         text = text.partition("-->")[2].lstrip()
     if text.startswith("<!DOCTYPE") and ("<Event" in text or "Events" in text[:200]):
-        return True  # hostile or odd: the reader rejects it with a clear reason
-    return text.startswith(("<Events", "<Event ", "<Event>"))
+        return True  # hostile or odd: the reader skips the DTD and says so
+    if text.startswith(("<Events", "<Event ", "<Event>")):
+        return True
+    return _NAMESPACED_EVENT.search(text) is not None
 
 
 _REPLACED = threading.local()
@@ -192,6 +210,13 @@ class EventSplitter:
         elif self._skipping:
             yield Problem(self._base, "xml.truncated",
                           "the file ends inside an oversized <Event>", truncated=True)
+        else:
+            tail = self._buffer[self._scan:].rstrip()
+            start = tail.rfind("<")
+            if start >= 0 and "<Event".startswith(tail[start:start + 6]) and len(tail) - start < 7:
+                yield Problem(self._base + self._scan + start, "xml.truncated",
+                              "the file ends inside an <Event> start tag; every complete "
+                              "event before it is kept", truncated=True)
 
     def _split(self, final: bool) -> Iterator[Fragment | Problem]:
         buffer = self._buffer
@@ -256,6 +281,8 @@ class EventSplitter:
             if token.startswith("</Event"):
                 self._start = None
                 self._scan = match.end()
+                if match.end() - start > self.limit:
+                    return [self._too_large(start)]
                 return [Fragment(self._base + start, buffer[start:match.end()])]
             if token.startswith("<Event"):
                 self._start = match.start()
@@ -273,13 +300,16 @@ class EventSplitter:
             self._start = None
             self._skipping = True
             self._scan = len(buffer)
-            return [Problem(self._base + start, "xml.event-too-large",
-                            f"an <Event> longer than {self.limit} characters (limit "
-                            "xml-event); skipped, reading resumes after it", records_failed=1)]
+            return [self._too_large(start)]
         if match is None:
             self._scan = max(position, len(buffer) - _KEEP_TAIL)
         self._scan = max(self._scan, start + 6)
         return None
+
+    def _too_large(self, start: int) -> Problem:
+        return Problem(self._base + start, "xml.event-too-large",
+                       f"an <Event> longer than {self.limit} characters (limit xml-event); "
+                       "skipped, reading resumes after it", records_failed=1)
 
     def _skip_oversized(self, buffer: str) -> list[Fragment | Problem] | None:
         match = _SKIPPING.search(buffer, self._scan)
@@ -304,8 +334,9 @@ class EventSplitter:
                 self._start -= keep
 
 
+# Possessive quantifiers: no backtracking, linear time on an unclosed declaration.
 _DECLARATION_REST = re.compile(
-    r"""(?:[^\[\]"'>]+|"[^"]*"|'[^']*'|\[(?:[^\]"']+|"[^"]*"|'[^']*')*\])*>""")
+    r"""(?:[^\[\]"'>]++|"[^"]*+"|'[^']*+'|\[(?:[^\]"']++|"[^"]*+"|'[^']*+')*+\])*+>""")
 
 
 def _declaration_end(text: str, position: int) -> int:
@@ -318,12 +349,15 @@ _UNKNOWN_ENTITY = re.compile(r"&(?!(?:amp|lt|gt|quot|apos|#[0-9]+|#x[0-9A-Fa-f]+
                              r"([A-Za-z_:][\w.:-]*;)?")
 
 
+_XMLNS = re.compile(r"""\s+xmlns(?::[\w.-]+)?\s*=\s*(?:"[^"<]*"|'[^'<]*')""")
+
+
 def parse_fragment(text: str) -> tuple[etree._Element, int]:
     """Parse one event's text; return the element and how many entity references stay text.
 
     Entity references other than XML's five (and character references) are never expanded:
     their ``&`` is escaped, so ``&xxe;`` is read as the text ``&xxe;``; a stray ``&`` is kept
-    the same way.
+    the same way. A fragment whose namespace declarations are damaged is read without them.
 
     Raises:
         etree.XMLSyntaxError: when the fragment is not a well-formed element.
@@ -336,7 +370,15 @@ def parse_fragment(text: str) -> tuple[etree._Element, int]:
             return "&amp;" + (match.group(1) or "")
 
         text = _UNKNOWN_ENTITY.sub(escape, text)
-    return parse_event_xml(text), entities
+    try:
+        return parse_event_xml(text), entities
+    except etree.XMLSyntaxError:
+        # Names are matched by local name, so a damaged namespace declaration (an invalid
+        # URI) need not cost the event: try once more without the declarations.
+        bare = _XMLNS.sub("", text)
+        if bare == text:
+            raise
+        return parse_event_xml(bare), entities
 
 
 SkipEvent = Callable[[etree._Element], "str | None"]

@@ -118,22 +118,29 @@ def _trace_row(row: list[str], columns: dict[str, int], name: str, line_no: int
         return IngestIssue(name, None, "csv.short-row",
                            f"row {line_no}: {len(row)} columns, payload starts at {payload_at}",
                            records_failed=1)
-    provider, event_name = row[0], row[1]
+    provider = row[0] if row else ""
+    event_name = row[1] if len(row) > 1 else ""
     if provider.lower() == "eventtrace" or (event_name == "Header" and not provider):
         return SkippedRecords(name, 1, "trace-header")
-    clock = _int(row[columns.get("Clock-Time", 16)])
+    clock = _int(_cell(row, columns, "Clock-Time", 16))
     time_ns = filetime_to_ns(clock) if clock is not None and clock > 0 else None
     names = TRACE_FIELDS.get((provider.lower(), event_name), ())
     values = row[payload_at:]
     data = tuple((names[i] if i < len(names) else None, value)
                  for i, value in enumerate(values))
-    event_id = _int(row[columns.get("Event ID", 2)])
+    event_id = _int(_cell(row, columns, "Event ID", 2))
     kind = "etw:mpio:trace" if provider.lower() in MPIO_TRACE_PROVIDERS else "etw:csv:event"
     return RawRecord(
         kind=kind, time_ns=time_ns, provider=provider, event_id=event_id, source_path=name,
-        reader="tracerpt-csv", level=_int(row[columns.get("Level", 5)]), data=data,
+        reader="tracerpt-csv", level=_int(_cell(row, columns, "Level", 5)), data=data,
         task_name=event_name or None, corrupted=time_ns is None or event_id is None,
     )
+
+
+def _cell(row: list[str], columns: dict[str, int], name: str, default: int) -> str | None:
+    """The cell of column ``name`` (by the header, else its usual place), if the row has it."""
+    index = columns.get(name, default)
+    return row[index] if index < len(row) else None
 
 
 def _int(text: str | None) -> int | None:

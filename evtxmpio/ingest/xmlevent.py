@@ -30,6 +30,7 @@ _XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=
                               huge_tree=False, recover=False, remove_comments=True,
                               remove_pis=True)
 # Characters XML 1.0 forbids, which .evtx string values can hold (corpus: DNS Analytical logs).
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
@@ -42,7 +43,11 @@ def parse_event_xml(text: str) -> etree._Element:
     Raises:
         etree.XMLSyntaxError: when the text is not well-formed for another reason.
     """
-    data = text.encode("utf-8")
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates from a decoder: shown as U+FFFD
+        text = _SURROGATE.sub("\ufffd", text)
+        data = text.encode("utf-8")
     try:
         return etree.fromstring(data, _XML_PARSER)
     except etree.XMLSyntaxError:

@@ -82,8 +82,10 @@ def align_trace_clocks(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[ClockAli
     trace = frame["kind"].astype(str).str.startswith("etw:")
     alignments = []
     times = frame["time"].copy()
+    timed = frame["time"].notna()  # damaged records without a time pair with nothing
     for (host, source), group in frame.loc[trace].groupby(["host", "source_file"], sort=True):
-        system = frame.loc[~trace & (frame["host"] == host)]
+        system = frame.loc[~trace & timed & (frame["host"] == host)]
+        group = group.loc[group["time"].notna()]
         diffs = _differences(system, names, group)
         offset = pd.Series(diffs).median() if diffs else pd.Timedelta(0)
         applied = len(diffs) >= MIN_PAIRS and abs(offset) > TOLERANCE

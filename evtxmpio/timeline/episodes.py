@@ -38,8 +38,10 @@ class _HostState:
 
 def event_name(provider: str, event_id: int | None, kind: str) -> str:
     """``mpio:16`` for System events, ``MPIO:FailoverStart`` for trace events."""
+    if event_id is not None and pd.isna(event_id):
+        event_id = None  # a damaged record's missing id (pd.NA from the Int64 column)
     if kind.startswith("etw:"):
-        return f"{provider}:{TRACE_NAMES.get(event_id or -1, event_id)}"
+        return f"{provider}:{TRACE_NAMES.get(event_id if event_id is not None else -1, event_id)}"
     return f"{provider.lower()}:{event_id}"
 
 

@@ -49,8 +49,10 @@ def build_timelines(frame: pd.DataFrame) -> pd.DataFrame:
 
     Returns:
         a frame with ``TIMELINE_COLUMNS``; ``scope`` is ``disk`` (key = MPIO disk number) or
-        ``path`` (key = Path ID); ``evidence`` is a tuple of event-frame row labels.
+        ``path`` (key = Path ID); ``evidence`` is a tuple of event-frame row labels. Events
+        without a time (damaged records) are left out.
     """
+    frame = frame.loc[frame["time"].notna()]  # an event without a time has no place on it
     traced = _disks_with_trace_states(frame)
     transitions: list[_Transition] = []
     disk_state: dict[tuple[str, int], str] = {}
