@@ -33,22 +33,7 @@ ATHERIS = importlib.util.find_spec("atheris") is not None
 # Findings reported and not fixed yet: (harnesses, pattern of the crash or hang log, note). A
 # brief run that ends in one of them is an expected failure; any other finding fails. Remove
 # the entry when the fix lands, and save the minimized input under regressions/<harness>/.
-_XML = ("fuzz_event_xml", "fuzz_tracerpt_xml")
-_TEXT = (*_XML, "fuzz_tracerpt_csv", "fuzz_csv_export")
 OPEN_FINDINGS = [
-    (("fuzz_tracerpt_csv", "fuzz_archive"),
-     r"IndexError: list index out of range.*_trace_row|reader-failed: reading stopped: "
-     r"IndexError", "tracerpt CSV: a row shorter than its Clock-Time/Event ID/Level column "
-     "raises IndexError"),
-    (_XML, r"Timeout.*in _declaration_end",
-     "Event XML: exponential backtracking of _DECLARATION_REST on an unclosed DOCTYPE"),
-    ((*_TEXT, "fuzz_archive"),
-     r"is not a text encoding|encodings/\w+\.py|<frozen codecs>|surrogates not allowed|"
-     r"reader-failed: reading stopped: (LookupError|Unicode\w*Error)",
-     "detect_encoding trusts any codec name an encoding=\"...\" declaration gives (zlib, rot13, "
-     "idna, undefined; UTF-7 decodes to lone surrogates that parse_event_xml cannot encode)"),
-    (("fuzz_archive",), r"archive expanded to \d+ bytes",
-     "gzip members are cut at the remaining budget but never charge it"),
     (("fuzz_evtx",), r"Invalid EVTX file header magic",
      "rust backend: PyEvtxParser raises on a bad header magic (walk_chunks goes on after "
      "evtx.bad-header)"),

@@ -325,7 +325,8 @@ def test_damaged_csv_keeps_the_rows_before_the_damage(name: str, data: st.DataOb
     first = min(position for position, _ in hits)
     read = read_bytes(bytes(raw), fmt)
     assert untouched(units, [], cut=first) <= read.identities()
-    if name == "tracerpt" and not any(v in b'"\n\r' for _, v in hits):
+    header_end = units[0].start  # a damaged header line loses its columns: no row-local claim
+    if name == "tracerpt" and first >= header_end and not any(v in b'"\n\r' for _, v in hits):
         assert untouched(units, [p for p, _ in hits]) <= read.identities()
 
 
