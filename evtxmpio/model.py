@@ -196,9 +196,10 @@ def to_frame(events: Iterable[EventRecord]) -> pd.DataFrame:
     except (OverflowError, TypeError, ValueError):
         # A crafted or damaged log can give numbers no 64-bit column holds (an EventID of
         # 10**30, a 40-digit PathId): those cells become missing, the rest of the case stays.
-        for name, dtype in EVENT_COLUMNS.items():
-            if dtype == "Int64":
-                frame[name] = [value if _fits_int64(value) else None for value in frame[name]]
+        for index, (name, dtype) in enumerate(EVENT_COLUMNS.items()):
+            if dtype == "Int64":  # from the rows themselves: no detour through float64
+                frame[name] = pd.array([row[index] if _fits_int64(row[index]) else None
+                                        for row in rows], dtype="Int64")
         return frame.astype(EVENT_COLUMNS)
 
 

@@ -13,7 +13,7 @@ import json
 from dataclasses import replace
 from functools import cache
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from evtxmpio import pipeline, report
@@ -62,6 +62,8 @@ CHANGES = st.one_of(
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(changes=st.lists(st.tuples(st.integers(min_value=0), CHANGES), min_size=1, max_size=12))
+@example(changes=[(1, ("event_id", None)), (0, ("event_id", 2**63 - 512)),
+                  (2, ("record_id", 2**60 + 1)), (3, ("time_ns", None)), (4, ("event_id", None))])
 def test_analysis_and_reports_survive_hostile_field_values(changes: list) -> None:
     records = list(race_records())
     for at, (name, value) in changes:
