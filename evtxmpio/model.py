@@ -47,6 +47,7 @@ data           string                   JSON object of all Data fields (``"1"``.
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
@@ -192,7 +193,9 @@ def to_frame(events: Iterable[EventRecord]) -> pd.DataFrame:
     rows = [tuple(getattr(event, name) for name in EVENT_COLUMNS) for event in events]
     frame = pd.DataFrame.from_records(rows, columns=list(EVENT_COLUMNS))
     try:
-        return frame.astype(EVENT_COLUMNS)
+        with warnings.catch_warnings():  # a value past 64 bits warns before it raises
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return frame.astype(EVENT_COLUMNS)
     except (OverflowError, TypeError, ValueError):
         # A crafted or damaged log can give numbers no 64-bit column holds (an EventID of
         # 10**30, a 40-digit PathId): those cells become missing, the rest of the case stays.
