@@ -10,7 +10,12 @@ size_t as hex, string arrays keeping their empty strings. GUIDs are rendered the
 ``{UPPER-CASE}``; :mod:`evtxmpio.ingest.xmlevent` brings the Rust backend's bare GUIDs to the
 same form.
 
-:func:`rendering` replaces the ``string`` methods of python-evtx's value node classes only
+python-evtx also follows the chunk's name and template hash chains (``next offset`` links) with
+no bound: a damaged link that points back into its own chain (``tests/ingest/mutate.py``
+``name_chain_loop``) made it loop forever. The patched loaders stop a chain at the first offset
+met twice; every name and template is still found on its own offset when a record needs it.
+
+:func:`rendering` replaces these methods of python-evtx's classes only
 while it is active and restores the originals on leaving (exceptions included), so other users
 of python-evtx in the same process (the replay tests use it as an oracle) see its own rendering.
 The python backend decodes one chunk's records to XML text inside the context and yields them
@@ -23,8 +28,9 @@ from __future__ import annotations
 import struct
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 from xml.sax.saxutils import escape
 
 _LOCK = threading.RLock()
@@ -83,10 +89,44 @@ def _size_string(node: object) -> str:
     return "0x" + format(node.num(), "x")  # type: ignore[attr-defined]
 
 
-def _patches() -> dict[type, object]:
-    from Evtx import Nodes
+def _follow(head: int, step: Callable[[int], int]) -> None:
+    """Walk one hash chain from ``head``; ``step`` loads an entry and returns the next offset.
 
-    return {
+    Stops at offset 0 or at an offset met before (a damaged link closing a loop).
+    """
+    seen: set[int] = set()
+    offset = head
+    while offset > 0 and offset not in seen:
+        seen.add(offset)
+        offset = step(offset)
+
+
+def _load_strings(chunk: Any) -> None:
+    if chunk._strings is None:
+        chunk._strings = {}
+    for bucket in range(64):
+        _follow(chunk.unpack_dword(0x80 + bucket * 4),
+                lambda offset: chunk.add_string(offset).next_offset())
+
+
+def _load_templates(chunk: Any) -> None:
+    if chunk._templates is None:
+        chunk._templates = {}
+
+    def step(offset: int) -> int:
+        # A definition follows the template instance token (0x0C) that points at it.
+        if chunk.unpack_byte(offset - 10) != 0x0C or chunk.unpack_dword(offset - 4) != offset:
+            return 0
+        return chunk.add_template(offset).next_offset()
+
+    for bucket in range(32):
+        _follow(chunk.unpack_dword(0x180 + bucket * 4), step)
+
+
+def _patches() -> dict[tuple[type, str], object]:
+    from Evtx import Evtx, Nodes
+
+    strings = {
         Nodes.FiletimeTypeNode: _filetime_string,
         Nodes.SystemtimeTypeNode: _systemtime_string,
         Nodes.Hex32TypeNode: _hex_string,
@@ -97,6 +137,10 @@ def _patches() -> dict[type, object]:
         Nodes.SizeTypeNode: _size_string,
         Nodes.WstringArrayTypeNode: _wstring_array_string,
     }
+    patches: dict[tuple[type, str], object] = {(cls, "string"): f for cls, f in strings.items()}
+    patches[(Evtx.ChunkHeader, "_load_strings")] = _load_strings
+    patches[(Evtx.ChunkHeader, "_load_templates")] = _load_templates
+    return patches
 
 
 @contextmanager
@@ -108,14 +152,14 @@ def rendering() -> Iterator[None]:
     """
     with _LOCK:
         patches = _patches()
-        saved = {cls: cls.__dict__.get("string") for cls in patches}
-        for cls, method in patches.items():
-            cls.string = method  # type: ignore[attr-defined]
+        saved = {key: key[0].__dict__.get(key[1]) for key in patches}
+        for (cls, name), method in patches.items():
+            setattr(cls, name, method)
         try:
             yield
         finally:
-            for cls, original in saved.items():
+            for (cls, name), original in saved.items():
                 if original is None:
-                    del cls.string  # type: ignore[attr-defined]
+                    delattr(cls, name)
                 else:
-                    cls.string = original  # type: ignore[attr-defined]
+                    setattr(cls, name, original)
