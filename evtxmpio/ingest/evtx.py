@@ -8,7 +8,10 @@ stale dirty header (corpus README), so ingest walks every 64 KiB chunk slot itse
 pre-filter (:mod:`evtxmpio.ingest.evtx_chunks`) and hands one chunk at a time to a backend:
 ``python`` (python-evtx, the reference) or ``rust`` (:mod:`evtxmpio.ingest.evtx_rust`).
 A bad chunk costs that chunk, a bad record costs that record. A file cut inside a chunk keeps
-every complete record before the cut and is reported as truncated.
+every complete record before the cut and is reported as truncated; so is a file cut at a chunk
+boundary, when its (checksum-sound) header counts more chunks than it holds. A record walk that
+stops short of the chunk header's free space offset, or a free space offset that falls inside a
+record, is reported: no record goes missing unseen (``tests/ingest/test_evtx_mutations.py``).
 """
 
 from __future__ import annotations
@@ -28,14 +31,17 @@ from evtxmpio.ingest.base import (
     register,
 )
 from evtxmpio.ingest.evtx_chunks import (
+    CHUNK_HEADER_SIZE,
     CHUNK_MAGIC,
     CHUNK_SIZE,
     EVTX_MAGIC,
     FILE_HEADER_SIZE,
     ChunkInfo,
     ProviderMatcher,
+    RecordHeaders,
     parse_chunk,
     parse_file_header,
+    record_headers,
 )
 from evtxmpio.ingest.evtx_pyrender import rendering as python_rendering
 from evtxmpio.ingest.timefmt import filetime_to_ns
@@ -52,8 +58,18 @@ ReadItem = RawRecord | IngestIssue | SkippedRecords
 
 
 def sniff_evtx(head: bytes) -> bool:
-    """EVTX files start with the ``ElfFile\\0`` magic."""
-    return head.startswith(EVTX_MAGIC)
+    """EVTX files start with the ``ElfFile\\0`` magic, or a file header whose magic is damaged.
+
+    A damaged magic would otherwise cost the whole file (not sniffed, not read) for one bad
+    byte; the header's fixed fields still tell: header size 128, major version 3, header block
+    size 4096 (every file of the corpus; 8 bytes no other format puts there).
+    """
+    if head.startswith(EVTX_MAGIC):
+        return True
+    if len(head) < 44:
+        return False
+    header_size, _, major, block_size = struct.unpack_from("<IHHH", head, 32)
+    return (header_size, major, block_size) == (128, 3, 4096)
 
 
 def rust_available() -> bool:
@@ -124,6 +140,12 @@ def walk_chunks(source: Source, options: ReadOptions | None = None
             info = parse_chunk(data, index)
             index += 1
             yield from _chunk_items(source.name, header, info, data, pattern)
+    file_header = parse_file_header(header)
+    if file_header is not None and file_header.checksum_ok and file_header.chunk_count > index:
+        # A cut at a chunk boundary leaves no partial chunk behind: only the count tells.
+        yield IngestIssue(source.name, FILE_HEADER_SIZE + index * CHUNK_SIZE, "evtx.missing-chunks",
+                          f"the file header counts {file_header.chunk_count} chunks, the file "
+                          f"holds {index}; the file was cut short", truncated=True)
 
 
 def _header_issues(name: str, header: bytes) -> Iterator[IngestIssue]:
@@ -134,7 +156,8 @@ def _header_issues(name: str, header: bytes) -> Iterator[IngestIssue]:
         return
     file_header = parse_file_header(header)
     if file_header is None:
-        yield IngestIssue(name, 0, "evtx.bad-header", "no ElfFile magic")
+        yield IngestIssue(name, 0, "evtx.bad-header",
+                          f"file header magic {header[:8]!r} is damaged; chunks are read anyway")
         return
     if not file_header.checksum_ok:
         yield IngestIssue(name, 0, "evtx.header-checksum",
@@ -177,6 +200,35 @@ def damaged_chunk_issue(name: str, info: ChunkInfo, recovered: int) -> IngestIss
                        records_recovered=recovered, chunk_damaged=True)
 
 
+def walk_issues(name: str, info: ChunkInfo, data: bytes, headers: RecordHeaders
+                ) -> list[IngestIssue]:
+    """Issues when the record headers and the chunk header's free space offset disagree.
+
+    Records run back to back from the chunk header up to the free space offset, and both
+    backends stop reading there, or silently at the first record header they do not accept. A
+    walk (``headers``, no cut) that ends short of that offset, or an offset that falls inside a
+    record, means records of the chunk are not read: said here, since a checksum-sound chunk
+    gives no other sign of it. The backend then reports the chunk damaged (once).
+    """
+    (free,) = struct.unpack_from("<I", data, 48)
+    end = CHUNK_HEADER_SIZE
+    for offset, size in zip(headers.offsets, headers.sizes, strict=True):
+        if offset >= free:
+            break
+        end = offset + size
+    if end < free:
+        return [IngestIssue(name, info.offset + end, "evtx.chunk-walk",
+                            f"chunk {info.index}: no valid record header at chunk offset {end}, "
+                            f"before the free space offset {free}; the rest of the chunk is "
+                            "not read")]
+    if end > free:
+        return [IngestIssue(name, info.offset + end, "evtx.free-space-offset",
+                            f"chunk {info.index}: the free space offset {free} falls inside the "
+                            f"record that ends at chunk offset {end}; records after it are not "
+                            "read")]
+    return []
+
+
 def read_evtx_python(source: Source, options: ReadOptions | None = None
                      ) -> Iterator[ReadItem]:
     """Yield every record python-evtx can decode, chunk by chunk, with issues for the rest."""
@@ -193,6 +245,9 @@ def _decode_chunk_python(chunk: ChunkToDecode, name: str, providers: frozenset[s
     from evtxmpio.ingest.evtx_rust import event_facts, is_relevant_xml  # (import cycle)
 
     info = chunk.info
+    walk = walk_issues(name, info, chunk.data, record_headers(chunk.data)) \
+        if chunk.cut is None else []
+    yield from walk
     with python_rendering():  # patched rendering only while this chunk is rendered
         rendered, walk_error = _render_chunk_python(chunk)
     count = 0
@@ -219,18 +274,22 @@ def _decode_chunk_python(chunk: ChunkToDecode, name: str, providers: frozenset[s
         count += 1
         yield event_to_record(element, name, "python-evtx", "system:evtx:event",
                               info.offset + offset, header_time_ns=filetime_to_ns(filetime))
-    damaged = not info.intact
+    damaged = not info.intact or bool(walk)
     if walk_error is not None and chunk.cut is None:
         damaged = True
         yield IngestIssue(name, info.offset, "evtx.chunk-walk",
-                          f"record walk stopped: {type(walk_error).__name__}: {walk_error}"[:200])
+                          f"record walk stopped: {walk_error}"[:200])
     if damaged:
         yield damaged_chunk_issue(name, info, count)
 
 
 def _render_chunk_python(chunk: ChunkToDecode
-                         ) -> tuple[list[tuple[int, str | Exception]], Exception | None]:
-    """Every record of the chunk as (offset, XML text or the exception rendering raised)."""
+                         ) -> tuple[list[tuple[int, str | Exception]], str | None]:
+    """Every record of the chunk as (offset, XML text or the exception rendering raised).
+
+    Also why the record walk stopped, if python-evtx raised (its silent stops at a record
+    header it does not accept are reported by :func:`walk_issues`).
+    """
     from Evtx.Evtx import ChunkHeader
 
     rendered: list[tuple[int, str | Exception]] = []
@@ -244,7 +303,7 @@ def _render_chunk_python(chunk: ChunkToDecode
             except Exception as exc:  # python-evtx raises assorted types per record
                 rendered.append((offset, exc))
     except Exception as exc:  # a broken record header ends the walk of this chunk
-        return rendered, exc
+        return rendered, f"{type(exc).__name__}: {exc}"
     return rendered, None
 
 

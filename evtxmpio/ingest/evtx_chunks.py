@@ -240,10 +240,18 @@ def _utf16_class(name: str) -> bytes:
 
 
 def build_file(header: bytes, chunks: Iterable[bytes]) -> bytes:
-    """The original file header followed by ``chunks``, header counts and checksum fixed up."""
+    """The original file header followed by ``chunks``, header counts and checksum fixed up.
+
+    The magic and the fixed-size fields (header size, major version, header block size) are
+    written afresh too: a reader of the result must not refuse the file for a damaged header
+    that ingest has already reported.
+    """
     chunks = list(chunks)
     fixed = bytearray(header[:FILE_HEADER_SIZE].ljust(FILE_HEADER_SIZE, b"\x00"))
+    fixed[0:8] = EVTX_MAGIC
     fixed[8:24] = struct.pack("<QQ", 0, max(0, len(chunks) - 1))
+    fixed[32:36] = struct.pack("<I", 128)
+    fixed[38:42] = struct.pack("<HH", 3, FILE_HEADER_SIZE)
     fixed[42:44] = struct.pack("<H", min(len(chunks), 0xFFFF))
     fixed[124:128] = struct.pack("<I", zlib.crc32(fixed[:120]))
     return b"".join([bytes(fixed), *chunks])

@@ -16,6 +16,17 @@ their ``event_record_id`` and handed on as one run (:func:`_skipped_run`): two
 :class:`SkippedRecords` that give the health ledger exactly what the records one by one would,
 checked against the chunk's record headers (consecutive ids, times not going backwards; any
 other run is handed on record by record).
+
+``evtx`` ends a chunk's record walk early where the data only looks odd
+(``tests/ingest/test_evtx_mutations.py`` found these): after the record whose number equals the
+chunk header's last event record id (a stale or damaged header then hides the records behind
+it), and at a record header whose time is past what it can represent (9999-12-30T22:00Z), which
+costs every later record of the chunk. :func:`rust_view` hands it a copy of such a chunk with
+those two facts made harmless; records keep the header numbers and times of the original bytes.
+It also stops silently at a record header with a bad magic or size, as python-evtx does:
+:func:`evtxmpio.ingest.evtx.walk_issues` reports that for both backends. A Rust panic reaches
+Python as pyo3's ``PanicException`` (a ``BaseException``) and is caught like any error of
+``evtx``; none was met in the mutation tests.
 """
 
 from __future__ import annotations
@@ -23,6 +34,7 @@ from __future__ import annotations
 import functools
 import io
 import re
+import struct
 from collections.abc import Iterator
 
 from lxml import etree
@@ -33,8 +45,9 @@ from evtxmpio.ingest.evtx import (
     ReadItem,
     damaged_chunk_issue,
     walk_chunks,
+    walk_issues,
 )
-from evtxmpio.ingest.evtx_chunks import RecordHeaders, build_file, record_headers, record_offsets
+from evtxmpio.ingest.evtx_chunks import RecordHeaders, build_file, record_headers
 from evtxmpio.ingest.timefmt import filetime_to_ns, parse_iso_ns
 from evtxmpio.ingest.xmlevent import event_to_record, parse_event_xml
 
@@ -48,6 +61,8 @@ _TIME_LEN = len(_SYSTEM_TIME)
 _TIMES = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z(?:\x00\d{4}-\d\d-\d\dT"
                     r"\d\d:\d\d:\d\d(?:\.\d+)?Z)*")
 MAX_REMEMBERED = 4096
+# The last FILETIME evtx accepts in a record header (jiff's Timestamp::MAX, 9999-12-30T22:00Z).
+MAX_RUST_FILETIME = 2_650_466_808_009_999_999
 _ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'"}
 
 
@@ -64,20 +79,59 @@ def read_evtx_rust(source: Source, options: ReadOptions | None = None) -> Iterat
 def _decode_chunk(chunk: ChunkToDecode, name: str, options: ReadOptions) -> Iterator[ReadItem]:
     from evtx import PyEvtxParser
 
-    parser = PyEvtxParser(io.BytesIO(build_file(chunk.header, [chunk.data])),
-                          number_of_threads=options.threads, skip_errors=False)
-    records = parser.records()
+    headers = record_headers(chunk.data, chunk.cut)
+    walk = walk_issues(name, chunk.info, chunk.data, headers) if chunk.cut is None else []
+    yield from walk
+    blob = build_file(chunk.header, [rust_view(chunk.data, headers)])
+    try:
+        parser = PyEvtxParser(io.BytesIO(blob), number_of_threads=options.threads,
+                              skip_errors=False)
+        records = parser.records()
+    except Exception as exc:  # evtx refuses the file made of this chunk outright
+        yield IngestIssue(name, chunk.info.offset, "evtx.bad-chunk",
+                          f"chunk {chunk.info.index}: evtx cannot open it: {exc}"[:200],
+                          records_failed=len(headers.offsets), chunk_damaged=True)
+        return
     if options.prefilter_providers is not None and chunk.info.intact and chunk.cut is None:
-        return _decode_relevant(chunk, name, records, options.prefilter_providers)
-    return _decode_every(chunk, name, options, records)
+        yield from _decode_relevant(chunk, name, records, options.prefilter_providers, headers,
+                                    bool(walk))
+    else:
+        yield from _decode_every(chunk, name, options, records, headers, bool(walk))
+
+
+def rust_view(data: bytes, headers: RecordHeaders) -> bytes:
+    """``data`` (one chunk) as handed to ``evtx``: what would end its record walk early, defused.
+
+    Within the free space offset: a chunk header last event record id that names a record
+    before the last one is replaced by an id no record has, and record header times ``evtx``
+    cannot represent are set to 0. Returns ``data`` itself when there is nothing to defuse.
+    ``headers`` is the chunk's record header walk.
+    """
+    (last_id,) = struct.unpack_from("<Q", data, 32)
+    (free,) = struct.unpack_from("<I", data, 48)
+    active = sum(1 for offset in headers.offsets if offset < free)
+    numbers = headers.numbers[:active]
+    early_end = last_id in numbers[:-1]
+    late = [k for k in range(active) if headers.filetimes[k] > MAX_RUST_FILETIME]
+    if not early_end and not late:
+        return data
+    view = bytearray(data)
+    if early_end:
+        unused = 0xFFFFFFFFFFFFFFFF
+        while unused in numbers:
+            unused -= 1
+        struct.pack_into("<Q", view, 32, unused)
+    for k in late:
+        struct.pack_into("<Q", view, headers.offsets[k] + 16, 0)
+    return bytes(view)
 
 
 def _decode_every(chunk: ChunkToDecode, name: str, options: ReadOptions,
-                  records: Iterator[dict]) -> Iterator[ReadItem]:
+                  records: Iterator[dict], headers: RecordHeaders, walk_short: bool
+                  ) -> Iterator[ReadItem]:
     """Record by record, with cuts and damage: any chunk, any options."""
     info = chunk.info
-    offsets = record_offsets(chunk.data, chunk.cut)
-    damaged = not info.intact
+    damaged = not info.intact or walk_short
     decoded = 0
     for raw in _guarded(records, chunk, name):
         if isinstance(raw, IngestIssue):
@@ -85,7 +139,7 @@ def _decode_every(chunk: ChunkToDecode, name: str, options: ReadOptions,
             if chunk.cut is None:
                 yield raw
             continue
-        located = offsets.get(raw["event_record_id"])
+        located = _located(headers, raw["event_record_id"])
         if chunk.cut is not None and (located is None or located[0] + located[1] > chunk.cut):
             continue  # the record runs past the cut: not a complete record
         item = _to_item(raw, located, info.offset, name, options.prefilter_providers)
@@ -104,19 +158,27 @@ def _guarded(records: Iterator[dict], chunk: ChunkToDecode, name: str
             yield next(records)
         except StopIteration:
             return
-        except Exception as exc:  # evtx raises RuntimeError (and others) on damaged data
+        except BaseException as exc:  # evtx raises RuntimeError (and others) on damaged data
+            if not _rust_error(exc):
+                raise
             errors += 1
             yield IngestIssue(name, chunk.info.offset, "evtx.bad-record",
                               f"chunk {chunk.info.index}: {exc}"[:200], records_failed=1)
 
 
+def _rust_error(exc: BaseException) -> bool:
+    """An error of evtx on bad data: any ``Exception``, or a Rust panic turned into pyo3's
+    ``PanicException`` (a ``BaseException``, so that ``except Exception`` lets it through)."""
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
+
+
 def _decode_relevant(chunk: ChunkToDecode, name: str, records: Iterator[dict],
-                     providers: frozenset[str]) -> Iterator[ReadItem]:
+                     providers: frozenset[str], headers: RecordHeaders, walk_short: bool
+                     ) -> Iterator[ReadItem]:
     """A sound chunk with relevance known: build only relevant records, skip the rest in runs.
 
     The loop body is the per-record cost of a full decode: slice, look up, append; no more.
     """
-    headers = record_headers(chunk.data)
     relevance = _relevance(providers)
     pending: list[dict] = []  # skipped records since the last item
     skip = pending.append
@@ -140,7 +202,9 @@ def _decode_relevant(chunk: ChunkToDecode, name: str, records: Iterator[dict],
                 decoded += not isinstance(item, IngestIssue)
                 yield item
             break
-        except Exception as exc:  # evtx raises RuntimeError (and others) on damaged data
+        except BaseException as exc:  # evtx raises RuntimeError (and others) on damaged data
+            if not _rust_error(exc):
+                raise
             issues.append(IngestIssue(name, chunk.info.offset, "evtx.bad-record",
                                       f"chunk {chunk.info.index}: {exc}"[:200],
                                       records_failed=1))
@@ -149,15 +213,19 @@ def _decode_relevant(chunk: ChunkToDecode, name: str, records: Iterator[dict],
             yield issues[-1]
     decoded += len(pending)
     yield from _flush(name, chunk.info.offset, pending, headers)
-    if issues:
+    if issues or walk_short:
         yield damaged_chunk_issue(name, chunk.info, decoded)
 
 
 def _relevant_item(raw: dict, headers: RecordHeaders, chunk_offset: int, name: str) -> ReadItem:
-    at = headers.index().get(raw["event_record_id"])
-    located = (headers.offsets[at], headers.sizes[at], headers.filetimes[at]) \
+    return _to_item(raw, _located(headers, raw["event_record_id"]), chunk_offset, name, None)
+
+
+def _located(headers: RecordHeaders, number: int) -> tuple[int, int, int] | None:
+    """(offset, size, FILETIME) of the first record header numbered ``number``, if any."""
+    at = headers.index().get(number)
+    return (headers.offsets[at], headers.sizes[at], headers.filetimes[at]) \
         if at is not None else None
-    return _to_item(raw, located, chunk_offset, name, None)
 
 
 @functools.lru_cache(maxsize=8)
