@@ -301,3 +301,34 @@ def record_offsets(chunk: bytes, limit: int | None = None) -> dict[int, tuple[in
     headers = record_headers(chunk, limit)
     return {number: (headers.offsets[k], headers.sizes[k], headers.filetimes[k])
             for number, k in headers.index().items()}
+
+
+STRING_TABLE = 0x80  # chunk header: 64 offsets of the common-string hash chains
+TEMPLATE_TABLE = 0x180  # chunk header: 32 offsets of the template hash chains
+_TABLES = struct.Struct("<96I")
+
+
+def looping_links(chunk: bytes) -> list[int]:
+    """Chunk offsets of the links that close a loop in the string or template hash chains.
+
+    Each chain node starts with the offset of the next node (0 ends the chain). A crafted or
+    damaged link that points back into its own chain makes a reader that follows it loop
+    forever (the ``evtx`` package does); cutting these links (writing 0) ends every chain.
+    """
+    heads = _TABLES.unpack_from(chunk, STRING_TABLE)
+    unpack = struct.Struct("<I").unpack_from
+    size = len(chunk)
+    links: list[int] = []
+    for slot, offset in enumerate(heads):
+        if not offset:
+            continue
+        link = STRING_TABLE + 4 * slot
+        seen: set[int] = set()
+        while offset and offset + 4 <= size:
+            if offset in seen:
+                links.append(link)
+                break
+            seen.add(offset)
+            link = offset
+            (offset,) = unpack(chunk, link)
+    return links

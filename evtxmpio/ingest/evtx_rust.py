@@ -47,7 +47,12 @@ from evtxmpio.ingest.evtx import (
     walk_chunks,
     walk_issues,
 )
-from evtxmpio.ingest.evtx_chunks import RecordHeaders, build_file, record_headers
+from evtxmpio.ingest.evtx_chunks import (
+    RecordHeaders,
+    build_file,
+    looping_links,
+    record_headers,
+)
 from evtxmpio.ingest.timefmt import filetime_to_ns, parse_iso_ns
 from evtxmpio.ingest.xmlevent import event_to_record, parse_event_xml
 
@@ -82,7 +87,12 @@ def _decode_chunk(chunk: ChunkToDecode, name: str, options: ReadOptions) -> Iter
     headers = record_headers(chunk.data, chunk.cut)
     walk = walk_issues(name, chunk.info, chunk.data, headers) if chunk.cut is None else []
     yield from walk
-    blob = build_file(chunk.header, [rust_view(chunk.data, headers)])
+    loops = looping_links(chunk.data)
+    if loops:
+        yield IngestIssue(name, chunk.info.offset, "evtx.chain-loop",
+                          f"chunk {chunk.info.index}: {len(loops)} string/template hash chain "
+                          "link(s) loop back into their chain; cut so that decoding ends")
+    blob = build_file(chunk.header, [rust_view(chunk.data, headers, loops)])
     try:
         parser = PyEvtxParser(io.BytesIO(blob), number_of_threads=options.threads,
                               skip_errors=False)
@@ -99,12 +109,13 @@ def _decode_chunk(chunk: ChunkToDecode, name: str, options: ReadOptions) -> Iter
         yield from _decode_every(chunk, name, options, records, headers, bool(walk))
 
 
-def rust_view(data: bytes, headers: RecordHeaders) -> bytes:
+def rust_view(data: bytes, headers: RecordHeaders, loops: list[int] | None = None) -> bytes:
     """``data`` (one chunk) as handed to ``evtx``: what would end its record walk early, defused.
 
     Within the free space offset: a chunk header last event record id that names a record
     before the last one is replaced by an id no record has, and record header times ``evtx``
-    cannot represent are set to 0. Returns ``data`` itself when there is nothing to defuse.
+    cannot represent are set to 0, and hash chain links that loop (``loops``, from
+    :func:`looping_links`) are cut. Returns ``data`` itself when there is nothing to defuse.
     ``headers`` is the chunk's record header walk.
     """
     (last_id,) = struct.unpack_from("<Q", data, 32)
@@ -113,9 +124,11 @@ def rust_view(data: bytes, headers: RecordHeaders) -> bytes:
     numbers = headers.numbers[:active]
     early_end = last_id in numbers[:-1]
     late = [k for k in range(active) if headers.filetimes[k] > MAX_RUST_FILETIME]
-    if not early_end and not late:
+    if not early_end and not late and not loops:
         return data
     view = bytearray(data)
+    for link in loops or ():
+        struct.pack_into("<I", view, link, 0)
     if early_end:
         unused = 0xFFFFFFFFFFFFFFFF
         while unused in numbers:

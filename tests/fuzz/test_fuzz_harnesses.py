@@ -33,13 +33,7 @@ ATHERIS = importlib.util.find_spec("atheris") is not None
 # Findings reported and not fixed yet: (harnesses, pattern of the crash or hang log, note). A
 # brief run that ends in one of them is an expected failure; any other finding fails. Remove
 # the entry when the fix lands, and save the minimized input under regressions/<harness>/.
-OPEN_FINDINGS = [
-    (("fuzz_evtx",), r"Invalid EVTX file header magic",
-     "rust backend: PyEvtxParser raises on a bad header magic (walk_chunks goes on after "
-     "evtx.bad-header)"),
-    (("fuzz_evtx", "fuzz_archive"), r"Timeout.*in _load_strings|timed out in native code",
-     "both backends loop forever on a chunk whose common-string chain has a cycle"),
-]
+OPEN_FINDINGS: list[tuple[tuple[str, ...], str, str]] = []
 
 
 def executions(log: str) -> int:
