@@ -285,9 +285,9 @@ def _take(item: RawRecord | IngestIssue | SkippedRecords, account: FileAccount,
             account.health.advance(item.id_span)
     else:
         account.records_read += 1
-        if not _time_possible(item.time_ns):
+        impossible = not _time_possible(item.time_ns)
+        if impossible:
             item = replace(item, time_ns=None, corrupted=True)
-            account.times_impossible += 1
         account.health.observe(item.record_id, item.time_ns)
         if run.keep is not None and not run.keep(item):
             account.skip("not-relevant")
@@ -296,6 +296,7 @@ def _take(item: RawRecord | IngestIssue | SkippedRecords, account: FileAccount,
             account.duplicates_removed += 1
         else:
             account.records_used += 1
+            account.times_impossible += impossible  # reported for records the case keeps
             result.records.append(item)
 
 
