@@ -10,6 +10,10 @@ size_t as hex, string arrays keeping their empty strings. GUIDs are rendered the
 ``{UPPER-CASE}``; :mod:`evtxmpio.ingest.xmlevent` brings the Rust backend's bare GUIDs to the
 same form.
 
+Strings are decoded as UTF-16LE with unpaired surrogates dropped, as ``evtx`` does: python-evtx
+decodes with the BOM-sniffing ``utf16`` codec and loses the whole record to a
+``UnicodeDecodeError`` for one damaged code unit.
+
 python-evtx also follows the chunk's name and template hash chains (``next offset`` links) with
 no bound: a damaged link that points back into its own chain (``tests/ingest/mutate.py``
 ``name_chain_loop``) made it loop forever. The patched loaders stop a chain at the first offset
@@ -25,6 +29,7 @@ process-wide while active: do not render with python-evtx from another thread at
 
 from __future__ import annotations
 
+import re
 import struct
 import threading
 import time
@@ -34,6 +39,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 _LOCK = threading.RLock()
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 FILETIME_UNIX_EPOCH = 116_444_736_000_000_000
 
 
@@ -89,6 +95,12 @@ def _size_string(node: object) -> str:
     return "0x" + format(node.num(), "x")  # type: ignore[attr-defined]
 
 
+def _unpack_wstring(block: Any, offset: int, length: int) -> str:
+    start = block._offset + offset
+    text = bytes(block._buf[start:start + 2 * length]).decode("utf-16-le", "surrogatepass")
+    return _LONE_SURROGATE.sub("", text)
+
+
 def _follow(head: int, step: Callable[[int], int]) -> None:
     """Walk one hash chain from ``head``; ``step`` loads an entry and returns the next offset.
 
@@ -124,7 +136,7 @@ def _load_templates(chunk: Any) -> None:
 
 
 def _patches() -> dict[tuple[type, str], object]:
-    from Evtx import Evtx, Nodes
+    from Evtx import BinaryParser, Evtx, Nodes
 
     strings = {
         Nodes.FiletimeTypeNode: _filetime_string,
@@ -140,6 +152,7 @@ def _patches() -> dict[tuple[type, str], object]:
     patches: dict[tuple[type, str], object] = {(cls, "string"): f for cls, f in strings.items()}
     patches[(Evtx.ChunkHeader, "_load_strings")] = _load_strings
     patches[(Evtx.ChunkHeader, "_load_templates")] = _load_templates
+    patches[(BinaryParser.Block, "unpack_wstring")] = _unpack_wstring
     return patches
 
 
