@@ -39,6 +39,7 @@ from evtxmpio.ingest.evtx_chunks import (
     ChunkInfo,
     ProviderMatcher,
     RecordHeaders,
+    looping_links,
     parse_chunk,
     parse_file_header,
     record_headers,
@@ -229,6 +230,13 @@ def walk_issues(name: str, info: ChunkInfo, data: bytes, headers: RecordHeaders
     return []
 
 
+def chain_loop_issue(name: str, info: ChunkInfo, loops: list[int]) -> IngestIssue:
+    """The issue for hash chain links that loop (:func:`evtx_chunks.looping_links`)."""
+    return IngestIssue(name, info.offset, "evtx.chain-loop",
+                       f"chunk {info.index}: {len(loops)} string/template hash chain link(s) "
+                       "loop back into their chain; cut so that decoding ends")
+
+
 def read_evtx_python(source: Source, options: ReadOptions | None = None
                      ) -> Iterator[ReadItem]:
     """Yield every record python-evtx can decode, chunk by chunk, with issues for the rest."""
@@ -248,6 +256,9 @@ def _decode_chunk_python(chunk: ChunkToDecode, name: str, providers: frozenset[s
     walk = walk_issues(name, info, chunk.data, record_headers(chunk.data)) \
         if chunk.cut is None else []
     yield from walk
+    loops = looping_links(chunk.data)
+    if loops:  # the patched loaders stop at them (evtx_pyrender); said as the Rust backend does
+        yield chain_loop_issue(name, info, loops)
     with python_rendering():  # patched rendering only while this chunk is rendered
         rendered, walk_error = _render_chunk_python(chunk)
     count = 0

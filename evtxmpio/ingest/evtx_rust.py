@@ -43,6 +43,7 @@ from evtxmpio.ingest.base import IngestIssue, ReadOptions, SkippedRecords, Sourc
 from evtxmpio.ingest.evtx import (
     ChunkToDecode,
     ReadItem,
+    chain_loop_issue,
     damaged_chunk_issue,
     walk_chunks,
     walk_issues,
@@ -89,9 +90,7 @@ def _decode_chunk(chunk: ChunkToDecode, name: str, options: ReadOptions) -> Iter
     yield from walk
     loops = looping_links(chunk.data)
     if loops:
-        yield IngestIssue(name, chunk.info.offset, "evtx.chain-loop",
-                          f"chunk {chunk.info.index}: {len(loops)} string/template hash chain "
-                          "link(s) loop back into their chain; cut so that decoding ends")
+        yield chain_loop_issue(name, chunk.info, loops)
     blob = build_file(chunk.header, [rust_view(chunk.data, headers, loops)])
     try:
         parser = PyEvtxParser(io.BytesIO(blob), number_of_threads=options.threads,
