@@ -400,32 +400,31 @@ def absurd_name_length(base: Base, chunk: int, bucket: int, length: int) -> Muta
     return Mutation("absurd-name-length", bytes(data), base.offsets(lambda s: s.chunk != chunk))
 
 
-@described
-def name_chain_loop(base: Base, chunk: int, bucket: int) -> Mutation | None:
-    """A name in the common string table whose next-name offset points at itself."""
+def _chain_loop(base: Base, kind: str, chunk: int, table: int, buckets: int, bucket: int,
+                length: int) -> Mutation | None:
+    """Chain ``length`` heads of a hash table into a loop (each node's first field is next)."""
     slot = base.slot(chunk)
-    heads = [h for h in struct.unpack_from("<64I", base.data, slot + 128) if h]
+    heads = [h for h in struct.unpack_from(f"<{buckets}I", base.data, slot + table) if h]
     if not heads:
         return None
+    ring = [heads[(bucket + k) % len(heads)] for k in range(min(max(length, 1), len(heads)))]
     data = bytearray(base.data)
-    head = heads[bucket % len(heads)]
-    struct.pack_into("<I", data, slot + head, head)
+    for node, following in zip(ring, ring[1:] + ring[:1], strict=True):
+        struct.pack_into("<I", data, slot + node, following)
     fix_checksums(data, slot)
-    return Mutation("name-chain-loop", bytes(data), base.offsets(lambda s: s.chunk != chunk))
+    return Mutation(kind, bytes(data), base.offsets(lambda s: s.chunk != chunk))
 
 
 @described
-def template_chain_loop(base: Base, chunk: int, bucket: int) -> Mutation | None:
-    """A template in the chunk's template table whose next-template offset points at itself."""
-    slot = base.slot(chunk)
-    heads = [h for h in struct.unpack_from("<32I", base.data, slot + 384) if h]
-    if not heads:
-        return None
-    data = bytearray(base.data)
-    head = heads[bucket % len(heads)]
-    struct.pack_into("<I", data, slot + head, head)
-    fix_checksums(data, slot)
-    return Mutation("template-chain-loop", bytes(data), base.offsets(lambda s: s.chunk != chunk))
+def name_chain_loop(base: Base, chunk: int, bucket: int, length: int = 1) -> Mutation | None:
+    """Names of the common string table whose next-name links form a loop of ``length``."""
+    return _chain_loop(base, "name-chain-loop", chunk, 128, 64, bucket, length)
+
+
+@described
+def template_chain_loop(base: Base, chunk: int, bucket: int, length: int = 1) -> Mutation | None:
+    """Templates of the template table whose next-template links form a loop of ``length``."""
+    return _chain_loop(base, "template-chain-loop", chunk, 384, 32, bucket, length)
 
 
 @described

@@ -376,7 +376,8 @@ def absurd_name_length(draw: st.DrawFn) -> Case:
 def hash_chain_loop(draw: st.DrawFn) -> Case:
     base = draw(_bases())
     make = draw(st.sampled_from([m.name_chain_loop, m.template_chain_loop]))
-    mutation = make(base, _chunk(draw, base), draw(st.integers(0, 63)))
+    mutation = make(base, _chunk(draw, base), draw(st.integers(0, 63)),
+                    draw(st.integers(1, 4)))
     assert mutation is not None
     return base, mutation
 
@@ -458,7 +459,9 @@ test_absurd_template_size = _property(absurd_template_size(), (R, m.absurd_templ
 test_absurd_name_length = _property(absurd_name_length(), (R, m.absurd_name_length(
     R, 0, 0, 0xFFFF)), max_examples=5)
 test_hash_chain_loop = _property(hash_chain_loop(), (R, m.name_chain_loop(R, 0, 0)),
-                                 (R, m.template_chain_loop(R, 2, 0)), max_examples=4)
+                                 (R, m.template_chain_loop(R, 2, 0)),
+                                 (R, m.name_chain_loop(R, 1, 3, 3)),
+                                 (R, m.template_chain_loop(R, 0, 1, 2)), max_examples=6)
 test_random_chunk = _property(random_chunk(), (R, m.random_chunk(R, 1, NOISE, True, True)),
                               (R, m.random_chunk(R, 1, NOISE, False, False)))
 test_trusted_flips = _property(trusted_flips(), (R, m.trusted_flips(R, 0, [(5000, 1)])),
