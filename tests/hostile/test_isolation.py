@@ -3,16 +3,14 @@ timelines, LUN outcomes, delayed writes and the good files' own accounting."""
 
 from __future__ import annotations
 
-import io
 import json
 import random
 import shutil
-import zipfile
 from pathlib import Path
 
 from evtxmpio import pipeline, report
 from evtxmpio.ingest.evtx_chunks import EVTX_MAGIC
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, zip_bytes
 
 GOOD = ["System-FS01.evtx", "System-FS01.xml", "MPIO-FS01.etw.xml", "MPIO-FS01.etw.csv"]
 
@@ -31,8 +29,8 @@ def _broken_files(folder: Path) -> list[str]:
         "04-rot13.xml": b'<?xml version="1.0" encoding="rot13"?><Events><Event>&#0;</Event>',
         "05-huge-line.csv": (b"Event Name, Type, Event ID, Clock-Time, Kernel(ms), User(ms), "
                              b"User Data\n" + b"M" * 3_000_000 + b"\n"),
-        "06-bomb.zip": _zip({"System.xml": b" " * (8 << 20)}),
-        "07-traversal.zip": _zip({"../../escape.xml": b"<Events/>", "/abs.xml": b"<Events/>"}),
+        "06-bomb.zip": zip_bytes({"System.xml": b" " * (8 << 20)}),
+        "07-traversal.zip": zip_bytes({"../../escape.xml": b"<Events/>", "/abs.xml": b"<Events/>"}),
         "zz-utf16-junk.xml": b"\xff\xfe" + "<Events><Event>\ud800".encode("utf-16-le",
                                                                         "surrogatepass"),
     }
@@ -40,13 +38,6 @@ def _broken_files(folder: Path) -> list[str]:
         (folder / name).write_bytes(data)
     return sorted(files)
 
-
-def _zip(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
-        for name, data in members.items():
-            bundle.writestr(name, data)
-    return buffer.getvalue()
 
 
 def _document(folder: Path) -> dict:

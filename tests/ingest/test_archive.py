@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import gzip
-import io
-import zipfile
 from pathlib import Path
 
 from evtxmpio.ingest import ArchiveLimits, ingest_paths
 from evtxmpio.ingest.archive import member_name_problem
+from tests.conftest import zip_bytes
 from tests.ingest.conftest import DATA
-
-
-def _zip(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
 
 
 def test_zip_members_are_read_and_named(tmp_path: Path) -> None:
     case = tmp_path / "case.zip"
-    case.write_bytes(_zip({"logs/trace.csv": (DATA / "tracerpt.csv").read_bytes(),
+    case.write_bytes(zip_bytes({"logs/trace.csv": (DATA / "tracerpt.csv").read_bytes(),
                            "readme.txt": b"customer notes"}))
     result = ingest_paths([case])
     names = [a.file for a in result.accounts]
@@ -33,10 +24,10 @@ def test_zip_members_are_read_and_named(tmp_path: Path) -> None:
 
 
 def test_nested_zip_and_gzip(tmp_path: Path) -> None:
-    inner = _zip({"trace.xml": (DATA / "tracerpt.xml").read_bytes()})
+    inner = zip_bytes({"trace.xml": (DATA / "tracerpt.xml").read_bytes()})
     gz = gzip.compress((DATA / "eventviewer.csv").read_bytes())
     case = tmp_path / "outer.zip"
-    case.write_bytes(_zip({"inner.zip": inner, "viewer.csv.gz": gz}))
+    case.write_bytes(zip_bytes({"inner.zip": inner, "viewer.csv.gz": gz}))
     result = ingest_paths([case])
     names = [a.file for a in result.accounts]
     assert f"{case}!inner.zip!trace.xml" in names
@@ -46,7 +37,7 @@ def test_nested_zip_and_gzip(tmp_path: Path) -> None:
 
 def test_path_traversal_member_is_refused(tmp_path: Path) -> None:
     case = tmp_path / "evil.zip"
-    case.write_bytes(_zip({"../../etc/trace.csv": (DATA / "tracerpt.csv").read_bytes()}))
+    case.write_bytes(zip_bytes({"../../etc/trace.csv": (DATA / "tracerpt.csv").read_bytes()}))
     result = ingest_paths([case])
     [account] = result.accounts
     assert "climbs out" in account.errors[0]
@@ -57,7 +48,7 @@ def test_path_traversal_member_is_refused(tmp_path: Path) -> None:
 
 def test_zip_bomb_is_refused_before_reading(tmp_path: Path) -> None:
     case = tmp_path / "bomb.zip"
-    case.write_bytes(_zip({"zeros.evtx": b"\x00" * (8 << 20)}))
+    case.write_bytes(zip_bytes({"zeros.evtx": b"\x00" * (8 << 20)}))
     result = ingest_paths([case])
     [account] = result.accounts
     assert "ratio" in account.errors[0]
@@ -76,9 +67,9 @@ def test_gzip_bomb_is_cut_at_the_budget(tmp_path: Path) -> None:
 
 def test_nesting_depth_is_limited(tmp_path: Path) -> None:
     data = (DATA / "tracerpt.csv").read_bytes()
-    blob = _zip({"trace.csv": data})
+    blob = zip_bytes({"trace.csv": data})
     for _ in range(5):
-        blob = _zip({"nested.zip": blob})
+        blob = zip_bytes({"nested.zip": blob})
     case = tmp_path / "deep.zip"
     case.write_bytes(blob)
     result = ingest_paths([case], limits=ArchiveLimits(max_depth=3))
