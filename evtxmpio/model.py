@@ -207,9 +207,8 @@ def to_frame(events: Iterable[EventRecord]) -> pd.DataFrame:
 
 
 def _fits_int64(value: object) -> bool:
-    if value is None or not isinstance(value, int):
-        return value is None or not isinstance(value, float) or value == value
-    return -(2**63) <= value < 2**63
+    """Missing values pass; an integer must fit in 64 bits."""
+    return not isinstance(value, int) or -(2**63) <= value < 2**63
 
 
 def empty_frame() -> pd.DataFrame:

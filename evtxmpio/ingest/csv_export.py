@@ -38,7 +38,6 @@ from evtxmpio.ingest.timefmt import parse_iso_ns
 from evtxmpio.model import RawRecord
 
 KIND = "system:csv:event"
-MAX_FIELD = 1 << 24
 VIEWER_HEADERS = (
     ("level", "date and time", "source", "event id", "task category"),
     ("ebene", "datum und uhrzeit", "quelle", "ereignis-id", "aufgabenkategorie"),
@@ -108,7 +107,7 @@ def sniff_powershell_csv(head: bytes) -> bool:
     return line.startswith('"') and {"Id", "ProviderName", "TimeCreated"} <= names
 
 
-def csv_rows(source: Source, limit: int = MAX_FIELD, **csv_options: object
+def csv_rows(source: Source, limit: int, **csv_options: object
              ) -> Iterator[list[str] | csv.Error | IngestIssue]:
     """CSV rows of the file, decoded by BOM/encoding; a bad row comes out as its error.
 
@@ -170,13 +169,14 @@ def read_viewer_csv(source: Source, options: ReadOptions | None = None
                     ) -> Iterator[RawRecord | IngestIssue]:
     """Records of an Event Viewer "Save as CSV" file."""
     tz = options.tz if options else None
-    yield from _read_rows(source, _limit(options), lambda row: row,
+    yield from _read_rows(source, field_limit(options), lambda row: row,
                           lambda _header: VIEWER_MIN_COLUMNS,
                           lambda _header, row: _viewer_record(row, source.name, tz))
 
 
-def _limit(options: ReadOptions | None) -> int:
-    return options.csv_field_chars if options is not None else MAX_FIELD
+def field_limit(options: ReadOptions | None) -> int:
+    """The longest CSV field or line the options allow (limit ``csv-field``)."""
+    return (options or ReadOptions()).csv_field_chars
 
 
 def _read_rows(source: Source, limit: int, take_header: Callable[[list[str]], list[str] | None],
@@ -237,7 +237,7 @@ def read_powershell_csv(source: Source, options: ReadOptions | None = None
             return [cell.strip() for cell in row]
         return None
 
-    yield from _read_rows(source, _limit(options), header_of, len,
+    yield from _read_rows(source, field_limit(options), header_of, len,
                           lambda header, row: _powershell_record(
                               dict(zip(header, row, strict=False)), source.name, tz))
 

@@ -39,7 +39,6 @@ from evtxmpio.ingest.xmlevent import event_to_record, parse_event_xml
 from evtxmpio.model import RawRecord
 
 FEED_CHARS = 1 << 20
-_ROOT = "evtxmpio-root"
 _DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.DOTALL)
 _ENCODING = re.compile(rb"""encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 

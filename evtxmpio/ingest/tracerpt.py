@@ -32,7 +32,7 @@ from evtxmpio.ingest.base import (
     Source,
     register,
 )
-from evtxmpio.ingest.csv_export import csv_rows
+from evtxmpio.ingest.csv_export import csv_rows, field_limit
 from evtxmpio.ingest.eventxml import head_text, read_event_xml
 from evtxmpio.ingest.timefmt import filetime_to_ns
 from evtxmpio.model import RawRecord
@@ -93,7 +93,7 @@ def read_tracerpt_csv(source: Source, options: ReadOptions | None = None
                       ) -> Iterator[RawRecord | IngestIssue | SkippedRecords]:
     """Records of a tracerpt CSV (dumpfile) export."""
     columns: dict[str, int] | None = None
-    limit = options.csv_field_chars if options is not None else ReadOptions().csv_field_chars
+    limit = field_limit(options)
     for line_no, row in enumerate(csv_rows(source, limit, skipinitialspace=True), start=1):
         if isinstance(row, IngestIssue):
             yield row
