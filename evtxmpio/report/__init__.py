@@ -15,6 +15,14 @@ from evtxmpio.errors import ReportError
 from evtxmpio.report.context import ReportContext, build_context
 from evtxmpio.report.html import render_context, render_html
 from evtxmpio.report.jsonout import SCHEMA, case_dict, render_json
+from evtxmpio.report.outputs import (
+    OutputPlan,
+    check_output_path,
+    default_map_path,
+    plan_outputs,
+    write_atomic,
+    write_files,
+)
 from evtxmpio.report.redact import Redactor, collect
 from evtxmpio.report.tabular import render_csv, render_timesketch
 from evtxmpio.report.terminal import print_summary
@@ -22,12 +30,15 @@ from evtxmpio.report.terminal import print_summary
 __all__ = [
     "FORMATS",
     "SCHEMA",
+    "OutputPlan",
     "Redactor",
     "ReportContext",
     "build_context",
     "case_dict",
+    "check_output_path",
     "collect",
     "default_map_path",
+    "plan_outputs",
     "print_summary",
     "render",
     "render_context",
@@ -35,6 +46,8 @@ __all__ = [
     "render_html",
     "render_json",
     "render_timesketch",
+    "write_atomic",
+    "write_files",
     "write_outputs",
     "write_redaction_map",
     "write_report",
@@ -65,27 +78,24 @@ def render(case: CaseResult, output_format: str, redactor: Redactor | None = Non
     raise ReportError(f"unknown output format {output_format!r}")
 
 
-def _write(out: Path, text: str, what: str) -> None:
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise ReportError(f"{out}: cannot write {what}: {exc.strerror}") from exc
-
-
 def write_report(case: CaseResult, out: Path, output_format: str,
                  redactor: Redactor | None = None) -> None:
-    """Render ``case`` as ``output_format`` and write it to ``out`` (UTF-8).
+    """Render ``case`` as ``output_format`` and write it to ``out`` (UTF-8, atomically).
 
     Raises:
         ReportError: when the format is unknown or the file cannot be written.
     """
-    _write(out, render(case, output_format, redactor), "report")
+    write_atomic(out, render(case, output_format, redactor), "report")
 
 
-def write_outputs(case: CaseResult, out: Path, output_format: str, redact: bool = False,
-                  redact_map: Path | None = None) -> Path | None:
+def write_outputs(case: CaseResult, out: Path | OutputPlan, output_format: str,
+                  redact: bool = False, redact_map: Path | None = None) -> Path | None:
     """Write the report; with ``redact``, pseudonymize it and write the mapping beside it.
+
+    Every output is rendered and every path checked (:func:`plan_outputs`) before anything is
+    written, and the files are written atomically as one set: either the report and its
+    redaction map are both in place or neither is new. ``out`` may be the plan made before
+    the analysis (then ``redact`` and ``redact_map`` come from it).
 
     Returns:
         where the redaction mapping went (``None`` without ``redact``).
@@ -93,21 +103,22 @@ def write_outputs(case: CaseResult, out: Path, output_format: str, redact: bool 
     Raises:
         ReportError: when the format is unknown or a file cannot be written.
     """
-    redactor = collect(case) if redact else None
-    write_report(case, out, output_format, redactor)
+    planned = out if isinstance(out, OutputPlan) else plan_outputs(out, redact, redact_map)
+    redactor = collect(case) if planned.redaction_map is not None else None
+    files = [(planned.report, render(case, output_format, redactor), "report")]
     if redactor is None:
+        write_files(files)
         return None
-    map_path = redact_map or default_map_path(out)
-    write_redaction_map(redactor, map_path)
-    return map_path
+    files.append((planned.redaction_map, _map_text(redactor), "redaction map"))
+    write_files(files, private=frozenset({planned.redaction_map}))
+    return planned.redaction_map
 
 
-def default_map_path(out: Path) -> Path:
-    """Where the redaction mapping goes by default: ``<out>.redaction.json``."""
-    return out.with_name(out.name + ".redaction.json")
+def _map_text(redactor: Redactor) -> str:
+    return json.dumps(redactor.mapping_document(), indent=2, ensure_ascii=False) + "\n"
 
 
 def write_redaction_map(redactor: Redactor, path: Path) -> None:
-    """Write the pseudonym -> original mapping (the engineer keeps it; it is not redacted)."""
-    _write(path, json.dumps(redactor.mapping_document(), indent=2, ensure_ascii=False) + "\n",
-           "redaction map")
+    """Write the pseudonym -> original mapping (the engineer keeps it; it is not redacted);
+    mode 0600, atomically."""
+    write_files([(path, _map_text(redactor), "redaction map")], private=frozenset({path}))
