@@ -12,6 +12,7 @@ Guid, named data, Version/Opcode and Execution.
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass
 
 from evtxmpio.replay.events import SystemEvent
 
@@ -260,3 +261,72 @@ def time_service_event(time_ns: int, computer: str, source: str, thread_id: int)
         process_id=912,
         thread_id=thread_id,
     )
+
+
+def manifest_event(
+    time_ns: int,
+    computer: str,
+    shape: ManifestShape,
+    values: tuple[str, ...],
+    *,
+    process_id: int,
+    thread_id: int,
+) -> SystemEvent:
+    """Return a manifest event of ``shape`` with named data ``values`` (in ``shape.names``)."""
+    return SystemEvent(
+        time_ns=time_ns,
+        record_id=0,
+        provider=shape.provider,
+        event_id=shape.event_id,
+        level=shape.level,
+        computer=computer,
+        qualifiers=shape.qualifiers,
+        provider_guid=shape.guid,
+        event_source_name=shape.event_source_name,
+        version=shape.version,
+        task=shape.task,
+        opcode=shape.opcode,
+        keywords=shape.keywords,
+        data=values,
+        data_names=shape.names,
+        process_id=process_id,
+        thread_id=thread_id,
+    )
+
+
+def disk_retry_event(time_ns: int, computer: str, disk_number: int, lba: int) -> SystemEvent:
+    """Return classic disk 153 (2008 R2 SP1 form: no PDO string), ``%1`` the disk's DR device.
+
+    ``The IO operation at logical block address %2 for Disk %3 was retried.`` (section 2.3);
+    Qualifiers 32772, Level 3, ErrorCode 0x80040099 in the packet.
+    """
+    data = (f"\\Device\\Harddisk{disk_number}\\DR{disk_number}", f"0x{lba:x}", str(disk_number))
+    binary = io_error_log_packet(32772, 153, strings=len(data), dump=b"\x00" * 4)
+    return SystemEvent(
+        time_ns=time_ns,
+        record_id=0,
+        provider="disk",
+        event_id=153,
+        level=3,
+        computer=computer,
+        qualifiers=32772,
+        data=data,
+        binary=binary,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestShape:
+    """The fixed System part of a manifest event, as a real System log shows it."""
+
+    provider: str
+    guid: str
+    event_id: int
+    names: tuple[str, ...]
+    level: int = 4
+    version: int = 0
+    task: int = 0
+    opcode: int = 0
+    keywords: int = 0x8000000000000000
+    qualifiers: int | None = None
+    event_source_name: str | None = None

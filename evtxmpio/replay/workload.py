@@ -49,7 +49,12 @@ LOAD_BALANCE_POLICIES = (
     "vendor-specific",
 )
 FAULT_TYPES = ("surprise-removal", "path-restore", "flapping", "all-paths-down")
-NOISE_KINDS = ("scm-7036", "scm-7040", "eventlog-6013", "time-service-37")
+NOISE_KINDS = (
+    "scm-7036", "scm-7040", "kernel-general-16", "kernel-general-1", "kernel-general-12",
+    "wu-44", "wu-19", "wu-43", "filtermanager-6", "dcom-10016", "dns-client-1014", "ntfs-98",
+    "time-service-37", "eventlog-6013", "disk-153",
+)
+"""The kinds of unrelated System-log records ``noise.mix`` can weigh (``replay/noise.py``)."""
 DEFAULT_NOISE_MIX = {"scm-7036": 80, "scm-7040": 5, "eventlog-6013": 5, "time-service-37": 10}
 MIN_FAULT_SPACING_S = 8.0
 """Path actions on one host must be this far apart, so one failover ends before the next."""
