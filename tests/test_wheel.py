@@ -28,6 +28,7 @@ def test_wheel_carries_rules_and_templates(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "evtxmpio/_data/rules/mpio-duplicate-failover.yaml" in names
     assert "evtxmpio/_data/reports/report.html.j2" in names
+    assert "evtxmpio/catalog/windows.yaml" in names
 
 
 def test_installed_wheel_runs_from_another_directory(wheel: Path, tmp_path: Path) -> None:

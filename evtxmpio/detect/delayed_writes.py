@@ -10,10 +10,11 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
+from evtxmpio.catalog import event_group
 from evtxmpio.detect.luns import LunOutcome, torn_down_disk
 
 MERGE_WINDOW = pd.Timedelta(seconds=5)
-DELAYED_WRITE_NAMES = ("ntfs:50", "microsoft-windows-ntfs:50", "ftdisk:50", "application popup:26")
+DELAYED_WRITE_NAMES = event_group("delayed-write")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +36,7 @@ def delayed_write_failures(frame: pd.DataFrame, luns: list[LunOutcome] | None = 
     With ``luns``, each failure gets the MPIO disk it most likely hit (see
     :func:`evtxmpio.detect.luns.correlate_delayed_writes` for the inference).
     """
-    mask = frame["name"].isin(DELAYED_WRITE_NAMES) & frame["file"].notna()
+    mask = frame["name"].isin(list(DELAYED_WRITE_NAMES)) & frame["file"].notna()
     hits = frame.loc[mask.fillna(False).astype(bool)]
     failures: list[DelayedWriteFailure] = []
     for (host, file_key), group in hits.groupby([hits["host"], hits["file"].str.lower()],

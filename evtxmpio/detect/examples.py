@@ -13,14 +13,12 @@ from typing import Any
 
 import pandas as pd
 
+from evtxmpio.catalog import trace_events
 from evtxmpio.detect.engine import run_rules
 from evtxmpio.detect.rules import Rule
 from evtxmpio.model import EventRecord, check_frame, to_frame
 from evtxmpio.normalize import sort_events
 from evtxmpio.timeline import build_timelines
-from evtxmpio.timeline.episodes import TRACE_NAMES
-
-_TRACE_IDS = {name: event_id for event_id, name in TRACE_NAMES.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +40,8 @@ def example_event(values: Mapping[str, Any], number: int) -> EventRecord:
     """One example event dict to an :class:`EventRecord`."""
     values = dict(values)
     provider, _, what = str(values.pop("name", "")).partition(":")
-    trace = what in _TRACE_IDS
-    event_id = _TRACE_IDS[what] if trace else (int(what) if what.isdigit() else None)
+    trace = what in trace_events()
+    event_id = trace_events()[what].event_id if trace else (int(what) if what.isdigit() else None)
     time = pd.Timestamp(values.pop("time", "2011-01-01T00:00:00Z"))
     base: dict[str, Any] = {
         "time": time if time.tzinfo else time.tz_localize("UTC"),

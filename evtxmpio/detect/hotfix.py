@@ -13,16 +13,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-FIXED_VERSIONS = {
-    ("6.0", 6001): "6.0.6001.22876",
-    ("6.0", 6002): "6.0.6002.22610",
-    ("6.1", 7600): "6.1.7600.20959",
-    ("6.1", 7601): "6.1.7601.21720",
-}
-OS_NAMES = {
-    ("6.0", 6001): "Windows Server 2008 SP1", ("6.0", 6002): "Windows Server 2008 SP2",
-    ("6.1", 7600): "Windows Server 2008 R2 RTM", ("6.1", 7601): "Windows Server 2008 R2 SP1",
-}
+from evtxmpio.catalog import WindowsRelease, fix, windows_release
+
 KB = "KB2406705"
 
 
@@ -52,18 +44,17 @@ def _data(events: pd.DataFrame, index: int) -> dict[str, str]:
     return json.loads(events.at[index, "data"])
 
 
-def _os_of(events: pd.DataFrame, rows: pd.Index) -> tuple[tuple[str, int] | None, int | None]:
+def _os_of(events: pd.DataFrame, rows: pd.Index) -> tuple[WindowsRelease | None, int | None]:
     for index in rows:
         data = _data(events, index)
         name = events.at[index, "name"]
         if name == "eventlog:6009" and len(data) >= 2:
-            version = str(data.get("1", "")).rstrip(".").replace(".0", ".")
             build = str(data.get("2", ""))
             if build.isdigit():
-                return (version, int(build)), index
+                return windows_release(str(data.get("1", "")), int(build)), index
         if name == "microsoft-windows-kernel-general:12" and data.get("BuildVersion", "").isdigit():
             version = f"{data.get('MajorVersion', '')}.{data.get('MinorVersion', '')}"
-            return (version, int(data["BuildVersion"])), index
+            return windows_release(version, int(data["BuildVersion"])), index
     return None, None
 
 
@@ -73,12 +64,12 @@ def hotfix_status(events: pd.DataFrame, incident_start: pd.Timestamp | None) -> 
     for host, group in events.groupby("host", sort=True):
         os_rows = group.index[group["name"].isin(
             ["eventlog:6009", "microsoft-windows-kernel-general:12"])]
-        os_key, os_row = _os_of(events, os_rows)
+        release, os_row = _os_of(events, os_rows)
         installs = [i for i in group.index[group["name"] ==
                     "microsoft-windows-windowsupdateclient:19"]
                     if KB.lower() in json.dumps(_data(events, i)).lower()]
         evidence = tuple(r for r in (os_row, *installs) if r is not None)
-        applies = None if os_key is None else os_key in FIXED_VERSIONS
+        applies = None if release is None else fix(KB).applies_to(release)
         status = "unknown"
         if installs:
             first = events.at[installs[0], "time"]
@@ -87,6 +78,6 @@ def hotfix_status(events: pd.DataFrame, incident_start: pd.Timestamp | None) -> 
         elif applies is False:
             status = "not-applicable"
         statuses.append(HotfixStatus(
-            str(host), OS_NAMES.get(os_key) if os_key else None, applies,
-            FIXED_VERSIONS.get(os_key) if os_key else None, status, evidence))
+            str(host), release.name if release else None, applies,
+            fix(KB).fixed_version(release) if release else None, status, evidence))
     return statuses

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from evtxmpio.catalog import filetime_to_ns
 from evtxmpio.errors import Error
 from evtxmpio.ingest.base import (
     IngestIssue,
@@ -45,7 +46,6 @@ from evtxmpio.ingest.evtx_chunks import (
     record_headers,
 )
 from evtxmpio.ingest.evtx_pyrender import rendering as python_rendering
-from evtxmpio.ingest.timefmt import filetime_to_ns
 from evtxmpio.ingest.xmlevent import event_to_record, parse_event_xml
 from evtxmpio.model import RawRecord
 

@@ -38,9 +38,10 @@ from contextlib import contextmanager
 from typing import Any
 from xml.sax.saxutils import escape
 
+from evtxmpio.catalog import FILETIME_UNIX_EPOCH
+
 _LOCK = threading.RLock()
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-FILETIME_UNIX_EPOCH = 116_444_736_000_000_000
 
 
 def filetime_text(filetime: int) -> str:

@@ -39,6 +39,7 @@ from collections.abc import Iterator
 
 from lxml import etree
 
+from evtxmpio.catalog import filetime_to_ns
 from evtxmpio.ingest.base import IngestIssue, ReadOptions, SkippedRecords, Source
 from evtxmpio.ingest.evtx import (
     ChunkToDecode,
@@ -54,7 +55,7 @@ from evtxmpio.ingest.evtx_chunks import (
     looping_links,
     record_headers,
 )
-from evtxmpio.ingest.timefmt import filetime_to_ns, parse_iso_ns
+from evtxmpio.ingest.timefmt import parse_iso_ns
 from evtxmpio.ingest.xmlevent import event_to_record, parse_event_xml
 
 READER = "evtx-rs"

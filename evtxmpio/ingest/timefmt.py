@@ -10,11 +10,14 @@ from __future__ import annotations
 import calendar
 import re
 
+from evtxmpio.catalog import filetime_to_ns
+
+__all__ = ["filetime_to_ns", "format_ns", "parse_iso_ns"]
+
 _ISO = re.compile(
     r"\s*(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9})\d*)?"
     r"\s*(Z|[+-]\d{2}:?\d{2})?(?:\s*UTC)?\s*$"
 )
-FILETIME_UNIX_EPOCH = 116_444_736_000_000_000
 
 
 def parse_iso_ns(text: str, default_offset_minutes: int | None = 0) -> int | None:
@@ -51,11 +54,6 @@ def _zone_minutes(zone: str | None, default: int | None) -> int | None:
     sign = -1 if zone[0] == "-" else 1
     digits = zone[1:].replace(":", "")
     return sign * (int(digits[:2]) * 60 + int(digits[2:]))
-
-
-def filetime_to_ns(filetime: int) -> int:
-    """A FILETIME (100 ns since 1601-01-01 UTC) to Unix-epoch nanoseconds."""
-    return (filetime - FILETIME_UNIX_EPOCH) * 100
 
 
 def format_ns(time_ns: int) -> str:

@@ -9,11 +9,11 @@ convention, [P]).
   the first 4 KiB; read by the streaming Event XML reader.
 - CSV: header ``Event Name, Type, Event ID, ..., Clock-Time, Kernel(ms), User(ms), User Data``,
   ``", "`` separators, ``Clock-Time`` a FILETIME (UTC), the payload as extra positional columns
-  after ``User(ms)``, named here by provider + event name from section 4.4. UTF-16 with
-  ``-en Unicode``.
+  after ``User(ms)``, named here by provider + event name from section 4.4 (the vocabulary of
+  :mod:`evtxmpio.catalog`). UTF-16 with ``-en Unicode``.
 
-The first event of both is the trace header (``EventTrace``, provider
-``{68fdd900-4a3e-11d1-84f4-0000f80464e3}``): counted as read and skipped (``trace-header``).
+The first event of both is the trace header (``EventTrace``, provider GUID in
+the catalogue): counted as read and skipped (``trace-header``).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from collections.abc import Iterator
 
 from lxml import etree
 
+from evtxmpio.catalog import filetime_to_ns, trace_fields, trace_header, trace_providers
 from evtxmpio.ingest.base import (
     IngestIssue,
     InputFormat,
@@ -34,31 +35,14 @@ from evtxmpio.ingest.base import (
 )
 from evtxmpio.ingest.csv_export import csv_rows, field_limit
 from evtxmpio.ingest.eventxml import head_text, read_event_xml
-from evtxmpio.ingest.timefmt import filetime_to_ns
 from evtxmpio.model import RawRecord
 
-HEADER_GUID = "68fdd900-4a3e-11d1-84f4-0000f80464e3"
+HEADER_GUID = trace_header()[1].strip("{}")
 TRACE_MARKS = re.compile(
-    r"KernelTime=|8e9ac05f-13fd-4507-85cd-b47adc105ff6|dedadff5-f99f-4600-b8c9-2d4d9b806b5b|"
-    + HEADER_GUID, re.IGNORECASE)
+    "|".join(["KernelTime=", *(re.escape(guid.strip("{}")) for guid in trace_providers().values()),
+              re.escape(HEADER_GUID)]), re.IGNORECASE)
 CSV_HEADER = "Event Name, Type, Event ID"
-MPIO_TRACE_PROVIDERS = frozenset({"mpio", "msdsm"})
-
-# Section 4.4: field names of the decoded events, by (provider, event name), in payload order.
-TRACE_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {
-    ("mpio", "FailoverStart"): ("MpioDisk", "PathId", "FailoverId", "Trigger", "RequestId"),
-    ("mpio", "FailoverJoin"): ("MpioDisk", "PathId", "FailoverId"),
-    ("mpio", "FailoverComplete"): ("MpioDisk", "PathId", "FailoverId", "NewPathId", "Status"),
-    ("mpio", "StateChange"): ("MpioDisk", "OldState", "NewState", "FailoverId"),
-    ("mpio", "IoComplete"): ("MpioDisk", "RequestId", "PathId", "Status", "FailoverId"),
-    ("mpio", "PathRemoved"): ("MpioDisk", "PathId", "Reason"),
-    ("mpio", "PathArrived"): ("MpioDisk", "PathId", "PathCount"),
-    ("mpio", "MpioDiskRemoved"): ("MpioDisk", "Reason"),
-    ("msdsm", "InvalidatePath"): ("DsmId", "MpioDisk", "PathId", "Status"),
-    ("msdsm", "GetPathResult"): ("DsmId", "MpioDisk", "ReturnedPathId", "ValidPathCount"),
-    ("msdsm", "DevicePathState"): ("DsmId", "MpioDisk", "PathId", "OldState", "NewState"),
-    ("msdsm", "FailoverGroupState"): ("PathId", "OldState", "NewState", "DeviceCount"),
-}
+MPIO_TRACE_PROVIDERS = frozenset(name.lower() for name in trace_providers())
 
 
 def sniff_tracerpt_xml(head: bytes) -> bool:
@@ -124,7 +108,7 @@ def _trace_row(row: list[str], columns: dict[str, int], name: str, line_no: int
         return SkippedRecords(name, 1, "trace-header")
     clock = _int(_cell(row, columns, "Clock-Time", 16))
     time_ns = filetime_to_ns(clock) if clock is not None and clock > 0 else None
-    names = TRACE_FIELDS.get((provider.lower(), event_name), ())
+    names = trace_fields(provider, event_name)
     values = row[payload_at:]
     data = tuple((names[i] if i < len(names) else None, value)
                  for i, value in enumerate(values))

@@ -14,15 +14,14 @@ import re
 
 from lxml import etree
 
+from evtxmpio.catalog import trace_providers
 from evtxmpio.ingest.timefmt import parse_iso_ns
 from evtxmpio.model import RawRecord
 
 _STRING_ITEM = re.compile(r"<string>(.*?)</string>", re.DOTALL)
 _HEX = re.compile(r"^[0-9A-Fa-f\s]*$")
-TRACE_PROVIDERS = frozenset({"mpio", "msdsm"})
-TRACE_GUIDS = frozenset(
-    {"8e9ac05f-13fd-4507-85cd-b47adc105ff6", "dedadff5-f99f-4600-b8c9-2d4d9b806b5b"}
-)
+TRACE_PROVIDERS = frozenset(name.lower() for name in trace_providers())
+TRACE_GUIDS = frozenset(guid.strip("{}") for guid in trace_providers().values())
 
 
 # libxml2's own bounds stay on (no huge_tree): text nodes up to 10 MB, nesting up to 256.

@@ -1,7 +1,7 @@
 """tracerpt-style exports of the decoded MPIO/MSDSM trace (domain reference sections 4.3, 4.4).
 
 * XML (``tracerpt -of XML``): declaration, ``<Events>`` root, the trace header event
-  (``EventTrace``, provider ``{68fdd900-4a3e-11d1-84f4-0000f80464e3}``) first, then one
+  (``EventTrace``, the catalogue's trace header GUID) first, then one
   ``<Event>`` per trace event with named ``<Data>`` and ``RenderingInfo/Task`` = symbolic name.
   ``SystemTime`` is *local* time with the host's UTC offset (``...400+02:00``).
 * CSV (``tracerpt -of CSV``): the section 4.3 header line, ``", "`` separators, hex PID/TID,
@@ -16,22 +16,21 @@ import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from evtxmpio.replay.events import ns_to_filetime
-from evtxmpio.replay.state import MPIO_GUID, MSDSM_GUID
+from evtxmpio.catalog import ns_to_filetime, trace_header, trace_providers
 from evtxmpio.replay.xml_writer import escape_text
 
 if TYPE_CHECKING:
     from evtxmpio.replay.events import TraceEvent
 
 EVENT_NS = "http://schemas.microsoft.com/win/2004/08/events/event"
-HEADER_GUID = "{68fdd900-4a3e-11d1-84f4-0000f80464e3}"
+HEADER_GUID = trace_header()[1]
 NULL_GUID = "{00000000-0000-0000-0000-000000000000}"
 CSV_HEADER = (
     "Event Name, Type, Event ID, Version, Channel, Level, Opcode, Task, Keyword, PID, TID, "
     "Processor Number, Instance ID, Parent Instance ID, Activity ID, Related Activity ID, "
     "Clock-Time, Kernel(ms), User(ms), User Data"
 )
-PROVIDER_GUIDS = {"MPIO": MPIO_GUID, "MSDSM": MSDSM_GUID}
+PROVIDER_GUIDS = trace_providers()
 _HEADER_DATA = (
     ("BufferSize", "65536"),
     ("Version", "83951878"),

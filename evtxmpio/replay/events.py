@@ -10,25 +10,13 @@ Two kinds leave the model:
   section 4.4 (provider ``MPIO`` or ``MSDSM``, symbolic name, ordered fields).
 
 Times are integers of nanoseconds since 1970-01-01 UTC, always multiples of 100 (the FILETIME
-resolution), so that every writer renders the same instant without float rounding.
+resolution), so that every writer renders the same instant without float rounding. FILETIME
+conversions are :func:`evtxmpio.catalog.ns_to_filetime` and its inverse.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-FILETIME_EPOCH_OFFSET_100NS = 116_444_736_000_000_000
-"""100-ns intervals between 1601-01-01 and 1970-01-01 (FILETIME epoch vs Unix epoch)."""
-
-
-def ns_to_filetime(time_ns: int) -> int:
-    """Convert Unix-epoch nanoseconds to a Windows FILETIME (100 ns since 1601-01-01 UTC)."""
-    return time_ns // 100 + FILETIME_EPOCH_OFFSET_100NS
-
-
-def filetime_to_ns(filetime: int) -> int:
-    """Convert a Windows FILETIME to Unix-epoch nanoseconds."""
-    return (filetime - FILETIME_EPOCH_OFFSET_100NS) * 100
 
 
 @dataclass(frozen=True, slots=True)

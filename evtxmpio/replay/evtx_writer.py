@@ -24,9 +24,9 @@ import struct
 import zlib
 from typing import TYPE_CHECKING, BinaryIO
 
+from evtxmpio.catalog import ns_to_filetime
 from evtxmpio.replay import binxml
 from evtxmpio.replay.binxml import Element, Substitution, compile_shape, shape_key
-from evtxmpio.replay.events import ns_to_filetime
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

@@ -10,6 +10,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from evtxmpio.catalog import trace_events
 from evtxmpio.replay import records
 from evtxmpio.replay.events import TraceEvent
 from evtxmpio.replay.workload import seconds_to_ns
@@ -54,37 +55,6 @@ NORMAL, IN_FO, WAIT1, WAIT2, WAIT3, DEGRADED, REMOVED = (
     "REMOVED",
 )
 STATES = (NORMAL, IN_FO, WAIT1, WAIT2, WAIT3, DEGRADED, REMOVED)
-MPIO_GUID = "{8e9ac05f-13fd-4507-85cd-b47adc105ff6}"
-MSDSM_GUID = "{dedadff5-f99f-4600-b8c9-2d4d9b806b5b}"
-TRACE_IDS = {
-    "FailoverStart": ("MPIO", 1),
-    "FailoverJoin": ("MPIO", 2),
-    "FailoverComplete": ("MPIO", 3),
-    "StateChange": ("MPIO", 4),
-    "IoComplete": ("MPIO", 5),
-    "PathRemoved": ("MPIO", 6),
-    "PathArrived": ("MPIO", 7),
-    "MpioDiskRemoved": ("MPIO", 8),
-    "InvalidatePath": ("MSDSM", 101),
-    "GetPathResult": ("MSDSM", 102),
-    "DevicePathState": ("MSDSM", 103),
-    "FailoverGroupState": ("MSDSM", 104),
-}
-TRACE_FIELDS = {
-    "FailoverStart": ("MpioDisk", "PathId", "FailoverId", "Trigger", "RequestId"),
-    "FailoverJoin": ("MpioDisk", "PathId", "FailoverId"),
-    "FailoverComplete": ("MpioDisk", "PathId", "FailoverId", "NewPathId", "Status"),
-    "StateChange": ("MpioDisk", "OldState", "NewState", "FailoverId"),
-    "IoComplete": ("MpioDisk", "RequestId", "PathId", "Status", "FailoverId"),
-    "PathRemoved": ("MpioDisk", "PathId", "Reason"),
-    "PathArrived": ("MpioDisk", "PathId", "PathCount"),
-    "MpioDiskRemoved": ("MpioDisk", "Reason"),
-    "InvalidatePath": ("DsmId", "MpioDisk", "PathId", "Status"),
-    "GetPathResult": ("DsmId", "MpioDisk", "ReturnedPathId", "ValidPathCount"),
-    "DevicePathState": ("DsmId", "MpioDisk", "PathId", "OldState", "NewState"),
-    "FailoverGroupState": ("PathId", "OldState", "NewState", "DeviceCount"),
-}
-"""Section 4.4: trace event name -> its fields, in order."""
 
 
 def hex_path(path_id: int) -> str:
@@ -170,9 +140,9 @@ class HostState:
                                     final_status=FAILED))  # fmt: skip
 
     def trace_event(self, time_ns: int, name: str, *values: object, processor: int = 0) -> None:
-        """Append a section 4.4 trace event; ``values`` follow :data:`TRACE_FIELDS` order."""
-        provider, event_id = TRACE_IDS[name]
-        names = TRACE_FIELDS[name]
+        """Append a section 4.4 trace event; ``values`` follow the catalogue's field order."""
+        spec = trace_events()[name]
+        provider, event_id, names = spec.provider, spec.event_id, spec.fields
         if len(values) != len(names):
             raise ValueError(f"{name}: {len(values)} values for fields {names}")
         fields = tuple((key, str(value)) for key, value in zip(names, values, strict=True))

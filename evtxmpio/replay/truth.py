@@ -24,11 +24,12 @@ Schema (keys in this order)::
 Verdicts follow the domain reference section 3.5, decided from what the model did (not from the
 logs): ``kb2406705-race`` a duplicate failover tore a disk down; ``all-paths-down`` a disk was
 removed because every path failed; ``inconclusive`` a duplicate failover happened but no disk
-was torn down; ``path-flapping`` one Path ID failed and came back at least twice with healthy
-failovers; ``healthy-failover`` failovers happened and no disk was removed;
-``no-mpio-activity`` no path failed. Disk outcomes: ``unaffected`` (never failed over),
-``degraded`` (ended DEGRADED or still failing over), ``recovered`` (failed over and back to
-NORMAL), ``removed``.
+was torn down; ``path-flapping`` one Path ID failed in as many epochs within the window as
+the shipped rule ``mpio-path-flapping`` asks (:func:`evtxmpio.catalog.flapping_threshold`, the
+one definition detection uses too), with healthy failovers; ``healthy-failover`` failovers
+happened and no disk was removed; ``no-mpio-activity`` no path failed. Disk outcomes:
+``unaffected`` (never failed over), ``degraded`` (ended DEGRADED or still failing over),
+``recovered`` (failed over and back to NORMAL), ``removed``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from evtxmpio.catalog import FlappingThreshold, flapping_threshold
 from evtxmpio.replay.state import NORMAL
 from evtxmpio.replay.stream import format_time
 
@@ -149,16 +151,28 @@ def _verdict(hosts: list[HostState], disks: list[dict], epochs: list[dict]) -> t
         return "all-paths-down", "an MPIO disk lost every path and was removed"
     if raced:
         return "inconclusive", "duplicate failover happened but no MPIO disk was torn down"
-    cycles: dict[tuple[str, str], int] = {}
-    for epoch in epochs:
-        if epoch["restored_at"] is not None:
-            key = (epoch["host"], epoch["path_id"])
-            cycles[key] = cycles.get(key, 0) + 1
-    if any(count >= 2 for count in cycles.values()):
-        return "path-flapping", "a Path ID failed and returned at least twice, failovers healthy"
+    threshold = flapping_threshold()
+    if _flapping(hosts, threshold):
+        return "path-flapping", (f"a Path ID failed in {threshold.min_epochs} or more epochs "
+                                 f"within {threshold.window_s} s, failovers healthy")
     if epochs:
         return "healthy-failover", "paths failed over and every MPIO disk survived"
     return "no-mpio-activity", "no path failed"
+
+
+def _flapping(hosts: list[HostState], threshold: FlappingThreshold) -> bool:
+    """``min_epochs`` failure epochs of one (host, Path ID) within ``window_s`` seconds."""
+    window = threshold.window_s * 1_000_000_000
+    for hs in hosts:
+        starts: dict[int, list[int]] = {}
+        for epoch in [*hs.closed_epochs, *hs.epochs.values()]:
+            starts.setdefault(epoch.path, []).append(epoch.failed_at)
+        for times in starts.values():
+            times.sort()
+            n = threshold.min_epochs
+            if any(times[i + n - 1] - times[i] <= window for i in range(len(times) - n + 1)):
+                return True
+    return False
 
 
 def write_ground_truth(path: Path, document: dict) -> None:

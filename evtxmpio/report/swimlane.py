@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from evtxmpio.detect.delayed_writes import DELAYED_WRITE_NAMES
+from evtxmpio.catalog import event_group
 from evtxmpio.report.axis import AxisBreak, Tick, TimeAxis, build_axis, duration_text
 
 LABEL_W = 210.0
@@ -28,10 +28,8 @@ HOST_H = 24.0
 BOTTOM_H = 12.0
 MAX_LANES = 150
 MAX_TITLE = 220
-FAILOVER_NAMES = frozenset({"mpio:16", "mpio:18", "MPIO:FailoverStart", "MPIO:FailoverJoin"})
-IO_ERROR_NAMES = frozenset({"mpio:25", "mpio:32", "mpio:33", "disk:7", "disk:9", "disk:11",
-                            "disk:15", "disk:51", "disk:153", "disk:154", "iscsiprt:1",
-                            "iscsiprt:7", "iscsiprt:9", "iscsiprt:20", "iscsiprt:39"})
+FAILOVER_NAMES = event_group("failover")
+IO_ERROR_NAMES = event_group("io-error")
 UNNAMED_HOST = "(no host name: trace export)"
 NOT_DRAWN = ("ABSENT",)  # a disk that does not exist yet has no bar
 STATE_CLASS = {"NORMAL": "normal", "active": "normal", "restored": "normal", "IN_FO": "in-fo",
@@ -115,7 +113,7 @@ def marker_kind(name: str, status: Any = None) -> str | None:
     lowered = name.lower()
     if name in FAILOVER_NAMES:
         return "failover"
-    if lowered in DELAYED_WRITE_NAMES:
+    if lowered in event_group("delayed-write"):
         return "delayed-write"
     if lowered in IO_ERROR_NAMES:
         return "io-error"

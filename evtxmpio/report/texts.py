@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from evtxmpio.catalog import fix
+
 VERDICT_TEXT = {
     "kb2406705-race": "KB 2406705 duplicate-failover race",
     "all-paths-down": "All paths down: genuine loss of storage access",
@@ -32,9 +34,8 @@ VERDICT_EXPLANATION = {
 }
 HOTFIX_ADVICE = {
     "kb2406705-race": "Install the KB 2406705 hotfix on every node that uses MPIO with the "
-    "Microsoft DSM (mpio.sys 6.0.6001.22876 / 6.0.6002.22610 / 6.1.7600.20959 / "
-    "6.1.7601.21720 or later), then restore the failed path and check the files listed under "
-    "delayed-write failures.",
+    f"Microsoft DSM (mpio.sys {' / '.join(fix('KB2406705').fixed_versions.values())} or later), "
+    "then restore the failed path and check the files listed under delayed-write failures.",
     "all-paths-down": "The hotfix for KB 2406705 does not address this: every path to the "
     "storage failed. Investigate the storage fabric, array and HBAs.",
 }

@@ -31,19 +31,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from evtxmpio.catalog import trace_counterparts
 from evtxmpio.timeline.episodes import event_name
 
 MAX_SKEW = pd.Timedelta(seconds=30)
 TOLERANCE = pd.Timedelta(milliseconds=1)
 MIN_PAIRS = 2
-PAIRS = {
-    "mpio:16": ("MPIO:FailoverStart", "MPIO:FailoverJoin"),
-    "mpio:18": ("MPIO:FailoverStart", "MPIO:FailoverJoin"),
-    "mpio:17": ("MPIO:FailoverComplete",),
-    "mpio:22": ("MPIO:MpioDiskRemoved",),
-    "mpio:23": ("MPIO:MpioDiskRemoved",),
-    "mpio:2": ("MPIO:PathArrived",),
-}
+PAIRS = trace_counterparts()
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,12 +18,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-PATH_FAILURE_EVENTS = frozenset({16, 18, 19})
-TRACE_PATH_FAILURE = frozenset({"FailoverStart", "FailoverJoin", "PathRemoved", "InvalidatePath"})
-TRACE_NAMES = {1: "FailoverStart", 2: "FailoverJoin", 3: "FailoverComplete", 4: "StateChange",
-               5: "IoComplete", 6: "PathRemoved", 7: "PathArrived", 8: "MpioDiskRemoved",
-               101: "InvalidatePath", 102: "GetPathResult", 103: "DevicePathState",
-               104: "FailoverGroupState"}
+from evtxmpio.catalog import event_group, trace_event
+
+PATH_FAILURE = event_group("path-failure")
 
 
 @dataclass(slots=True)
@@ -41,7 +38,8 @@ def event_name(provider: str, event_id: int | None, kind: str) -> str:
     if event_id is not None and pd.isna(event_id):
         event_id = None  # a damaged record's missing id (pd.NA from the Int64 column)
     if kind.startswith("etw:"):
-        return f"{provider}:{TRACE_NAMES.get(event_id if event_id is not None else -1, event_id)}"
+        known = trace_event(int(event_id)) if event_id is not None else None
+        return f"{provider}:{known.name if known else event_id}"
     return f"{provider.lower()}:{event_id}"
 
 
@@ -75,10 +73,7 @@ def assign_episodes(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _step(state: _HostState, host: str, name: str, disk: int | None, path_id: int | None,
           count: int | None) -> str | None:
-    provider, _, what = name.partition(":")
-    failure = (provider == "mpio" and what.isdigit() and int(what) in PATH_FAILURE_EVENTS) or (
-        provider in ("MPIO", "MSDSM") and what in TRACE_PATH_FAILURE)
-    if failure and path_id is not None:
+    if name in PATH_FAILURE and path_id is not None:
         return _fail(state, host, disk, path_id)
     if name == "MPIO:PathArrived" and path_id is not None:
         return _restore_path(state, path_id)

@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from evtxmpio.timeline.episodes import PATH_FAILURE_EVENTS, TRACE_PATH_FAILURE, event_name
+from evtxmpio.catalog import disk_state_of
+from evtxmpio.timeline.episodes import PATH_FAILURE, event_name
 
 CLOCK_SKEW = pd.Timedelta(seconds=5)
-SYSTEM_DISK_STATE = {"mpio:1": "NORMAL", "mpio:16": "IN_FO", "mpio:18": "IN_FO",
-                     "mpio:17": "DEGRADED", "mpio:22": "REMOVED", "mpio:23": "REMOVED"}
+SYSTEM_DISK_STATE = disk_state_of()
 TIMELINE_COLUMNS = ["host", "scope", "key", "time", "from_state", "to_state", "source",
                     "evidence"]
 
@@ -123,9 +123,7 @@ def _path_step(transitions: list[_Transition], path_state: dict[tuple[str, int],
                row: object, name: str) -> None:
     if pd.isna(row.path_id):
         return
-    provider, _, what = name.partition(":")
-    failure = (provider == "mpio" and what.isdigit() and int(what) in PATH_FAILURE_EVENTS) or (
-        provider in ("MPIO", "MSDSM") and what in TRACE_PATH_FAILURE)
+    failure = name in PATH_FAILURE
     if name == "MPIO:PathRemoved":
         target = "removed"
     elif failure:

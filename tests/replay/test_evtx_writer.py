@@ -25,7 +25,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from evtxmpio.replay.events import SystemEvent, ns_to_filetime
+from evtxmpio.catalog import ns_to_filetime
+from evtxmpio.replay.events import SystemEvent
 from evtxmpio.replay.evtx_writer import (
     CHUNK_SIZE,
     FILE_HEADER_SIZE,

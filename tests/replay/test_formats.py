@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from evtxmpio.catalog import trace_events
 from evtxmpio.replay import FORMATS, replay
 from evtxmpio.replay.etw_writer import CSV_HEADER
-from evtxmpio.replay.state import TRACE_FIELDS
 from evtxmpio.replay.stream import read_stream
 from evtxmpio.replay.workload import WorkloadError
 
@@ -104,7 +104,7 @@ def test_tracerpt_xml(race) -> None:
         assert event.find("e:System/e:TimeCreated", NS).get("SystemTime").endswith("+02:00")
         name = event.findtext("e:RenderingInfo/e:Task", namespaces=NS)
         fields = [d.get("Name") for d in event.findall("e:EventData/e:Data", NS)]
-        assert tuple(fields) == TRACE_FIELDS[name]
+        assert tuple(fields) == trace_events()[name].fields
 
 
 def test_tracerpt_csv(race) -> None:
@@ -117,7 +117,7 @@ def test_tracerpt_csv(race) -> None:
     assert clocks == sorted(clocks) and all(c > 129_000_000_000_000_000 for c in clocks)
     for row in rows:
         assert row[0] in ("MPIO", "MSDSM") and row[9] == "0x00000004"
-        assert len(row) == 19 + len(TRACE_FIELDS[row[1]])
+        assert len(row) == 19 + len(trace_events()[row[1]].fields)
 
 
 def test_evtx_read_by_both_readers(race) -> None:
