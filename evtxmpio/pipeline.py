@@ -20,7 +20,6 @@ from evtxmpio.detect import (
     delayed_write_failures,
     hotfix_status,
     incident_start,
-    load_rule_file,
     load_rules,
     lun_outcomes,
     rule_folders,
@@ -29,6 +28,7 @@ from evtxmpio.detect import (
 )
 from evtxmpio.detect.examples import ExampleResult, run_examples
 from evtxmpio.detect.groundtruth import compare_with_truth
+from evtxmpio.detect.rules import check_rule_file
 from evtxmpio.errors import InputError, RuleError
 from evtxmpio.ingest import IngestResult, ingest_paths
 from evtxmpio.ingest.limits import Limits
@@ -120,24 +120,33 @@ def sample_logs(case_dir: Path) -> list[Path]:
                   and p.suffix not in (".py", ".md") and "expected" not in p.parts)
 
 
+def checkout_samples_dir() -> Path | None:
+    """``samples/`` of the checkout, or ``None`` (an installed package has none)."""
+    candidate = Path(__file__).resolve().parent.parent / "samples"
+    return candidate if candidate.is_dir() else None
+
+
 def default_samples_dir() -> Path:
     """``samples/`` of the checkout (not shipped in the wheel).
 
     Raises:
         InputError: when there is none (pass a folder explicitly).
     """
-    candidate = Path(__file__).resolve().parent.parent / "samples"
-    if not candidate.is_dir():
+    candidate = checkout_samples_dir()
+    if candidate is None:
         raise InputError("no samples/ folder beside the package; pass --samples DIR")
     return candidate
 
 
-def rules_test(rules_dirs: Iterable[Path] = (), samples_dir: Path | None = None
-               ) -> tuple[list[ExampleResult], list[SampleCheck]]:
-    """Run every rule's examples, then every sample case against its ground truth."""
+def rules_test(rules_dirs: Iterable[Path] = (), samples_dir: Path | None = None,
+               with_samples: bool = True) -> tuple[list[ExampleResult], list[SampleCheck]]:
+    """Run every rule's examples, then (``with_samples``) every sample case of
+    ``samples_dir`` (default: the checkout's ``samples/``) against its ground truth."""
     rules = shipped_rules(rules_dirs)
     examples = [result for rule in rules for result in run_examples(rule)]
-    checks = []
+    checks: list[SampleCheck] = []
+    if not with_samples:
+        return examples, checks
     folder = samples_dir or default_samples_dir()
     for truth_file in sorted(folder.glob("*/ground_truth.json")):
         truth = json.loads(truth_file.read_text(encoding="utf-8"))
@@ -153,10 +162,11 @@ def rules_validate(files: Iterable[Path] = (), rules_dirs: Iterable[Path] = ()
     files = list(files)
     if not files:
         return load_rules(rule_folders(rules_dirs))
-    rules, errors = [], []
+    rules: list[Rule] = []
+    errors: list[RuleError] = []
     for path in files:
-        try:
-            rules.append(load_rule_file(path))
-        except RuleError as exc:
-            errors.append(exc)
+        rule, problems = check_rule_file(path)
+        errors.extend(problems)
+        if rule is not None:
+            rules.append(rule)
     return rules, errors

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -82,3 +84,75 @@ def test_python_dash_m_entry_point() -> None:
     completed = subprocess.run([sys.executable, "-m", "evtxmpio", "--help"],
                                capture_output=True, text=True, check=True)
     assert "analyze" in completed.stdout
+
+
+HEAVY = ("pandas", "numpy", "lxml", "duckdb", "distributed", "dask", "pyarrow", "jinja2", "yaml",
+         "evtx", "Evtx", "rich")
+
+
+def _imported_modules(*args: str) -> set[str]:
+    completed = subprocess.run([sys.executable, "-X", "importtime", "-m", "evtxmpio", *args],
+                               capture_output=True, text=True, check=True)
+    return {line.rsplit("|", 1)[1].strip() for line in completed.stderr.splitlines()
+            if line.startswith("import time:") and "|" in line}
+
+
+def test_issue_16_help_and_version_import_no_heavy_library() -> None:
+    for args in (["--version"], ["--help"], ["analyze", "--help"], ["triage", "--help"],
+                 ["rules", "test", "--help"], ["replay", "--help"], ["limits", "--help"]):
+        modules = _imported_modules(*args)
+        heavy = sorted(m for m in modules if m.split(".")[0] in HEAVY)
+        assert heavy == [], (args, heavy)
+
+
+def test_issue_16_help_text_is_plain() -> None:
+    for command in (["analyze"], ["triage"], ["replay"], ["rules", "validate"],
+                    ["rules", "test"], ["limits"], []):
+        text = runner.invoke(app, [*command, "--help"], terminal_width=100).output
+        assert "<bool>" not in text and "list[" not in text, command
+        assert "{" not in text, command  # no {inputs}... in the usage line
+        assert not re.search(r"\s\.(\s|$)", text), command  # no "Output file ."
+    analyze_help = runner.invoke(app, ["analyze", "--help"], terminal_width=100).output
+    assert "Usage: root analyze [OPTIONS] INPUT..." in analyze_help or \
+        "analyze [OPTIONS] INPUT..." in analyze_help
+    assert "[default: report.html" in analyze_help
+    assert "[default: UTC" in analyze_help
+
+
+def test_issue_16_defaults_repeated_for_help_agree() -> None:
+    from evtxmpio.cli.replay import FORMATS_HELP
+    from evtxmpio.cli.triage import CASE_TIMEOUT_HELP
+    from evtxmpio.replay import DEFAULT_FORMATS
+    from evtxmpio.triage.run import DEFAULT_CASE_TIMEOUT_S
+
+    assert f"[default: {DEFAULT_CASE_TIMEOUT_S:g}]" in CASE_TIMEOUT_HELP
+    assert f"[default: {','.join(DEFAULT_FORMATS)}]" in FORMATS_HELP
+
+
+def test_issue_16_every_input_problem_is_printed_with_its_reason(tmp_path: Path) -> None:
+    case = tmp_path / "case"
+    case.mkdir()
+    (case / "System.xml").write_bytes((RACE_XML_CASE / "System.xml").read_bytes())
+    (case / "junk.bin").write_bytes(b"\x00\x01not a log")
+    (case / "empty.evtx").write_bytes(b"")
+    result = runner.invoke(app, ["analyze", str(case), "-o", str(tmp_path / "r.html")])
+    assert result.exit_code == 0, result.output
+    assert f"{case / 'junk.bin'}: not a recognised log format" in result.output
+    assert f"{case / 'empty.evtx'}: empty file" in result.output
+    assert "Input problems (2):" in result.output
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "Input problems (2)" in html
+    assert "junk.bin: not a recognised log format" in html
+
+
+def test_issue_16_piped_output_is_plain_and_untruncated(tmp_path: Path) -> None:
+    env = dict(os.environ, COLUMNS="80")
+    completed = subprocess.run(
+        [sys.executable, "-m", "evtxmpio", "analyze", str(RACE_XML_CASE), "-o",
+         str(tmp_path / "r.html")], capture_output=True, text=True, env=env, check=True)
+    lines = completed.stdout.splitlines()
+    [duplicate] = [line for line in lines if "rule: mpio-duplicate-failover" in line]
+    assert "start (UTC): 2011-06-14T07:47:10.402113200Z" in duplicate
+    assert "…" not in completed.stdout
+    assert not any(set(line) & set("│┃━─") for line in lines)  # no table drawing
+    assert completed.stderr == ""  # no progress when stderr is not a terminal

@@ -7,12 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from evtxmpio import pipeline, report
-from evtxmpio.cli.app import LimitOption, app, fail
+from evtxmpio.cli.app import LimitOption, PlainCommand, app, fail
 from evtxmpio.errors import Error
-from evtxmpio.ingest.limits import parse_limits
 
 
 class OutputFormat(StrEnum):
@@ -36,26 +33,28 @@ DEFAULT_NAME = {"html": "report.html", "json": "report.json", "csv": "timeline.c
                 "timesketch": "timeline.jsonl"}
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def analyze(
     inputs: Annotated[list[Path], typer.Argument(
-        exists=True, help="System .evtx files, Event XML exports, ETW exports or folders.")],
+        exists=True, metavar="INPUT",
+        help="System .evtx files, Event XML exports, ETW exports, archives or folders.")],
     out: Annotated[Path | None, typer.Option(
-        "--out", "-o", help="Output file [default: report.html, report.json, timeline.csv or "
-        "timeline.jsonl].")] = None,
+        "--out", "-o", metavar="FILE", help="Output file [default: report.html, report.json, "
+        "timeline.csv or timeline.jsonl].")] = None,
     output_format: Annotated[OutputFormat, typer.Option(
         "--format", "-f", help="html report, json case (evtxmpio.case/1), csv event timeline, "
         "or timesketch JSONL timeline.")] = OutputFormat.html,
     rules: Annotated[list[Path] | None, typer.Option(
-        "--rules", help="Extra rule folder, added to the shipped rules (repeatable).")] = None,
+        "--rules", metavar="DIR",
+        help="Extra rule folder, added to the shipped rules (repeatable).")] = None,
     all_events: Annotated[bool, typer.Option(
         "--all-events", help="Keep every record, not only MPIO-relevant providers.")] = False,
     redact: Annotated[bool, typer.Option(
         "--redact", help="Replace host names, volumes, file paths, IPs and iSCSI names by "
         "pseudonyms (HOST-1, FILE-1.mdb ...) everywhere in the output.")] = False,
     redact_map: Annotated[Path | None, typer.Option(
-        "--redact-map", help="Where to write the pseudonym -> name mapping (keep it; do not "
-        "send it) [default: <out>.redaction.json].")] = None,
+        "--redact-map", metavar="FILE", help="Where to write the pseudonym -> name mapping "
+        "(keep it; do not send it) [default: <out>.redaction.json].")] = None,
     backend: Annotated[Backend, typer.Option(
         "--backend", help=".evtx reader: auto (the fastest available), python (python-evtx) "
         "or rust (evtx).")] = Backend.auto,
@@ -63,14 +62,19 @@ def analyze(
         "--prefilter/--no-prefilter", help="Skip .evtx chunks that cannot hold an MPIO-relevant "
         "provider without decoding them (lossless).")] = True,
     tz: Annotated[str | None, typer.Option(
-        "--tz", help="IANA time zone of CSV exports that carry local times without an offset "
-        "(e.g. Europe/Berlin) [default: UTC, and the report says so].")] = None,
+        "--tz", metavar="ZONE", help="IANA time zone of CSV exports that carry local times "
+        "without an offset (e.g. Europe/Berlin) [default: UTC, and the report says so].")] = None,
     strict: Annotated[bool, typer.Option(
         "--strict", help="Fail (exit 1) on the first input problem instead of reporting it.")
     ] = False,
     limit: LimitOption = None,
 ) -> None:
     """Analyze one case and write its report; print the verdict and findings."""
+    from evtxmpio import pipeline, report
+    from evtxmpio.ingest.limits import parse_limits
+    from evtxmpio.runtime import freeze_startup_objects
+
+    freeze_startup_objects()  # what the imports above built lives as long as the process
     target = out or Path(DEFAULT_NAME[output_format.value])
     try:
         limits = parse_limits(limit or [])
@@ -80,6 +84,8 @@ def analyze(
         map_path = report.write_outputs(case, target, output_format.value, redact, redact_map)
     except Error as exc:
         raise fail(str(exc)) from exc
+    from rich.console import Console
+
     report.print_summary(case, Console(stderr=False))
     typer.echo(f"Report written to {target}")
     if map_path is not None:

@@ -8,9 +8,13 @@ from typing import Annotated
 
 import typer
 
-from evtxmpio import replay as replay_stage
-from evtxmpio.cli.app import app, fail
+from evtxmpio.cli.app import PlainCommand, app, fail
 from evtxmpio.errors import Error
+
+# evtxmpio.replay.DEFAULT_FORMATS, written here too so that --help need not import the replay
+# model (tests/test_cli.py checks that both agree).
+FORMATS_HELP = ("Comma-separated: evtx, xml, xml-viewer, etw-xml, etw-csv "
+                "[default: evtx,xml,etw-xml,etw-csv].")
 
 
 class ModelVariant(StrEnum):
@@ -27,24 +31,27 @@ class StreamFormat(StrEnum):
     parquet = "parquet"
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def replay(
     workload: Annotated[
-        Path, typer.Argument(exists=True, dir_okay=False, help="Workload description (YAML).")
+        Path, typer.Argument(exists=True, dir_okay=False, metavar="WORKLOAD",
+                             help="Workload description (YAML).")
     ],
     model: Annotated[
         ModelVariant,
         typer.Option("--model", "-m", help="buggy: pre-KB 2406705 mpio.sys; fixed: with the fix."),
     ] = ModelVariant.buggy,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("replay-out"),
+    out: Annotated[Path, typer.Option(
+        "--out", "-o", metavar="DIR", help="Output folder.")] = Path("replay-out"),
     formats: Annotated[
-        str,
-        typer.Option("--formats", help="Comma-separated: evtx, xml, xml-viewer, etw-xml, etw-csv."),
-    ] = ",".join(replay_stage.DEFAULT_FORMATS),
+        str | None,
+        typer.Option("--formats", metavar="LIST", help=FORMATS_HELP),
+    ] = None,
     stream: Annotated[
         Path | None,
         typer.Option(
             "--stream",
+            metavar="FILE",
             exists=True,
             dir_okay=False,
             help="Recorded I/O stream (.csv/.parquet) to replay instead of generating one.",
@@ -56,6 +63,10 @@ def replay(
     ] = StreamFormat.csv,
 ) -> None:
     """Replay an I/O stream through the MPIO failover model; write logs and ground truth."""
+    from evtxmpio import replay as replay_stage
+
+    if formats is None:
+        formats = ",".join(replay_stage.DEFAULT_FORMATS)
     chosen = tuple(name.strip() for name in formats.split(",") if name.strip())
     try:
         result = replay_stage.replay(

@@ -6,37 +6,48 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from evtxmpio.cli.app import LimitOption, app, fail
+from evtxmpio.cli.app import LimitOption, PlainCommand, app, fail
 from evtxmpio.errors import Error
-from evtxmpio.ingest.limits import parse_limits
-from evtxmpio.triage import TriageOptions, make_reporter, run_triage
-from evtxmpio.triage.archive import default_limits
-from evtxmpio.triage.run import DEFAULT_CASE_TIMEOUT_S
+
+# evtxmpio.triage.run.DEFAULT_CASE_TIMEOUT_S, written here too so that --help need not import
+# the triage machinery (tests/test_cli.py checks that both agree).
+CASE_TIMEOUT_HELP = "Seconds one case may take [default: 600]."
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def triage(
     inbox: Annotated[Path, typer.Argument(
-        exists=True, file_okay=False, help="Folder whose sub-folders and .zip/.gz are cases.")],
-    db: Annotated[Path, typer.Option("--db", help="DuckDB case database file.")],
+        exists=True, file_okay=False, metavar="INBOX",
+        help="Folder whose sub-folders and .zip/.gz are cases.")],
+    db: Annotated[Path, typer.Option("--db", metavar="FILE", help="DuckDB case database file.")],
     workers: Annotated[int | None, typer.Option(
-        "--workers", min=1, help="Local analyzer processes [default: CPUs].")] = None,
+        "--workers", min=1, metavar="N", help="Local analyzer processes [default: CPUs].")] = None,
     scheduler: Annotated[str | None, typer.Option(
-        "--scheduler", help="Dask scheduler address (tcp://HOST:PORT) to run on.")] = None,
+        "--scheduler", metavar="ADDRESS",
+        help="Dask scheduler address (tcp://HOST:PORT) to run on.")] = None,
     reports: Annotated[Path | None, typer.Option(
-        "--reports", file_okay=False, help="Write each case's HTML report and index.html.")
+        "--reports", file_okay=False, metavar="DIR",
+        help="Write each case's HTML report and index.html.")
     ] = None,
     force: Annotated[bool, typer.Option(
         "--force", help="Redo cases already in the database.")] = False,
     retry_failed: Annotated[bool, typer.Option(
         "--retry-failed", help="Redo cases recorded as failed.")] = False,
-    case_timeout: Annotated[float, typer.Option(
-        "--case-timeout", min=0.1, help="Seconds one case may take.")] = DEFAULT_CASE_TIMEOUT_S,
+    case_timeout: Annotated[float | None, typer.Option(
+        "--case-timeout", min=0.1, metavar="SECONDS", help=CASE_TIMEOUT_HELP)] = None,
     limit: LimitOption = None,
 ) -> None:
     """Triage every case of INBOX into a case database, locally or on a Dask cluster."""
+    from rich.console import Console
+
+    from evtxmpio.ingest.limits import parse_limits
+    from evtxmpio.triage import TriageOptions, make_reporter, run_triage
+    from evtxmpio.triage.archive import default_limits
+    from evtxmpio.triage.run import DEFAULT_CASE_TIMEOUT_S
+
+    if case_timeout is None:
+        case_timeout = DEFAULT_CASE_TIMEOUT_S
     try:
         options = TriageOptions(inbox=inbox, db=db, workers=workers, scheduler=scheduler,
                                 reports=reports, force=force, retry_failed=retry_failed,

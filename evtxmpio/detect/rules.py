@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from evtxmpio.detect.conditions import validate_conditions
+from evtxmpio.detect.ruleyaml import LineDict, LineLoader, Where, line_of, plain
 from evtxmpio.errors import RuleError
 from evtxmpio.model import EVENT_COLUMNS
 
@@ -47,124 +48,199 @@ class Rule:
         """Validate ``data`` (one YAML document) and build the rule.
 
         Raises:
-            RuleError: ``source: rule 'id': problem``.
+            RuleError: ``source[:line]: rule 'id': problem``; several problems are joined
+                with ``; `` (:func:`check_rule` returns them one by one).
         """
-        if not isinstance(data, Mapping):
-            raise RuleError(f"{source}: a rule file must hold a mapping")
-        rule_id = data.get("id")
-        where = f"{source}: rule {rule_id!r}"
-        missing = [key for key in _REQUIRED if key not in data]
-        if missing:
-            raise RuleError(f"{where}: missing {', '.join(missing)}")
-        if Path(source).suffix in (".yaml", ".yml") and Path(source).stem != rule_id:
-            raise RuleError(f"{where}: id must equal the file stem {Path(source).stem!r}")
-        if data["severity"] not in SEVERITIES:
-            raise RuleError(f"{where}: severity {data['severity']!r} not one of {SEVERITIES}")
-        if data["kind"] not in KINDS:
-            raise RuleError(f"{where}: kind {data['kind']!r} not one of {KINDS}")
-        if not isinstance(data["references"], list):
-            raise RuleError(f"{where}: references must be a list of links")
-        spec = {k: v for k, v in data.items() if k not in (*_REQUIRED, "examples")}
-        _VALIDATORS[data["kind"]](spec, where)
-        _validate_context(spec, where)
-        return cls(str(rule_id), str(data["title"]), str(data["description"]).strip(),
-                   data["severity"], data["kind"], tuple(map(str, data["references"])),
-                   str(data["remediation"]).strip(), spec, source,
-                   data.get("examples") or {})
+        rule, errors = check_rule(data, source)
+        if errors:
+            raise RuleError("; ".join(map(str, errors)))
+        assert rule is not None
+        return rule
 
 
-def _group_by(spec: Mapping[str, Any], where: str, required: bool) -> None:
-    group_by = spec.get("group_by")
+Errors = list[RuleError]
+
+
+def _fail(errors: Errors, where: Where, message: str) -> None:
+    errors.append(RuleError(f"{where}: {message}"))
+
+
+def check_rule(data: Any, source: str) -> tuple[Rule | None, Errors]:
+    """Validate one YAML document as a rule; return the rule (``None`` if invalid) and every
+    problem found, each naming the file, the line, the rule id and the key."""
+    errors: Errors = []
+    if not isinstance(data, Mapping):
+        _fail(errors, Where(source, line_of(data), "rule file"), "a rule file must hold a mapping")
+        return None, errors
+    rule_id = data.get("id")
+    where = Where(source, line_of(data), f"rule {rule_id!r}")
+    missing = [key for key in _REQUIRED if key not in data]
+    if missing:
+        _fail(errors, where, f"missing {', '.join(missing)}")
+    if Path(source).suffix in (".yaml", ".yml") and Path(source).stem != rule_id:
+        _fail(errors, where.on(data, "id"), f"id must equal the file stem {Path(source).stem!r}")
+    if "severity" in data and data["severity"] not in SEVERITIES:
+        _fail(errors, where.on(data, "severity"),
+              f"severity {data['severity']!r} not one of {SEVERITIES}")
+    if "kind" in data and data["kind"] not in KINDS:
+        _fail(errors, where.on(data, "kind"), f"kind {data['kind']!r} not one of {KINDS}")
+    if "references" in data and not isinstance(data["references"], list):
+        _fail(errors, where.on(data, "references"), "references must be a list of links")
+    spec = _spec_of(data)
+    if data.get("kind") in _VALIDATORS:
+        _VALIDATORS[data["kind"]](spec, where, errors)
+    _validate_context(spec, where, errors)
+    if errors:
+        return None, errors
+    return _build_rule(data, spec, source), errors
+
+
+def _spec_of(data: Mapping[str, Any]) -> LineDict:
+    """The kind-specific keys of a rule document, keeping their line numbers."""
+    spec = LineDict({k: v for k, v in data.items() if k not in (*_REQUIRED, "examples")})
+    spec.line = line_of(data) or 0
+    spec.lines = dict(getattr(data, "lines", {}))
+    return spec
+
+
+def _build_rule(data: Mapping[str, Any], spec: Mapping[str, Any], source: str) -> Rule:
+    """Build a :class:`Rule` from validated data (plain dicts and lists inside)."""
+    return Rule(str(data["id"]), str(data["title"]), str(data["description"]).strip(),
+                data["severity"], data["kind"], tuple(map(str, data["references"])),
+                str(data["remediation"]).strip(), plain(spec), source,
+                plain(data.get("examples") or {}))
+
+
+def _selector(selector: Any, where: Where, errors: Errors) -> None:
+    """Check a selector, one column (or list item) at a time, so every problem is named."""
+    if isinstance(selector, list) and selector:
+        for index, item in enumerate(selector):
+            _selector(item, Where(where.source, line_of(selector, index) or where.line,
+                                  f"{where.label}[{index + 1}]"), errors)
+        return
+    if not isinstance(selector, Mapping) or not selector:
+        _try(errors, validate_conditions, selector, RULE_COLUMNS, str(where))
+        return
+    for column, spec in selector.items():
+        _try(errors, validate_conditions, {column: spec}, RULE_COLUMNS,
+             str(where.on(selector, column)))
+
+
+def _try(errors: Errors, check: Any, *args: Any) -> None:
+    try:
+        check(*args)
+    except RuleError as exc:
+        errors.append(exc)
+
+
+def _group_by(spec: Mapping[str, Any], where: Where, errors: Errors, required: bool,
+              key: str = "group_by") -> None:
+    group_by = spec.get(key)
     if group_by is None and not required:
         return
+    at = where.on(spec, key)
     if not isinstance(group_by, list) or not group_by:
-        raise RuleError(f"{where}: group_by must be a non-empty list")
-    unknown = set(group_by) - GROUP_COLUMNS
+        _fail(errors, at, f"{key} must be a non-empty list")
+        return
+    unknown = set(map(str, group_by)) - GROUP_COLUMNS
     if unknown:
-        raise RuleError(f"{where}: cannot group by {sorted(unknown)}")
+        _fail(errors, at, f"cannot group by {sorted(unknown)}")
 
 
-def _validate_match(spec: Mapping[str, Any], where: str) -> None:
-    validate_conditions(spec.get("select"), RULE_COLUMNS, f"{where}: select")
-    _group_by(spec, where, required=False)
+def _validate_match(spec: Mapping[str, Any], where: Where, errors: Errors) -> None:
+    _selector(spec.get("select"), where.at(spec, "select"), errors)
+    _group_by(spec, where, errors, required=False)
 
 
-def _validate_threshold(spec: Mapping[str, Any], where: str) -> None:
+def _validate_threshold(spec: Mapping[str, Any], where: Where, errors: Errors) -> None:
     conditions = spec.get("conditions")
     if not isinstance(conditions, list) or not conditions:
-        raise RuleError(f"{where}: threshold needs a non-empty list 'conditions'")
-    for number, condition in enumerate(conditions, start=1):
-        at = f"{where}: conditions[{number}]"
+        _fail(errors, where.on(spec, "conditions"),
+              "threshold needs a non-empty list 'conditions'")
+        return
+    for index, condition in enumerate(conditions):
+        at = where.at(conditions, index, f"conditions[{index + 1}]")
         if not isinstance(condition, Mapping):
-            raise RuleError(f"{at}: expected a mapping")
-        validate_conditions(condition.get("select"), RULE_COLUMNS, f"{at}: select")
-        _group_by(condition, at, required=True)
+            _fail(errors, at, "expected a mapping")
+            continue
+        _selector(condition.get("select"), at.at(condition, "select"), errors)
+        _group_by(condition, at, errors, required=True)
         if not isinstance(condition.get("min"), int) or condition["min"] < 1:
-            raise RuleError(f"{at}: 'min' must be a positive integer")
+            _fail(errors, at.on(condition, "min"), "'min' must be a positive integer")
         if "distinct" in condition and condition["distinct"] not in RULE_COLUMNS:
-            raise RuleError(f"{at}: unknown distinct column {condition['distinct']!r}")
-        _number(condition, "window", at)
-        for item in condition.get("require", []) or []:
-            validate_conditions(item, RULE_COLUMNS, f"{at}: require")
+            _fail(errors, at.on(condition, "distinct"),
+                  f"unknown distinct column {condition['distinct']!r}")
+        _number(condition, "window", at, errors)
+        require = condition.get("require", []) or []
+        for number, item in enumerate(require if isinstance(require, list) else [require]):
+            _selector(item, at.at(require, number, "require"), errors)
 
 
-def _validate_sequence(spec: Mapping[str, Any], where: str) -> None:
-    _group_by(spec, where, required=True)
+def _validate_sequence(spec: Mapping[str, Any], where: Where, errors: Errors) -> None:
+    _group_by(spec, where, errors, required=True)
     steps = spec.get("steps")
     if not isinstance(steps, list) or len(steps) < 2:
-        raise RuleError(f"{where}: sequence needs at least two steps")
-    for number, step in enumerate(steps, start=1):
-        validate_conditions(step, RULE_COLUMNS, f"{where}: steps[{number}]")
-    _number(spec, "window", where, required=True)
+        _fail(errors, where.on(spec, "steps"), "sequence needs at least two steps")
+    else:
+        for index, step in enumerate(steps):
+            _selector(step, where.at(steps, index, f"steps[{index + 1}]"), errors)
+    _number(spec, "window", where, errors, required=True)
 
 
-def _validate_transition(spec: Mapping[str, Any], where: str) -> None:
+def _validate_transition(spec: Mapping[str, Any], where: Where, errors: Errors) -> None:
     if spec.get("scope") not in ("disk", "path"):
-        raise RuleError(f"{where}: transition scope must be 'disk' or 'path'")
+        _fail(errors, where.on(spec, "scope"), "transition scope must be 'disk' or 'path'")
     for key in ("from", "to"):
         states = spec.get(key)
-        if not isinstance(states, list) or not states or set(states) - TIMELINE_STATES:
-            raise RuleError(f"{where}: '{key}' must list states from {sorted(TIMELINE_STATES)}")
+        if not isinstance(states, list) or not states or set(map(str, states)) - TIMELINE_STATES:
+            _fail(errors, where.on(spec, key),
+                  f"'{key}' must list states from {sorted(TIMELINE_STATES)}")
     if spec.get("source", "any") not in ("any", "trace", "system"):
-        raise RuleError(f"{where}: source must be any, trace or system")
+        _fail(errors, where.on(spec, "source"), "source must be any, trace or system")
 
 
-def _number(spec: Mapping[str, Any], key: str, where: str, required: bool = False) -> None:
+def _number(spec: Mapping[str, Any], key: str, where: Where, errors: Errors,
+            required: bool = False) -> None:
     value = spec.get(key)
     if value is None and not required:
         return
     if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
-        raise RuleError(f"{where}: '{key}' must be a positive number of seconds")
+        _fail(errors, where.on(spec, key), f"'{key}' must be a positive number of seconds")
 
 
-def _validate_any(spec: Mapping[str, Any], where: str) -> None:
+def _validate_any(spec: Mapping[str, Any], where: Where, errors: Errors) -> None:
     alternatives = spec.get("alternatives")
     if not isinstance(alternatives, list) or not alternatives:
-        raise RuleError(f"{where}: kind 'any' needs a non-empty list 'alternatives'")
-    for number, alternative in enumerate(alternatives, start=1):
-        at = f"{where}: alternatives[{number}]"
+        _fail(errors, where.on(spec, "alternatives"),
+              "kind 'any' needs a non-empty list 'alternatives'")
+        return
+    for index, alternative in enumerate(alternatives):
+        at = where.at(alternatives, index, f"alternatives[{index + 1}]")
         if not isinstance(alternative, Mapping) or alternative.get("kind") not in _VALIDATORS:
-            raise RuleError(f"{at}: needs a kind among match, threshold, sequence, transition")
-        if alternative["kind"] == "any":
-            raise RuleError(f"{at}: alternatives cannot nest")
-        _VALIDATORS[alternative["kind"]](alternative, at)
-        _validate_context(alternative, at)
+            _fail(errors, at, "needs a kind among match, threshold, sequence, transition")
+        elif alternative["kind"] == "any":
+            _fail(errors, at.on(alternative, "kind"), "alternatives cannot nest")
+        else:
+            _VALIDATORS[alternative["kind"]](alternative, at, errors)
+            _validate_context(alternative, at, errors)
 
 
-def _validate_context(spec: Mapping[str, Any], where: str) -> None:
+def _validate_context(spec: Mapping[str, Any], where: Where, errors: Errors) -> None:
     """``requires`` / ``unless``: ``{by: [columns], select: selector}`` or a list of them;
     ``merge_by``: group columns."""
     if "merge_by" in spec:
-        _group_by({"group_by": spec["merge_by"]}, f"{where}: merge_by", required=True)
+        _group_by(spec, where, errors, required=True, key="merge_by")
     for key in ("requires", "unless"):
         items = spec.get(key)
         if items is None:
             continue
+        at = where.at(spec, key)
         for item in items if isinstance(items, list) else [items]:
             if not isinstance(item, Mapping) or "by" not in item or "select" not in item:
-                raise RuleError(f"{where}: {key} entries need 'by' and 'select'")
-            _group_by({"group_by": item["by"]}, f"{where}: {key}", required=True)
-            validate_conditions(item["select"], RULE_COLUMNS, f"{where}: {key}: select")
+                _fail(errors, at, "entries need 'by' and 'select'")
+                continue
+            _group_by(item, at, errors, required=True, key="by")
+            _selector(item["select"], at.at(item, "select"), errors)
 
 
 _VALIDATORS = {"match": _validate_match, "threshold": _validate_threshold,
@@ -186,29 +262,40 @@ def load_rule_file(path: Path) -> Rule:
     """Load one rule file.
 
     Raises:
-        RuleError: on YAML syntax errors or invalid rules, naming the file.
+        RuleError: on YAML syntax errors or invalid rules, naming the file and the line
+            (several problems joined with ``; ``).
     """
+    rule, errors = check_rule_file(path)
+    if errors:
+        raise RuleError("; ".join(map(str, errors)))
+    assert rule is not None
+    return rule
+
+
+def check_rule_file(path: Path) -> tuple[Rule | None, Errors]:
+    """Load and validate one rule file; return the rule (``None`` if invalid) and *every*
+    problem, each as ``FILE:LINE: rule 'ID': key: problem``."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=LineLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
-        raise RuleError(f"{path}{line}: YAML error: {getattr(exc, 'problem', exc)}") from exc
+        return None, [RuleError(f"{path}{line}: YAML error: {getattr(exc, 'problem', exc)}")]
     except (OSError, UnicodeDecodeError) as exc:
-        raise RuleError(f"{path}: cannot read: {exc}") from exc
-    return Rule.from_dict(data, source=str(path))
+        return None, [RuleError(f"{path}: cannot read: {exc}")]
+    return check_rule(data, source=str(path))
 
 
 def load_rules(folders: Iterable[Path]) -> tuple[list[Rule], list[RuleError]]:
-    """Load every rule in ``folders``; collect errors instead of stopping at the first."""
+    """Load every rule in ``folders``; collect every problem of every file instead of
+    stopping at the first."""
     rules: list[Rule] = []
     errors: list[RuleError] = []
     seen: dict[str, str] = {}
     for path in rule_files(folders):
-        try:
-            rule = load_rule_file(path)
-        except RuleError as exc:
-            errors.append(exc)
+        rule, problems = check_rule_file(path)
+        errors.extend(problems)
+        if rule is None:
             continue
         if rule.id in seen:
             errors.append(RuleError(f"{path}: rule {rule.id!r}: duplicate id (also in "

@@ -17,6 +17,7 @@ import pandas as pd
 from evtxmpio import __version__
 from evtxmpio.detect import CaseResult, Finding
 from evtxmpio.report.jsonout import iso, path_id_text
+from evtxmpio.report.problems import input_problems
 from evtxmpio.report.swimlane import UNNAMED_HOST, SwimLanes, build_swimlanes
 from evtxmpio.report.texts import HOTFIX_ADVICE, VERDICT_EXPLANATION, VERDICT_TEXT
 
@@ -108,7 +109,8 @@ class ReportContext:
             ``DELAYED_WRITES_CAP``);
             ``delayed_writes_total`` counts them all.
         accounts: ingest accounting dicts per file (``health`` normalized or ``None``).
-        issues: one line per input problem (at most ``ISSUES_CAP``); ``issues_total``.
+        issues: one line per input problem, with its file and reason, from files that could
+            not be read at all too (at most ``ISSUES_CAP``); ``issues_total``.
         event_count: events in the analysis.
         redacted: names were replaced by pseudonyms.
     """
@@ -253,6 +255,7 @@ def build_context(case: CaseResult, redacted: bool = False) -> ReportContext:
     findings = tuple(_finding_view(case, n, f)
                      for n, f in enumerate(case.findings[:FINDINGS_CAP], 1))
     luns = _luns(case, disks)
+    problems = input_problems(case)
     return ReportContext(
         generator=f"evtxmpio {__version__}",
         verdict=verdict,
@@ -277,8 +280,8 @@ def build_context(case: CaseResult, redacted: bool = False) -> ReportContext:
                              for d in case.delayed_write_failures[:DELAYED_WRITES_CAP]),
         delayed_writes_total=len(case.delayed_write_failures),
         accounts=tuple(_account_view(a.to_dict()) for a in case.accounts),
-        issues=tuple(issue.line() for issue in case.issues[:ISSUES_CAP]),
-        issues_total=len(case.issues),
+        issues=tuple(problems[:ISSUES_CAP]),
+        issues_total=len(problems),
         event_count=len(events),
         redacted=redacted,
     )

@@ -1,23 +1,37 @@
-"""The Rich terminal summary printed by every ``analyze``: verdict, findings, inputs.
+"""The terminal summary printed by every ``analyze``: verdict, findings, inputs, problems.
+
+On a terminal it is Rich tables whose time, rule and file columns fold rather than being cut.
+Anywhere else (a pipe, a file, a CI log) it is plain lines, one per item, never truncated or
+wrapped, with the same facts: ``grep`` and ``cut`` see every rule id and every full time.
 
 Host, file and OS names and the verdict reasons come from the customer's logs: they are
 printed literally, never as Rich markup, with controls (an ESC that would start a terminal
-escape sequence) and bidi overrides made visible (:mod:`evtxmpio.report.visible`).
+escape sequence) and bidi overrides made visible (:mod:`evtxmpio.report.visible`); plain
+lines also show line feeds and tabs as marks, so one item stays one line.
 """
 
 from __future__ import annotations
 
-from rich.console import Console
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
 from rich.markup import escape
 from rich.table import Table
 
-from evtxmpio.detect import CaseResult
-from evtxmpio.report.context import VERDICT_TEXT
 from evtxmpio.report.jsonout import iso, path_id_text
+from evtxmpio.report.problems import input_problems
+from evtxmpio.report.texts import VERDICT_TEXT
 from evtxmpio.report.visible import show_hidden_terminal
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from evtxmpio.detect import CaseResult
 
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan",
                   "info": "dim"}
+FINDING_COLUMNS = ("severity", "rule", "host", "disk", "path id", "start (UTC)", "evidence")
+INPUT_COLUMNS = ("file", "format", "read", "used", "skipped", "problems")
 
 
 def literal(text: object) -> str:
@@ -25,38 +39,116 @@ def literal(text: object) -> str:
     return escape(show_hidden_terminal("" if text is None else str(text)))
 
 
-def print_summary(case: CaseResult, console: Console) -> None:
-    """Print the verdict, a findings table and the per-file accounting."""
+def one_line(text: object) -> str:
+    """Log text for a plain line: controls visible, line feeds and tabs as marks."""
+    shown = show_hidden_terminal("" if text is None else str(text))
+    return shown.replace("\n", "\u240a").replace("\t", "\u2409")
+
+
+def verdict_lines(case: CaseResult) -> list[str]:
+    """The verdict, its reasons and the hotfix status per host, as plain text."""
     verdict = case.verdict
-    console.print(f"[bold]Verdict:[/bold] {VERDICT_TEXT[verdict.verdict]} "
+    lines = [f"Verdict: {VERDICT_TEXT[verdict.verdict]} ({verdict.verdict}, confidence "
+             f"{verdict.confidence:.0%})"]
+    lines.extend(f"  - {one_line(reason)}" for reason in verdict.reasons)
+    for status in case.hotfix:
+        lines.append(one_line(f"KB 2406705 fix on {status.host}: {status.status}"
+                              + (f" ({status.os}; fixed from mpio.sys {status.fixed_version})"
+                                 if status.os else "")))
+    return lines
+
+
+def finding_rows(case: CaseResult) -> list[tuple[str, ...]]:
+    """One row per finding, in :data:`FINDING_COLUMNS` order, times in full."""
+    return [(finding.severity, one_line(finding.rule.id), one_line(finding.host),
+             "" if finding.mpio_disk is None else str(finding.mpio_disk),
+             path_id_text(finding.path_id) or "", iso(finding.start) or "",
+             str(len(finding.evidence))) for finding in case.findings]
+
+
+def input_rows(case: CaseResult) -> list[tuple[str, ...]]:
+    """One row per input file, in :data:`INPUT_COLUMNS` order."""
+    return [(one_line(a.file), one_line(a.format), str(a.records_read), str(a.records_used),
+             str(a.records_skipped), str(len(a.errors))) for a in case.accounts]
+
+
+def print_summary(case: CaseResult, console: Console) -> None:
+    """Print the verdict, the findings, the per-file accounting and every input problem.
+
+    Rich tables when ``console`` is a terminal, plain untruncated lines otherwise.
+    """
+    if console.is_terminal:
+        _print_rich(case, console)
+    else:
+        for line in plain_lines(case):
+            console.out(line, highlight=False)
+
+
+def plain_lines(case: CaseResult) -> list[str]:
+    """The summary as plain lines: ``column value`` pairs, two spaces apart."""
+    lines = verdict_lines(case)
+    lines.append(f"Findings ({len(case.findings)}):")
+    lines.extend("  " + _pairs(FINDING_COLUMNS, row) for row in finding_rows(case))
+    if case.delayed_write_failures:
+        lines.append(f"Delayed-write failures: {len(case.delayed_write_failures)} file(s)")
+    lines.append(f"Inputs ({len(case.accounts)}):")
+    lines.extend("  " + _pairs(INPUT_COLUMNS, row) for row in input_rows(case))
+    problems = input_problems(case)
+    lines.append(f"Input problems ({len(problems)}):" if problems else "Input problems: none")
+    lines.extend(f"  {one_line(problem)}" for problem in problems)
+    return lines
+
+
+def _pairs(columns: tuple[str, ...], row: tuple[str, ...]) -> str:
+    return "  ".join(f"{column}: {value or '-'}" for column, value in zip(columns, row,
+                                                                            strict=True))
+
+
+def _print_rich(case: CaseResult, console: Console) -> None:
+    _, *rest = verdict_lines(case)
+    verdict = case.verdict
+    console.print(f"[bold]Verdict:[/bold] {escape(VERDICT_TEXT[verdict.verdict])} "
                   f"([bold]{verdict.verdict}[/bold], confidence {verdict.confidence:.0%})",
                   highlight=False)
-    for reason in verdict.reasons:
-        console.print(f"  - {show_hidden_terminal(reason)}", highlight=False, markup=False)
-    for status in case.hotfix:
-        line = (f"KB 2406705 fix on {status.host}: {status.status}"
-                + (f" ({status.os}; fixed from mpio.sys {status.fixed_version})"
-                   if status.os else ""))
-        console.print(show_hidden_terminal(line), highlight=False, markup=False)
+    for line in rest:
+        console.print(line, highlight=False, markup=False)
     table = Table(title=f"Findings ({len(case.findings)})", title_justify="left")
-    for column in ("severity", "rule", "host", "disk", "path id", "start (UTC)", "evidence"):
-        table.add_column(column)
-    for finding in case.findings:
-        table.add_row(
-            f"[{SEVERITY_STYLE[finding.severity]}]{finding.severity}[/]", literal(finding.rule.id),
-            literal(finding.host),
-            "" if finding.mpio_disk is None else str(finding.mpio_disk),
-            path_id_text(finding.path_id) or "", iso(finding.start) or "",
-            str(len(finding.evidence)))
+    for column in FINDING_COLUMNS:
+        # ids, path ids and times fold onto a second line rather than lose their end
+        table.add_column(column, overflow="fold", no_wrap=column != "host")
+    for row in finding_rows(case):
+        table.add_row(f"[{SEVERITY_STYLE[row[0]]}]{row[0]}[/]", *map(escape, row[1:]))
     console.print(table)
     if case.delayed_write_failures:
         console.print(f"Delayed-write failures: {len(case.delayed_write_failures)} file(s)")
     inputs = Table(title="Inputs", title_justify="left")
-    for column in ("file", "format", "read", "used", "skipped", "problems"):
-        inputs.add_column(column)
-    for account in case.accounts:
-        # Host and file names come from the customer: never let them act as Rich markup.
-        inputs.add_row(literal(account.file), literal(account.format), str(account.records_read),
-                       str(account.records_used), str(account.records_skipped),
-                       str(len(account.errors)))
+    for column in INPUT_COLUMNS:
+        inputs.add_column(column, overflow="fold")
+    for row in input_rows(case):
+        inputs.add_row(*map(escape, row))
     console.print(inputs)
+    problems = input_problems(case)
+    console.print(f"Input problems ({len(problems)})" if problems else "Input problems: none",
+                  highlight=False)
+    for problem in problems:
+        console.print(f"  {one_line(problem)}", highlight=False, markup=False)
+
+
+def print_rows(console: Console, title: str, columns: tuple[str, ...],
+               rows: Iterable[Sequence[str]]) -> None:
+    """A titled table: Rich on a terminal, plain ``column: value`` lines otherwise.
+
+    The values are printed literally (no Rich markup), with controls made visible.
+    """
+    rows = [tuple(one_line(value) for value in row) for row in rows]
+    if not console.is_terminal:
+        console.out(f"{title}:", highlight=False)
+        for row in rows:
+            console.out("  " + _pairs(columns, row), highlight=False)
+        return
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*map(escape, row))
+    console.print(table)

@@ -58,3 +58,70 @@ def test_load_rules_collects_every_error(tmp_path: Path) -> None:
     rules, errors = load_rules([tmp_path])
     assert [rule.id for rule in rules] == ["good"]
     assert len(errors) == 2
+
+
+THRESHOLD = """\
+id: {id}
+title: t
+description: d
+severity: urgent
+kind: threshhold
+references: []
+remediation: r
+conditions:
+  - select:
+      nmae: {{equals: "mpio:16"}}
+      provider: {{equal: mpio}}
+    group_by: [host, colour]
+    min: 0
+"""
+
+
+def test_issue_16_every_problem_of_every_file_with_its_line(tmp_path: Path) -> None:
+    from evtxmpio import pipeline
+
+    first = _write(tmp_path, "first", THRESHOLD.format(id="first"))
+    second = _write(tmp_path, "second", GOOD.format(id="other").replace("kind: match",
+                                                                        "kind: sequence"))
+    rules, errors = pipeline.rules_validate([first, second])
+    lines = [str(error) for error in errors]
+    assert rules == []
+    # line numbers counted in the texts above (1-based)
+    assert f"{first}:4: rule 'first': severity 'urgent'" in "\n".join(lines)
+    assert f"{first}:5: rule 'first': kind 'threshhold'" in "\n".join(lines)
+    assert f"{second}:1: rule 'other': id must equal the file stem 'second'" in "\n".join(lines)
+    assert any(line.startswith(f"{second}:") and "sequence needs at least two steps" in line
+               for line in lines)
+    assert len([line for line in lines if line.startswith(f"{second}:")]) >= 3
+
+
+def test_issue_16_threshold_problems_all_named(tmp_path: Path) -> None:
+    text = THRESHOLD.format(id="third").replace("kind: threshhold", "kind: threshold")
+    path = _write(tmp_path, "third", text)
+    _, errors = pipeline_check(path)
+    joined = "\n".join(map(str, errors))
+    assert f"{path}:4: rule 'third': severity 'urgent'" in joined
+    assert f"{path}:10: rule 'third': conditions[1]: select: unknown column 'nmae'" in joined
+    assert f"{path}:11: rule 'third': conditions[1]: select: unknown operator 'equal'" in joined
+    assert f"{path}:12: rule 'third': conditions[1]: cannot group by ['colour']" in joined
+    assert f"{path}:13: rule 'third': conditions[1]: 'min' must be a positive integer" in joined
+    assert len(errors) == 5
+
+
+def pipeline_check(path: Path) -> tuple[object, list[RuleError]]:
+    from evtxmpio.detect.rules import check_rule_file
+
+    return check_rule_file(path)
+
+
+def test_issue_16_rules_validate_command_prints_all(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from evtxmpio.cli import app
+
+    first = _write(tmp_path, "first", THRESHOLD.format(id="first"))
+    result = CliRunner().invoke(app, ["rules", "validate", str(first)])
+    assert result.exit_code == 1
+    assert f"Error: {first}:4: rule 'first': severity 'urgent'" in result.output
+    assert f"Error: {first}:5: rule 'first': kind 'threshhold'" in result.output
+    assert "0 rule(s) valid, 2 problem(s) in 1 file(s)" in result.output
