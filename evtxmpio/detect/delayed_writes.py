@@ -12,6 +12,7 @@ import pandas as pd
 
 from evtxmpio.catalog import event_group
 from evtxmpio.detect.luns import LunOutcome, torn_down_disk
+from evtxmpio.timeline.saturate import difference
 
 MERGE_WINDOW = pd.Timedelta(seconds=5)
 DELAYED_WRITE_NAMES = event_group("delayed-write")
@@ -44,7 +45,8 @@ def delayed_write_failures(frame: pd.DataFrame, luns: list[LunOutcome] | None = 
         del file_key
         current: list[int] = []
         for index in group.index:
-            if current and group.at[index, "time"] - group.at[current[-1], "time"] > MERGE_WINDOW:
+            if current and difference(group.at[index, "time"],
+                                      group.at[current[-1], "time"]) > MERGE_WINDOW:
                 failures.append(_failure(group, host, current))
                 current = []
             current.append(index)

@@ -15,6 +15,7 @@ import pandas as pd
 
 from evtxmpio.detect.conditions import evaluate
 from evtxmpio.detect.rules import Rule
+from evtxmpio.timeline.saturate import seconds_delta, shift
 
 SEVERITY_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 
@@ -158,9 +159,9 @@ def _threshold_rows(frame: pd.DataFrame, group: pd.DataFrame, condition: Mapping
 
 def _windows(group: pd.DataFrame, seconds: float) -> Iterator[pd.DataFrame]:
     times = group["time"]
-    span = pd.Timedelta(seconds=seconds)
+    span = seconds_delta(seconds)
     for start in times.unique():
-        yield group.loc[(times >= start) & (times <= start + span)]
+        yield group.loc[(times >= start) & (times <= shift(start, span))]
 
 
 def _required_rows(frame: pd.DataFrame, condition: Mapping[str, Any], key: tuple
@@ -180,7 +181,7 @@ def _required_rows(frame: pd.DataFrame, condition: Mapping[str, Any], key: tuple
 def _sequence(rule: Rule, spec: Mapping[str, Any], frame: pd.DataFrame,
               _timelines: pd.DataFrame) -> list[Finding]:
     steps = spec["steps"]
-    window = pd.Timedelta(seconds=float(spec["window"]))
+    window = seconds_delta(float(spec["window"]))
     masks = [evaluate(frame, step) for step in steps]
     relevant = frame.loc[pd.concat(masks, axis=1).any(axis=1)]
     findings = []
@@ -197,9 +198,9 @@ def _ordered_matches(group: pd.DataFrame, masks: list[pd.Series], window: pd.Tim
         if first in used:
             continue
         start = group.at[first, "time"]
-        rows, last = [first], start
+        rows, last, end = [first], start, shift(start, window)
         for mask in masks[1:]:
-            later = group.index[mask & (group["time"] >= last) & (group["time"] <= start + window)
+            later = group.index[mask & (group["time"] >= last) & (group["time"] <= end)
                                 & ~group.index.isin(rows)]
             if len(later) == 0:
                 break

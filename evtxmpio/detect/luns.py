@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from evtxmpio.detect.engine import Finding
+from evtxmpio.timeline.saturate import shift
 
 CORRELATION_WINDOW = pd.Timedelta(minutes=10)
 FAILOVER_STATES = frozenset({"IN_FO", "WAIT1", "WAIT2", "WAIT3", "DEGRADED"})
@@ -73,7 +74,7 @@ def torn_down_disk(luns: list[LunOutcome], host: str, time: pd.Timestamp) -> int
     """
     candidates = {lun.mpio_disk for lun in luns if lun.host == host
                   and lun.removed_at is not None
-                  and lun.removed_at <= time <= lun.removed_at + CORRELATION_WINDOW}
+                  and lun.removed_at <= time <= shift(lun.removed_at, CORRELATION_WINDOW)}
     return candidates.pop() if len(candidates) == 1 else None
 
 

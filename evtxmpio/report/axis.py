@@ -16,6 +16,8 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from evtxmpio.timeline.saturate import TIME_MAX_NS, TIME_MIN_NS
+
 NS = 1
 MS = 1_000_000
 SECOND = 1_000_000_000
@@ -174,7 +176,7 @@ def build_axis(times_ns: list[int], x0: float, width: float) -> TimeAxis | None:
 def _pad(start: int, end: int) -> tuple[int, int]:
     # Never more than a quarter of the shortest cut gap: padded segments cannot overlap.
     pad = min(max((end - start) // 25, SECOND), QUIET_GAP // 4)
-    return start - pad, end + pad
+    return max(start - pad, TIME_MIN_NS), min(end + pad, TIME_MAX_NS)
 
 
 def _layout(bounds: list[tuple[int, int]], x0: float, width: float) -> TimeAxis:

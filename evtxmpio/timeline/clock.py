@@ -33,6 +33,7 @@ import pandas as pd
 
 from evtxmpio.catalog import trace_counterparts
 from evtxmpio.timeline.episodes import event_name
+from evtxmpio.timeline.saturate import near, shift_all
 
 MAX_SKEW = pd.Timedelta(seconds=30)
 TOLERANCE = pd.Timedelta(milliseconds=1)
@@ -84,7 +85,7 @@ def align_trace_clocks(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[ClockAli
         offset = pd.Series(diffs).median() if diffs else pd.Timedelta(0)
         applied = len(diffs) >= MIN_PAIRS and abs(offset) > TOLERANCE
         if applied:
-            times.loc[group.index] = group["time"] + offset
+            times.loc[group.index] = shift_all(group["time"], offset)
         alignments.append(ClockAlignment(str(host), str(source), offset, len(diffs), applied,
                                          source in inferred))
     if not any(a.applied for a in alignments):
@@ -106,10 +107,9 @@ def _differences(system: pd.DataFrame, names: pd.Series, trace: pd.DataFrame
         if str(names.at[index]) == "mpio:17":
             mask &= (trace["status"] == 0).fillna(False)
         candidates = trace.loc[mask.astype(bool), "time"]
+        candidates = candidates.loc[near(candidates, row["time"], MAX_SKEW)]
         if candidates.empty:
             continue
         deltas = row["time"] - candidates
-        nearest = deltas.loc[deltas.abs().idxmin()]
-        if abs(nearest) <= MAX_SKEW:
-            diffs.append(nearest)
+        diffs.append(deltas.loc[deltas.abs().idxmin()])
     return diffs

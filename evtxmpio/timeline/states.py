@@ -25,6 +25,7 @@ import pandas as pd
 
 from evtxmpio.catalog import disk_state_of
 from evtxmpio.timeline.episodes import PATH_FAILURE, event_name
+from evtxmpio.timeline.saturate import within
 
 CLOCK_SKEW = pd.Timedelta(seconds=5)
 SYSTEM_DISK_STATE = disk_state_of()
@@ -151,9 +152,9 @@ def _attach_system_evidence(transitions: list[_Transition],
     for index, host, disk, time, target in pending:
         candidates = [t for t in transitions if t.scope == "disk" and t.host == host
                       and t.key == disk and t.to_state == target
-                      and abs(t.time - time) <= CLOCK_SKEW]
+                      and within(t.time, time, CLOCK_SKEW)]
         if candidates:
-            min(candidates, key=lambda t: abs(t.time - time)).evidence.append(index)
+            min(candidates, key=lambda t: abs(t.time.value - time.value)).evidence.append(index)
 
 
 def _to_frame(transitions: list[_Transition]) -> pd.DataFrame:
