@@ -12,19 +12,20 @@ from pathlib import Path
 
 from evtxmpio.detect import (
     CaseResult,
+    Policy,
     Rule,
     analysis_frame,
-    case_facts,
     correlate_delayed_writes,
-    decide,
     delayed_write_failures,
-    hotfix_status,
-    incident_start,
+    judge,
+    load_policy,
     load_rules,
     lun_outcomes,
     rule_folders,
     run_rules,
+    shipped_policy,
     shipped_rules,
+    unify_hosts,
 )
 from evtxmpio.detect.examples import ExampleResult, run_examples
 from evtxmpio.detect.groundtruth import compare_with_truth
@@ -76,23 +77,28 @@ def analyze(inputs: Iterable[Path], rules_dirs: Iterable[Path] = (),
         problems = [f"{a.file}: {a.errors[0]}" for a in result.accounts if a.errors]
         if problems:
             raise InputError(f"--strict: {problems[0]}")
-    return analyze_ingested(result, rules, [str(p) for p in paths])
+    return analyze_ingested(result, rules, [str(p) for p in paths],
+                            shipped_policy(rules_dirs))
 
 
-def analyze_ingested(result: IngestResult, rules: list[Rule], inputs: list[str]) -> CaseResult:
-    """Everything after ingest: normalize, align clocks, timelines, rules, verdict."""
-    events, clocks = align_trace_clocks(normalize_records(result.records))
+def analyze_ingested(result: IngestResult, rules: list[Rule], inputs: list[str],
+                     policy: Policy | None = None) -> CaseResult:
+    """Everything after ingest: normalize, one name per host, align clocks, timelines, rules,
+    verdict per host and for the case (``policy``: the shipped one when not given)."""
+    policy = policy or shipped_policy()
+    events, names = unify_hosts(normalize_records(result.records))
+    events, clocks = align_trace_clocks(events)
     events = analysis_frame(sort_events(events))
     timelines = build_timelines(events)
     luns = lun_outcomes(events, timelines)
-    findings = correlate_delayed_writes(run_rules(rules, events, timelines), luns)
-    hotfix = hotfix_status(events, incident_start(findings))
-    verdict = decide(findings, case_facts(events), hotfix)
+    findings = correlate_delayed_writes(run_rules(rules, events, timelines), luns, events)
+    judged = judge(policy, events, findings, luns, names)
     return CaseResult(
         inputs=inputs, events=events, timelines=timelines, findings=findings,
-        verdict=verdict, delayed_write_failures=delayed_write_failures(events, luns),
-        accounts=result.accounts, issues=result.issues, rules=rules, luns=luns, hotfix=hotfix,
-        clock_alignment=clocks,
+        verdict=judged.verdict, delayed_write_failures=delayed_write_failures(events, luns),
+        accounts=result.accounts, issues=result.issues, rules=rules, luns=luns,
+        hotfix=judged.hotfix, clock_alignment=clocks, hosts=judged.hosts, host_names=names,
+        policy=policy,
     )
 
 
@@ -158,10 +164,14 @@ def rules_test(rules_dirs: Iterable[Path] = (), samples_dir: Path | None = None,
 
 def rules_validate(files: Iterable[Path] = (), rules_dirs: Iterable[Path] = ()
                    ) -> tuple[list[Rule], list[RuleError]]:
-    """Validate rule files (default: the shipped rules plus ``rules_dirs``)."""
+    """Validate rule files (default: the shipped rules plus ``rules_dirs``, and the verdict
+    policy of those folders against those rules)."""
     files = list(files)
     if not files:
-        return load_rules(rule_folders(rules_dirs))
+        folders = rule_folders(rules_dirs)
+        rules, errors = load_rules(folders)
+        _, policy_errors = load_policy(folders, [rule.id for rule in rules])
+        return rules, [*errors, *policy_errors]
     rules: list[Rule] = []
     errors: list[RuleError] = []
     for path in files:

@@ -8,10 +8,12 @@ import pandas as pd
 
 from evtxmpio.detect.delayed_writes import DelayedWriteFailure
 from evtxmpio.detect.engine import Finding
+from evtxmpio.detect.hosts import HostNames
 from evtxmpio.detect.hotfix import HotfixStatus
 from evtxmpio.detect.luns import LunOutcome
+from evtxmpio.detect.policy import Policy
 from evtxmpio.detect.rules import Rule
-from evtxmpio.detect.verdict import Verdict
+from evtxmpio.detect.verdict import HostVerdict, Verdict
 from evtxmpio.ingest import FileAccount, IngestIssue
 from evtxmpio.timeline import ClockAlignment
 
@@ -25,7 +27,7 @@ class CaseResult:
         events: the analysis frame (event frame + ``name``, ``episode``, ``paths_left``).
         timelines: disk and path transitions (:data:`evtxmpio.timeline.TIMELINE_COLUMNS`).
         findings: rule hits, sorted.
-        verdict: the case verdict.
+        verdict: the case verdict: the most severe host verdict.
         delayed_write_failures: one per lost file.
         accounts: ingest accounting per input file.
         issues: every input problem.
@@ -33,6 +35,9 @@ class CaseResult:
         luns: outcome per (host, MPIO disk).
         hotfix: KB 2406705 fix status per host.
         clock_alignment: offsets applied to put each trace export on the System clock.
+        hosts: verdict, confidence, reasons and facts per host, by host name.
+        host_names: host names folded into one machine, and pairs that could not be told.
+        policy: the verdict policy that decided.
     """
 
     inputs: list[str]
@@ -47,3 +52,6 @@ class CaseResult:
     luns: list[LunOutcome] = field(default_factory=list)
     hotfix: list[HotfixStatus] = field(default_factory=list)
     clock_alignment: list[ClockAlignment] = field(default_factory=list)
+    hosts: list[HostVerdict] = field(default_factory=list)
+    host_names: HostNames = field(default_factory=HostNames)
+    policy: Policy | None = None

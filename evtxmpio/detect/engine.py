@@ -51,7 +51,7 @@ def run_rules(rules: Iterable[Rule], frame: pd.DataFrame, timelines: pd.DataFram
                     found.setdefault(finding.evidence, finding)
         kept = [f for f in found.values() if _context_holds(rule.spec, frame, f)]
         merge_by = rule.spec.get("merge_by")
-        findings.extend(_merge(rule, frame, kept, merge_by) if merge_by else kept)
+        findings.extend(_merge(rule, frame, kept, _per_host(merge_by)) if merge_by else kept)
     return sorted(findings, key=_finding_order)
 
 
@@ -78,7 +78,7 @@ def _context_holds(spec: Mapping[str, Any], frame: pd.DataFrame, finding: Findin
 
 
 def _context_found(item: Mapping[str, Any], frame: pd.DataFrame, finding: Finding) -> bool:
-    columns = list(item["by"])
+    columns = _per_host(list(item["by"]))
     evidence = frame.loc[list(finding.evidence), columns].dropna()
     if evidence.empty:
         return False
@@ -112,6 +112,11 @@ def _single(series: pd.Series) -> Any:
     return int(value) if not isinstance(value, str) else value
 
 
+def _per_host(columns: list[str]) -> list[str]:
+    """``columns`` with ``host`` first: no grouping of any rule ever joins two hosts."""
+    return ["host", *[c for c in columns if c != "host"]]
+
+
 def _groups(frame: pd.DataFrame, columns: list[str]) -> Iterator[tuple[tuple, pd.DataFrame]]:
     if frame.empty:
         return
@@ -126,7 +131,8 @@ def _match(rule: Rule, spec: Mapping[str, Any], frame: pd.DataFrame, _timelines:
     group_by = spec.get("group_by")
     if not group_by:
         return [make_finding(rule, frame, [index]) for index in hits.index]
-    return [make_finding(rule, frame, group.index) for _, group in _groups(hits, group_by)]
+    return [make_finding(rule, frame, group.index)
+            for _, group in _groups(hits, _per_host(group_by))]
 
 
 def _threshold(rule: Rule, spec: Mapping[str, Any], frame: pd.DataFrame,
@@ -134,6 +140,7 @@ def _threshold(rule: Rule, spec: Mapping[str, Any], frame: pd.DataFrame,
     found: dict[tuple, set[int]] = {}
     for condition in spec["conditions"]:
         hits = frame.loc[evaluate(frame, condition["select"])]
+        condition = {**condition, "group_by": _per_host(condition["group_by"])}
         for key, group in _groups(hits, condition["group_by"]):
             rows = _threshold_rows(frame, group, condition, key)
             if rows:
@@ -185,7 +192,7 @@ def _sequence(rule: Rule, spec: Mapping[str, Any], frame: pd.DataFrame,
     masks = [evaluate(frame, step) for step in steps]
     relevant = frame.loc[pd.concat(masks, axis=1).any(axis=1)]
     findings = []
-    for _, group in _groups(relevant, spec["group_by"]):
+    for _, group in _groups(relevant, _per_host(spec["group_by"])):
         for rows in _ordered_matches(group, [m.loc[group.index] for m in masks], window):
             findings.append(make_finding(rule, frame, rows))
     return findings

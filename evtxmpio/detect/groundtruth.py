@@ -12,7 +12,15 @@ from typing import Any
 
 from evtxmpio.detect.case import CaseResult
 
-RACE_RULE = "mpio-duplicate-failover"
+RACE_VERDICT = "kb2406705-race"
+
+
+def race_rules(case: CaseResult) -> set[str]:
+    """The rules the policy requires for the race verdict (their findings name the Path IDs)."""
+    if case.policy is None:
+        return set()
+    return {rule for item in case.policy.items if item.verdict == RACE_VERDICT and item.when
+            for rule in item.when.findings}
 
 
 def compare_with_truth(case: CaseResult, truth: Mapping[str, Any],
@@ -27,8 +35,9 @@ def compare_with_truth(case: CaseResult, truth: Mapping[str, Any],
     problems = []
     if case.verdict.verdict != truth["verdict"]:
         problems.append(f"verdict {case.verdict.verdict} != truth {truth['verdict']}")
+    rules = race_rules(case)
     found = {f"0x{f.path_id:08x}" for f in case.findings
-             if f.rule.id == RACE_RULE and f.path_id is not None}
+             if f.rule.id in rules and f.path_id is not None}
     expected = {p.lower() for p in truth.get("duplicated_path_ids", [])}
     if found != expected:
         problems.append(f"duplicated Path IDs {sorted(found)} != truth {sorted(expected)}")

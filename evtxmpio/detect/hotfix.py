@@ -9,6 +9,8 @@ incident proves the fix was present.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -30,6 +32,7 @@ class HotfixStatus:
         status: ``installed-before-incident``, ``installed-after-incident``,
             ``not-applicable`` or ``unknown``.
         evidence: event-frame rows the answer rests on.
+        evidence_text: the installation evidence in words (what, when), if any.
     """
 
     host: str
@@ -38,6 +41,7 @@ class HotfixStatus:
     fixed_version: str | None
     status: str
     evidence: tuple[int, ...]
+    evidence_text: str | None = None
 
 
 def _data(events: pd.DataFrame, index: int) -> dict[str, str]:
@@ -58,26 +62,71 @@ def _os_of(events: pd.DataFrame, rows: pd.Index) -> tuple[WindowsRelease | None,
     return None, None
 
 
-def hotfix_status(events: pd.DataFrame, incident_start: pd.Timestamp | None) -> list[HotfixStatus]:
-    """Fix status per host."""
+INSTALL_EVENTS = ("microsoft-windows-windowsupdateclient:19", "microsoft-windows-servicing:2")
+_MPIO_VERSION = re.compile(r"mpio\.(?:sys|inf)\D{0,80}?(\d+\.\d+\.\d{4,5}\.\d{4,5})", re.I)
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def _fixed_file(text: str, fixed: str | None) -> str | None:
+    """The mpio.sys version ``text`` names when it is at or past ``fixed`` (same branch)."""
+    match = _MPIO_VERSION.search(text)
+    if match is None or fixed is None:
+        return None
+    found = match.group(1)
+    same_release = found.rsplit(".", 1)[0] == fixed.rsplit(".", 1)[0]
+    return found if same_release and _version_tuple(found) >= _version_tuple(fixed) else None
+
+
+def _installs(events: pd.DataFrame, group: pd.DataFrame, fixed: str | None
+              ) -> list[tuple[int, str]]:
+    """Rows of ``group`` proving the fix: an install naming KB 2406705 (WindowsUpdateClient 19,
+    Servicing 2 without error), or an mpio.sys version at or past ``fixed``; with a label."""
+    found = []
+    for index in group.index:
+        text = json.dumps(_data(events, index))
+        name = events.at[index, "name"]
+        if name in INSTALL_EVENTS and KB.lower() in text.lower() and str(
+                _data(events, index).get("ErrorCode", "0x0")).lower() in ("0", "0x0", ""):
+            found.append((index, f"{events.at[index, 'provider']} {events.at[index, 'event_id']}"))
+        elif (version := _fixed_file(text, fixed)) is not None:
+            found.append((index, f"mpio.sys {version}"))
+    return found
+
+
+def _install_text(events: pd.DataFrame, row: int, label: str) -> str:
+    time = events.at[row, "time"]
+    when = "at an unknown time" if pd.isna(time) else time.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return f"{label} {when}"
+
+
+def hotfix_status(events: pd.DataFrame,
+                  incident_start: pd.Timestamp | Mapping[str, pd.Timestamp | None] | None
+                  ) -> list[HotfixStatus]:
+    """Fix status per host; ``incident_start`` is one time or one per host."""
     statuses = []
     for host, group in events.groupby("host", sort=True):
+        start = incident_start.get(str(host)) if isinstance(incident_start, Mapping) \
+            else incident_start
         os_rows = group.index[group["name"].isin(
             ["eventlog:6009", "microsoft-windows-kernel-general:12"])]
         release, os_row = _os_of(events, os_rows)
-        installs = [i for i in group.index[group["name"] ==
-                    "microsoft-windows-windowsupdateclient:19"]
-                    if KB.lower() in json.dumps(_data(events, i)).lower()]
-        evidence = tuple(r for r in (os_row, *installs) if r is not None)
+        fixed = fix(KB).fixed_version(release) if release else None
+        installs = _installs(events, group, fixed)
+        evidence = tuple(r for r in (os_row, *(i for i, _ in installs)) if r is not None)
         applies = None if release is None else fix(KB).applies_to(release)
-        status = "unknown"
+        status, text = "unknown", None
         if installs:
-            first = events.at[installs[0], "time"]
-            before = incident_start is None or first < incident_start
+            first, label = installs[0]
+            time = events.at[first, "time"]
+            before = start is None or (not pd.isna(time) and time < start)
             status = "installed-before-incident" if before else "installed-after-incident"
+            text = _install_text(events, first, label)
         elif applies is False:
             status = "not-applicable"
         statuses.append(HotfixStatus(
-            str(host), release.name if release else None, applies,
-            fix(KB).fixed_version(release) if release else None, status, evidence))
+            str(host), release.name if release else None, applies, fixed, status, evidence,
+            text))
     return statuses

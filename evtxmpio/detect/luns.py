@@ -78,12 +78,21 @@ def torn_down_disk(luns: list[LunOutcome], host: str, time: pd.Timestamp) -> int
     return candidates.pop() if len(candidates) == 1 else None
 
 
-def correlate_delayed_writes(findings: list[Finding], luns: list[LunOutcome]) -> list[Finding]:
-    """Attach the torn-down MPIO disk to delayed-write findings (see :func:`torn_down_disk`)."""
+def _about_files(frame: pd.DataFrame, finding: Finding) -> bool:
+    """Every evidence row names a lost file or an affected volume, and none an MPIO disk."""
+    rows = frame.loc[list(finding.evidence)]
+    named = rows["file"].notna() | rows["volume"].notna()
+    return bool(len(rows)) and bool(named.all()) and bool(rows["mpio_disk"].isna().all())
+
+
+def correlate_delayed_writes(findings: list[Finding], luns: list[LunOutcome],
+                             frame: pd.DataFrame) -> list[Finding]:
+    """Attach the torn-down MPIO disk to findings about lost files or volumes (delayed-write
+    failures; see :func:`torn_down_disk`)."""
     result = []
     for finding in findings:
-        if (finding.rule.id == "delayed-write-failed" and finding.mpio_disk is None
-                and finding.start is not None and finding.host is not None):
+        if (finding.mpio_disk is None and finding.start is not None
+                and finding.host is not None and _about_files(frame, finding)):
             disk = torn_down_disk(luns, finding.host, finding.start)
             finding = replace(finding, mpio_disk=disk) if disk is not None else finding
         result.append(finding)

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from evtxmpio.detect.conditions import validate_conditions
+from evtxmpio.detect.policy import POLICY_FILE
 from evtxmpio.detect.ruleyaml import LineDict, LineLoader, Where, line_of, plain
 from evtxmpio.errors import RuleError
 from evtxmpio.model import EVENT_COLUMNS
@@ -249,12 +250,16 @@ _VALIDATORS = {"match": _validate_match, "threshold": _validate_threshold,
 
 
 def rule_files(folders: Iterable[Path]) -> list[Path]:
-    """Every ``*.yaml``/``*.yml`` file in ``folders``, in a stable order."""
+    """Every ``*.yaml``/``*.yml`` file in ``folders``, in a stable order.
+
+    The verdict policy (``verdicts.yaml``, :mod:`evtxmpio.detect.policy`) is not a rule.
+    """
     files: list[Path] = []
     for folder in folders:
         if not folder.is_dir():
             raise RuleError(f"{folder}: rules folder not found")
-        files.extend(sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]))
+        files.extend(sorted(p for p in [*folder.glob("*.yaml"), *folder.glob("*.yml")]
+                            if p.name != POLICY_FILE))
     return files
 
 

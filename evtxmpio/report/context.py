@@ -16,13 +16,12 @@ import pandas as pd
 
 from evtxmpio import __version__
 from evtxmpio.detect import CaseResult, Finding
+from evtxmpio.report.hostview import host_views
 from evtxmpio.report.jsonout import iso, path_id_text
 from evtxmpio.report.problems import input_problems
 from evtxmpio.report.swimlane import UNNAMED_HOST, SwimLanes, build_swimlanes
-from evtxmpio.report.texts import HOTFIX_ADVICE, VERDICT_EXPLANATION, VERDICT_TEXT
 
-__all__ = ["HOTFIX_ADVICE", "VERDICT_TEXT", "EvidenceRow", "FindingView", "Link", "LunView",
-           "ReportContext", "build_context"]
+__all__ = ["EvidenceRow", "FindingView", "Link", "LunView", "ReportContext", "build_context"]
 
 MAX_MESSAGE = 2000
 EVIDENCE_CAP = 100
@@ -99,6 +98,8 @@ class ReportContext:
             it; ``hotfix_advice`` what to do.
         hotfix: per host, the KB 2406705 fix status detect derived (dicts: host, os,
             status, fixed_version), empty when detect gives none.
+        host_verdicts: per host, its verdict (dicts of :func:`.hostview.host_views`;
+            ``reports/hosts.html.j2`` renders them).
         hosts, mpio_disks, path_ids: what the case covers; ``luns`` one row per MPIO disk.
         time_window: first and last event time (ISO UTC) or ``None``.
         inputs: input paths as named by the engineer.
@@ -123,6 +124,7 @@ class ReportContext:
     reasons: tuple[str, ...]
     hotfix_advice: str
     hotfix: tuple[dict[str, Any], ...]
+    host_verdicts: tuple[dict[str, Any], ...]
     hosts: tuple[str, ...]
     mpio_disks: tuple[str, ...]
     path_ids: tuple[str, ...]
@@ -232,14 +234,13 @@ def _anchors(findings: tuple[FindingView, ...], case: CaseResult) -> dict[int, s
 
 def _explanation(case: CaseResult, luns: tuple[LunView, ...], window: tuple[str, str] | None
                  ) -> str:
-    verdict = case.verdict.verdict
     removed = sum(1 for lun in luns if lun.last_state == "REMOVED")
     facts = (f"These logs cover {len({lun.host for lun in luns}) or 'no'} host(s) and "
              f"{len(luns)} MPIO disk(s)"
              + (f" from {window[0][:19]} to {window[1][:19]} UTC" if window else "")
              + f"; {len(case.findings)} finding(s), {removed} MPIO disk(s) removed and "
              f"{len(case.delayed_write_failures)} delayed-write failure(s).")
-    return f"{VERDICT_EXPLANATION[verdict]} {facts}"
+    return f"{case.verdict.explanation} {facts}"
 
 
 def build_context(case: CaseResult, redacted: bool = False) -> ReportContext:
@@ -259,12 +260,13 @@ def build_context(case: CaseResult, redacted: bool = False) -> ReportContext:
     return ReportContext(
         generator=f"evtxmpio {__version__}",
         verdict=verdict,
-        verdict_text=VERDICT_TEXT[verdict],
+        verdict_text=case.verdict.headline or verdict,
         confidence=case.verdict.confidence,
         explanation=_explanation(case, luns, window),
         reasons=tuple(case.verdict.reasons),
-        hotfix_advice=HOTFIX_ADVICE.get(verdict, "No hotfix action follows from these logs."),
+        hotfix_advice=case.verdict.advice,
         hotfix=_hotfix(case),
+        host_verdicts=host_views(case),
         hosts=tuple(sorted({str(h) or UNNAMED_HOST for h in events["host"].dropna()})),
         mpio_disks=tuple(f"{host}: MPIODisk{disk}" for host, disk in disks),
         path_ids=tuple(f"0x{p:08x}" for p in paths),

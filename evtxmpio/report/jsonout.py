@@ -92,6 +92,20 @@ def hotfix_dicts(case: CaseResult) -> list[dict[str, Any]]:
              "evidence": evidence_refs(case, h.evidence)} for h in case.hotfix]
 
 
+def host_dicts(case: CaseResult) -> list[dict[str, Any]]:
+    """``hosts[]``: verdict, confidence and reasons per host, with its OS and fix status.
+
+    ``os`` is ``null`` when the logs do not name it; ``hotfix`` is the ``hotfix[].status`` of
+    the host; ``same_machine_unproven`` lists other host names of the case that may be this
+    machine (the logs do not prove it, so they are kept apart).
+    """
+    return [{"host": h.host, "verdict": h.verdict.verdict, "confidence": h.verdict.confidence,
+             "reasons": list(h.verdict.reasons), "os": h.facts.os_name,
+             "hotfix": h.facts.hotfix, "kb2406705_os": h.facts.kb2406705_os,
+             "same_machine_unproven": list(h.facts.other_names)}
+            for h in getattr(case, "hosts", None) or []]
+
+
 def case_dict(case: CaseResult) -> dict[str, Any]:
     """The whole ``evtxmpio.case/1`` document."""
     return {
@@ -107,6 +121,9 @@ def case_dict(case: CaseResult) -> dict[str, Any]:
         "luns": lun_dicts(case),
         "timelines": timeline_dicts(case),
         "hotfix": hotfix_dicts(case),
+        "hosts": host_dicts(case),
+        "host_names_merged": [{"name": name, "into": into, "proof": proof}
+                              for name, into, proof in case.host_names.merged],
         "clock_alignment": [
             {"host": a.host, "file": a.source_file, "offset_s": a.offset.total_seconds(),
              "pairs": a.pairs, "applied": a.applied, "host_inferred": a.host_inferred}

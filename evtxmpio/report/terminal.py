@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 from rich.markup import escape
 from rich.table import Table
 
+from evtxmpio.report.hostview import host_views
 from evtxmpio.report.jsonout import iso, path_id_text
 from evtxmpio.report.problems import input_problems
-from evtxmpio.report.texts import VERDICT_TEXT
 from evtxmpio.report.visible import show_hidden_terminal
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def one_line(text: object) -> str:
 def verdict_lines(case: CaseResult) -> list[str]:
     """The verdict, its reasons and the hotfix status per host, as plain text."""
     verdict = case.verdict
-    lines = [f"Verdict: {VERDICT_TEXT[verdict.verdict]} ({verdict.verdict}, confidence "
+    lines = [f"Verdict: {verdict.headline or verdict.verdict} ({verdict.verdict}, confidence "
              f"{verdict.confidence:.0%})"]
     lines.extend(f"  - {one_line(reason)}" for reason in verdict.reasons)
     for status in case.hotfix:
@@ -82,6 +82,7 @@ def print_summary(case: CaseResult, console: Console) -> None:
     else:
         for line in plain_lines(case):
             console.out(line, highlight=False)
+    print_hosts(case, console)
 
 
 def plain_lines(case: CaseResult) -> list[str]:
@@ -107,7 +108,7 @@ def _pairs(columns: tuple[str, ...], row: tuple[str, ...]) -> str:
 def _print_rich(case: CaseResult, console: Console) -> None:
     _, *rest = verdict_lines(case)
     verdict = case.verdict
-    console.print(f"[bold]Verdict:[/bold] {escape(VERDICT_TEXT[verdict.verdict])} "
+    console.print(f"[bold]Verdict:[/bold] {escape(verdict.headline or verdict.verdict)} "
                   f"([bold]{verdict.verdict}[/bold], confidence {verdict.confidence:.0%})",
                   highlight=False)
     for line in rest:
@@ -152,3 +153,15 @@ def print_rows(console: Console, title: str, columns: tuple[str, ...],
     for row in rows:
         table.add_row(*map(escape, row))
     console.print(table)
+
+
+HOST_COLUMNS = ("host", "verdict", "confidence", "OS", "KB 2406705 fix", "first reason")
+
+
+def print_hosts(case: CaseResult, console: Console) -> None:
+    """The verdict per host, when the case has more than one host (most severe first)."""
+    views = host_views(case)
+    if len(views) > 1:
+        print_rows(console, f"Verdict per host ({len(views)})", HOST_COLUMNS, [
+            (v["host"], v["verdict"], f"{v['confidence']:.0%}", v["os"], v["hotfix"],
+             v["reasons"][0] if v["reasons"] else "") for v in views])

@@ -16,14 +16,12 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 
 from evtxmpio import __version__
-from evtxmpio.detect import SEVERITY_RANK
+from evtxmpio.detect import SEVERITY_RANK, verdict_ranks
 from evtxmpio.errors import ReportError
 from evtxmpio.triage.store import CaseStore
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TEMPLATE = "index.html.j2"
-VERDICT_RANK = {"kb2406705-race": 0, "all-paths-down": 1, "path-flapping": 2,
-                "inconclusive": 3, "healthy-failover": 4, "no-mpio-activity": 5}
 INDEX_COLUMNS = ("case_id, name, status, failure_reason, verdict, confidence, max_severity, "
                  "hosts, first_event, last_event, findings_count, delayed_write_count, "
                  "data_loss, input_problems")
@@ -36,7 +34,8 @@ def report_name(case_id: str) -> str:
 
 def rank_key(case: dict[str, Any]) -> tuple[Any, ...]:
     """Sort key: verdict, then worst severity, confidence and data loss (all descending)."""
-    return (VERDICT_RANK.get(case["verdict"], len(VERDICT_RANK)),
+    ranks = verdict_ranks()  # rules/verdicts.yaml; a verdict it does not know ranks last
+    return (ranks.get(case["verdict"], len(ranks)),
             -SEVERITY_RANK.get(case["max_severity"] or "", -1),
             -(case["confidence"] or 0.0), not case["data_loss"], case["name"])
 

@@ -1,0 +1,83 @@
+"""One name per machine, only where the logs prove it.
+
+Windows computer names compare case-insensitively, so ``fs01`` and ``FS01`` are one name. A
+short name (``FS01``) and a fully qualified one (``FS01.contoso.local``) are one machine only
+when the logs prove it: both appear as the ``Computer`` of records in one input file of one
+machine's log (a log file belongs to one machine; a ForwardedEvents log does not). Otherwise
+they are kept apart, and the pair is reported as uncertain. Nothing else ever joins two hosts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+FORWARDED = "forwardedevents"
+
+
+@dataclass(frozen=True, slots=True)
+class HostNames:
+    """How host names were unified.
+
+    Attributes:
+        merged: ``(name, into, proof)`` for each name folded into another.
+        uncertain: pairs ``(short, fqdn)`` that may be one machine but were kept apart.
+    """
+
+    merged: tuple[tuple[str, str, str], ...] = ()
+    uncertain: tuple[tuple[str, str], ...] = ()
+
+    def others(self, host: str) -> tuple[str, ...]:
+        """The names that may be the same machine as ``host`` (kept apart)."""
+        return tuple(sorted({b if a == host else a for a, b in self.uncertain
+                             if host in (a, b)}))
+
+
+def _spelling(events: pd.DataFrame) -> dict[str, str]:
+    """Each name -> the most frequent spelling of its case-folded form."""
+    counts = events["host"].dropna().astype(str).value_counts()
+    best: dict[str, tuple[int, str]] = {}
+    for name, count in counts.items():
+        key = name.casefold()
+        if key not in best or (-count, name) < (-best[key][0], best[key][1]):
+            best[key] = (int(count), name)
+    return {name: best[name.casefold()][1] for name in counts.index}
+
+
+def _files_of(events: pd.DataFrame) -> dict[str, set[str]]:
+    """Host -> the input files of one machine's log that name it as Computer."""
+    own = events["channel"].fillna("").astype(str).str.casefold() != FORWARDED
+    pairs = events.loc[own, ["host", "source_file"]].dropna().drop_duplicates()
+    files: dict[str, set[str]] = {}
+    for host, source in pairs.itertuples(index=False, name=None):
+        files.setdefault(str(host), set()).add(str(source))
+    return files
+
+
+def unify_hosts(events: pd.DataFrame) -> tuple[pd.DataFrame, HostNames]:
+    """Rename hosts to one name per machine where proven; report the uncertain pairs."""
+    if events.empty:
+        return events, HostNames()
+    spelling = _spelling(events)
+    merged = [(name, into, "the same name in another letter case")
+              for name, into in sorted(spelling.items()) if name != into]
+    renamed = events["host"].map(lambda h: spelling.get(h, h) if isinstance(h, str) else h)
+    events = events.assign(host=renamed.astype(events["host"].dtype))
+    files = _files_of(events)
+    names = sorted(files)
+    uncertain = []
+    rename: dict[str, str] = {}
+    for short in (n for n in names if "." not in n):
+        fqdns = [n for n in names if "." in n and n.split(".", 1)[0].casefold() == short.casefold()]
+        proven = [f for f in fqdns if files[short] & files[f]]
+        if len(proven) == 1:
+            rename[short] = proven[0]
+            shared = sorted(files[short] & files[proven[0]])[0]
+            merged.append((short, proven[0], f"both name the computer of records in {shared}"))
+        else:
+            uncertain.extend((short, f) for f in fqdns)
+    if rename:
+        events = events.assign(host=events["host"].map(
+            lambda h: rename.get(h, h) if isinstance(h, str) else h).astype(events["host"].dtype))
+    return events, HostNames(tuple(merged), tuple(uncertain))
