@@ -20,8 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from evtxmpio.detect.policy_facts import FACTS, TEXT_FIELDS, check_fact_value
-from evtxmpio.detect.yamllines import LineList, LineMap, load_located
+from evtxmpio.detect.ruleyaml import LineDict, LineList, LineLoader, line_of
 from evtxmpio.errors import RuleError
 
 POLICY_FILE = "verdicts.yaml"
@@ -120,6 +122,29 @@ class Policy:
         return {v.id: v.rank for v in self.verdicts.values()}
 
 
+def at(node: Any, key: Any = None) -> int:
+    """The line of ``node[key]`` (or of ``node``), 1 when unknown."""
+    return line_of(node, key) or 1
+
+
+def load_located(path: Path) -> Any:
+    """One YAML document with line numbers (:mod:`.ruleyaml`).
+
+    Raises:
+        RuleError: ``path:line: YAML error: ...`` or ``path: cannot read: ...``.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuleError(f"{path}: cannot read: {exc}") from exc
+    try:
+        return yaml.load(text, Loader=LineLoader)  # a SafeLoader: no Python objects
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise RuleError(f"{path}{line}: YAML error: {getattr(exc, 'problem', exc)}") from exc
+
+
 class _Errors(list):
     def add(self, source: str, line: int, text: str) -> None:
         self.append(RuleError(f"{source}:{line}: {text}"))
@@ -163,22 +188,22 @@ def load_policy(folders: Iterable[Path], rule_ids: Iterable[str]
 
 
 def _merge_file(draft: _Draft, data: Any, source: str, errors: _Errors) -> None:
-    if not isinstance(data, LineMap):
+    if not isinstance(data, LineDict):
         errors.add(source, 1, "a verdict policy file must hold a mapping")
         return
     draft.sources.append(source)
     for key in sorted(set(data) - TOP_KEYS, key=str):
-        errors.add(source, data.line_of(key), f"unknown key {key!r} (known: "
+        errors.add(source, at(data, key), f"unknown key {key!r} (known: "
                    f"{', '.join(sorted(TOP_KEYS))})")
     if data.get("policy", SCHEMA) != SCHEMA:
-        errors.add(source, data.line_of("policy"), f"policy must be {SCHEMA!r}")
+        errors.add(source, at(data, "policy"), f"policy must be {SCHEMA!r}")
     if "confidence_bounds" in data:
-        draft.bounds = _bounds(data["confidence_bounds"], source, data.line_of(
+        draft.bounds = _bounds(data["confidence_bounds"], source, at(data,
             "confidence_bounds"), errors) or draft.bounds
     _merge_verdicts(draft, data.get("verdicts"), source, errors)
     removed = data.get("remove") or []
     if not isinstance(removed, list):
-        errors.add(source, data.line_of("remove"), "remove must be a list of item ids")
+        errors.add(source, at(data, "remove"), "remove must be a list of item ids")
         removed = []
     draft.items = [entry for entry in draft.items if entry[0].id not in removed]
     draft.adjust = [entry for entry in draft.adjust if entry[0].id not in removed]
@@ -204,43 +229,43 @@ def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _entries(data: LineMap, key: str, source: str, errors: _Errors) -> list[LineMap]:
+def _entries(data: LineDict, key: str, source: str, errors: _Errors) -> list[LineDict]:
     entries = data.get(key)
     if entries is None:
         return []
     if not isinstance(entries, LineList):
-        errors.add(source, data.line_of(key), f"{key} must be a list")
+        errors.add(source, at(data, key), f"{key} must be a list")
         return []
     good = []
     for index, entry in enumerate(entries):
-        if isinstance(entry, LineMap):
+        if isinstance(entry, LineDict):
             good.append(entry)
         else:
-            errors.add(source, entries.line_of(index), f"{key} entries must be mappings")
+            errors.add(source, at(entries, index), f"{key} entries must be mappings")
     return good
 
 
 def _merge_verdicts(draft: _Draft, verdicts: Any, source: str, errors: _Errors) -> None:
     if verdicts is None:
         return
-    if not isinstance(verdicts, LineMap):
+    if not isinstance(verdicts, LineDict):
         errors.add(source, 1, "verdicts must map verdict ids to rank and texts")
         return
     for verdict_id, entry in verdicts.items():
-        line = verdicts.line_of(verdict_id)
-        if not isinstance(entry, LineMap):
+        line = at(verdicts, verdict_id)
+        if not isinstance(entry, LineDict):
             errors.add(source, line, f"verdict {verdict_id!r}: expected a mapping")
             continue
         for key in sorted(set(entry) - set(VERDICT_KEYS), key=str):
-            errors.add(source, entry.line_of(key), f"verdict {verdict_id!r}: unknown key "
+            errors.add(source, at(entry, key), f"verdict {verdict_id!r}: unknown key "
                        f"{key!r} (known: {', '.join(VERDICT_KEYS)})")
         if "rank" in entry and (not isinstance(entry["rank"], int) or isinstance(
                 entry["rank"], bool) or entry["rank"] < 0):
-            errors.add(source, entry.line_of("rank"), f"verdict {verdict_id!r}: rank must be "
+            errors.add(source, at(entry, "rank"), f"verdict {verdict_id!r}: rank must be "
                        "a non-negative integer")
         for key in VERDICT_KEYS[1:]:
             if key in entry:
-                _text(entry[key], source, entry.line_of(key), f"verdict {verdict_id!r}: {key}",
+                _text(entry[key], source, at(entry, key), f"verdict {verdict_id!r}: {key}",
                       errors)
         merged = draft.verdicts.setdefault(str(verdict_id), {"where": f"{source}:{line}"})
         merged.update({k: entry[k] for k in VERDICT_KEYS if k in entry})
@@ -248,42 +273,41 @@ def _merge_verdicts(draft: _Draft, verdicts: Any, source: str, errors: _Errors) 
 
 def _condition(raw: Any, source: str, line: int, what: str, errors: _Errors
                ) -> Condition | None:
-    if not isinstance(raw, LineMap) or not raw:
+    if not isinstance(raw, LineDict) or not raw:
         errors.add(source, line, f"{what}: when must be a non-empty mapping of "
                    f"{', '.join(WHEN_KEYS)}")
         return None
     for key in sorted(set(raw) - set(WHEN_KEYS), key=str):
-        errors.add(source, raw.line_of(key), f"{what}: unknown condition {key!r} (known: "
+        errors.add(source, at(raw, key), f"{what}: unknown condition {key!r} (known: "
                    f"{', '.join(WHEN_KEYS)})")
     lists = {}
     for key in WHEN_KEYS[:3]:
         value = raw.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            errors.add(source, raw.line_of(key), f"{what}: {key} must be a list of rule ids")
+            errors.add(source, at(raw, key), f"{what}: {key} must be a list of rule ids")
             value = []
         lists[key] = tuple(value)
-    facts = _fact_tests(raw.get("facts", LineMap(line)), source, raw.line_of("facts"), what,
-                        errors)
+    facts = _fact_tests(raw.get("facts", {}), source, at(raw, "facts"), what, errors)
     return Condition(lists["findings"], lists["any_finding"], lists["no_finding"], facts)
 
 
 def _fact_tests(raw: Any, source: str, line: int, what: str, errors: _Errors
                 ) -> tuple[tuple[str, str, Any], ...]:
-    if not isinstance(raw, LineMap):
+    if not isinstance(raw, dict):
         errors.add(source, line, f"{what}: facts must map fact names to values or tests")
         return ()
     tests = []
     for name, test in raw.items():
-        at = raw.line_of(name)
+        here = at(raw, name)
         if name not in FACTS:
-            errors.add(source, at, f"{what}: unknown fact {name!r} (known: "
+            errors.add(source, here, f"{what}: unknown fact {name!r} (known: "
                        f"{', '.join(sorted(FACTS))})")
             continue
-        pairs = test.items() if isinstance(test, LineMap) else [("equals", test)]
+        pairs = test.items() if isinstance(test, dict) else [("equals", test)]
         for op, value in pairs:
             problem = check_fact_value(name, op, value)
             if problem:
-                errors.add(source, at, f"{what}: fact {name!r}: {problem}")
+                errors.add(source, here, f"{what}: fact {name!r}: {problem}")
             else:
                 tests.append((str(name), str(op), tuple(value) if op == "in" else value))
     return tuple(tests)
@@ -305,46 +329,46 @@ def _text(raw: Any, source: str, line: int, what: str, errors: _Errors) -> str:
     return " ".join(raw.split())
 
 
-def _because(raw: LineMap, source: str, errors: _Errors, need_id: bool = False
+def _because(raw: LineDict, source: str, errors: _Errors, need_id: bool = False
              ) -> Because | None:
     what = f"reason {raw.get('id', raw.get('reason', ''))!r}"[:80]
     for key in sorted(set(raw) - BECAUSE_KEYS, key=str):
-        errors.add(source, raw.line_of(key), f"{what}: unknown key {key!r} (known: "
+        errors.add(source, at(raw, key), f"{what}: unknown key {key!r} (known: "
                    f"{', '.join(sorted(BECAUSE_KEYS))})")
     if need_id and not isinstance(raw.get("id"), str):
         errors.add(source, raw.line, f"{what}: adjust entries need an id")
         return None
     when = Condition() if "when" not in raw else _condition(
-        raw["when"], source, raw.line_of("when"), what, errors)
+        raw["when"], source, at(raw, "when"), what, errors)
     effect = {}
     for key, neutral in (("add", 0.0), ("times", 1.0)):
         value = raw.get(key, neutral)
         if not _number(value) or (key == "times" and value < 0) or abs(value) > 1e6:
-            errors.add(source, raw.line_of(key), f"{what}: {key} must be a number"
+            errors.add(source, at(raw, key), f"{what}: {key} must be a number"
                        + (" >= 0" if key == "times" else ""))
             value = neutral
         effect[key] = float(value)
-    reason = _text(raw.get("reason"), source, raw.line_of("reason"), what, errors)
+    reason = _text(raw.get("reason"), source, at(raw, "reason"), what, errors)
     if when is None:
         return None
     return Because(raw.get("id"), when, reason, effect["add"], effect["times"],
                    f"{source}:{raw.line}")
 
 
-def _item(raw: LineMap, source: str, errors: _Errors) -> PolicyItem | None:
+def _item(raw: LineDict, source: str, errors: _Errors) -> PolicyItem | None:
     item_id = raw.get("id")
     what = f"item {item_id!r}"
     for key in sorted(set(raw) - ITEM_KEYS, key=str):
-        errors.add(source, raw.line_of(key), f"{what}: unknown key {key!r} (known: "
+        errors.add(source, at(raw, key), f"{what}: unknown key {key!r} (known: "
                    f"{', '.join(sorted(ITEM_KEYS))})")
     if not isinstance(item_id, str) or not isinstance(raw.get("verdict"), str):
         errors.add(source, raw.line, f"{what}: decide items need an id and a verdict")
         return None
     when = None if "when" not in raw else _condition(
-        raw["when"], source, raw.line_of("when"), what, errors)
+        raw["when"], source, at(raw, "when"), what, errors)
     confidence = raw.get("confidence")
     if not _number(confidence) or not 0 <= confidence <= 1:
-        errors.add(source, raw.line_of("confidence"), f"{what}: confidence must be a number "
+        errors.add(source, at(raw, "confidence"), f"{what}: confidence must be a number "
                    "from 0 to 1")
         confidence = 0.0
     because = []
@@ -358,7 +382,7 @@ def _item(raw: LineMap, source: str, errors: _Errors) -> PolicyItem | None:
                       f"{source}:{raw.line}")
 
 
-def _place(entries: list, entry: Any, raw: LineMap, source: str, errors: _Errors,
+def _place(entries: list, entry: Any, raw: LineDict, source: str, errors: _Errors,
            catch_all_last: bool) -> None:
     """Replace the entry of the same id in place, or insert it where ``raw`` says."""
     ids = [existing[0].id for existing in entries]

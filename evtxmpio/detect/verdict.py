@@ -23,7 +23,8 @@ class Verdict:
     """A verdict, a confidence in [0, 1] and the reasons, in the order they were weighed.
 
     ``headline``, ``explanation``, ``advice`` and ``rank`` come from the policy;
-    ``decided_by`` is the id of the policy item that decided it.
+    ``decided_by`` is the id of the policy item that decided it; ``weighed`` the places
+    (``file:line``) of the ``because``/``adjust`` entries that held, in order.
     """
 
     verdict: str
@@ -34,6 +35,7 @@ class Verdict:
     advice: str = ""
     rank: int = 0
     decided_by: str = ""
+    weighed: tuple[str, ...] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,14 +63,15 @@ def incident_start(findings: list[Finding]) -> pd.Timestamp | None:
 
 
 def _weigh(item: PolicyItem, policy: Policy, fired: set[str], values: Mapping[str, Any]
-           ) -> tuple[float, list[str]]:
-    confidence, reasons = item.confidence, []
+           ) -> tuple[float, list[str], list[str]]:
+    confidence, reasons, weighed = item.confidence, [], []
     for because in (*item.because, *policy.adjust):
         if because.when.holds(fired, values):
             reasons.append(_fill(because.reason, values))
+            weighed.append(because.where)
             confidence = (confidence + because.add) * because.times
     low, high = policy.bounds
-    return round(min(max(confidence, low), high), 2), reasons
+    return round(min(max(confidence, low), high), 2), reasons, weighed
 
 
 def decide(policy: Policy, findings: list[Finding], facts: HostFacts) -> Verdict:
@@ -77,11 +80,11 @@ def decide(policy: Policy, findings: list[Finding], facts: HostFacts) -> Verdict
     values = facts.values()
     for item in policy.items:
         if item.when is None or item.when.holds(fired, values):
-            confidence, reasons = _weigh(item, policy, fired, values)
+            confidence, reasons, weighed = _weigh(item, policy, fired, values)
             info = policy.verdicts[item.verdict]
             return Verdict(item.verdict, confidence, tuple(reasons), _fill(info.headline, values),
                            _fill(info.explanation, values), _fill(info.advice, values),
-                           info.rank, item.id)
+                           info.rank, item.id, tuple(weighed))
     raise AssertionError("a validated policy ends with a catch-all item")
 
 
@@ -102,4 +105,4 @@ def case_verdict(hosts: list[HostVerdict]) -> Verdict:
     v = worst.verdict
     return Verdict(v.verdict, v.confidence, (
         f"most severe of {len(ordered)} hosts: {name}", *reasons), v.headline, v.explanation,
-        v.advice, v.rank, v.decided_by)
+        v.advice, v.rank, v.decided_by, v.weighed)
