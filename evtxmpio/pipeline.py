@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from evtxmpio.detect.groundtruth import compare_with_truth
 from evtxmpio.detect.rules import check_rule_file
 from evtxmpio.errors import InputError, RuleError
 from evtxmpio.ingest import IngestResult, ingest_paths
+from evtxmpio.ingest.collect import ProgressHook
 from evtxmpio.ingest.limits import Limits
 from evtxmpio.normalize import is_relevant, normalize_records, sort_events
 from evtxmpio.normalize.providers import RELEVANT_PROVIDERS
@@ -40,8 +41,9 @@ from evtxmpio.timeline import align_trace_clocks, build_timelines
 
 def analyze(inputs: Iterable[Path], rules_dirs: Iterable[Path] = (),
             all_events: bool = False, backend: str = "auto", prefilter: bool = True,
-            tz: str | None = None, strict: bool = False, limits: Limits | None = None
-            ) -> CaseResult:
+            tz: str | None = None, strict: bool = False, limits: Limits | None = None,
+            progress: ProgressHook | None = None,
+            on_stage: Callable[[str], None] | None = None) -> CaseResult:
     """Analyze one case made of files and directories.
 
     Args:
@@ -54,6 +56,8 @@ def analyze(inputs: Iterable[Path], rules_dirs: Iterable[Path] = (),
         tz: IANA time zone of CSV exports that carry local times without an offset.
         strict: raise on the first input problem instead of reporting it.
         limits: resource limits per input file and archive (defaults: :class:`Limits`).
+        progress: told how far the reading of each file is (the command line's progress).
+        on_stage: told ``"analysing"`` when reading is done and the analysis starts.
 
     Raises:
         InputError: when an input path does not exist, nothing could be read at all, or
@@ -67,7 +71,7 @@ def analyze(inputs: Iterable[Path], rules_dirs: Iterable[Path] = (),
     result = ingest_paths(
         paths, keep=None if all_events else is_relevant, backend=backend, tz=tz,
         prefilter_providers=None if all_events else RELEVANT_PROVIDERS,
-        chunk_prefilter=prefilter, limits=limits)
+        chunk_prefilter=prefilter, limits=limits, progress=progress)
     if result.accounts and all(a.records_read == 0 and a.errors for a in result.accounts):
         problems = "; ".join(f"{a.file}: {a.errors[0]}" for a in result.accounts)
         raise InputError(f"no input could be read ({problems})")
@@ -77,6 +81,8 @@ def analyze(inputs: Iterable[Path], rules_dirs: Iterable[Path] = (),
         problems = [f"{a.file}: {a.errors[0]}" for a in result.accounts if a.errors]
         if problems:
             raise InputError(f"--strict: {problems[0]}")
+    if on_stage is not None:
+        on_stage("analysing")
     return analyze_ingested(result, rules, [str(p) for p in paths],
                             shipped_policy(rules_dirs))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -70,23 +71,33 @@ def analyze(
     limit: LimitOption = None,
 ) -> None:
     """Analyze one case and write its report; print the verdict and findings."""
+    from rich.console import Console
+
     from evtxmpio import pipeline, report
+    from evtxmpio.cli.progress import make_progress
     from evtxmpio.ingest.limits import parse_limits
     from evtxmpio.runtime import freeze_startup_objects
 
     freeze_startup_objects()  # what the imports above built lives as long as the process
     target = out or Path(DEFAULT_NAME[output_format.value])
+    progress = make_progress()  # None unless stderr is a terminal
     try:
         limits = parse_limits(limit or [])
-        case = pipeline.analyze(inputs, rules_dirs=rules or [], all_events=all_events,
-                                backend=backend.value, prefilter=prefilter, tz=tz, strict=strict,
-                                limits=limits)
+        with progress or contextlib.nullcontext():
+            case = pipeline.analyze(
+                inputs, rules_dirs=rules or [], all_events=all_events, backend=backend.value,
+                prefilter=prefilter, tz=tz, strict=strict, limits=limits, progress=progress,
+                on_stage=progress.stage if progress else None)
+    except Error as exc:
+        raise fail(str(exc)) from exc
+    if progress is not None:
+        progress.console.print(progress.closing_line(case), highlight=False, markup=False)
+    # The verdict first: a report that cannot be written must not hide it.
+    report.print_summary(case, Console(stderr=False))
+    try:
         map_path = report.write_outputs(case, target, output_format.value, redact, redact_map)
     except Error as exc:
         raise fail(str(exc)) from exc
-    from rich.console import Console
-
-    report.print_summary(case, Console(stderr=False))
     typer.echo(f"Report written to {target}")
     if map_path is not None:
         typer.echo(f"Redaction map written to {map_path} (keep it; do not send it)")

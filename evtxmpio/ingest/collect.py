@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from evtxmpio.errors import Error, InputError
@@ -34,6 +35,9 @@ from evtxmpio.ingest.limits import FileGuard, Limits
 from evtxmpio.model import RawRecord
 
 RecordFilter = Callable[[RawRecord], bool]
+# Called as a file starts, every GUARD_EVERY items and as it ends: (its account, bytes read so
+# far, its size if known). The command line draws progress from it; it must not raise.
+ProgressHook = Callable[[FileAccount, int, "int | None"], None]
 TIME_MIN_NS = -(2**63) + 1  # datetime64[ns] holds these (its minimum value is NaT)
 TIME_MAX_NS = 2**63 - 1
 GUARD_EVERY = 64  # items between two limit checks (a reader step is bounded; see limits)
@@ -65,6 +69,7 @@ class _Run:
     options: ReadOptions
     deduplicator: Deduplicator | None
     limits: Limits
+    progress: ProgressHook | None = None
 
 
 def expand_paths(paths: Iterable[Path]) -> Iterator[Path]:
@@ -113,7 +118,7 @@ def ingest_paths(
     paths: Iterable[Path], keep: RecordFilter | None = None, *, backend: str = "auto",
     prefilter_providers: Iterable[str] | None = None, tz: str | None = None,
     dedupe: bool = True, limits: Limits | ArchiveLimits | None = None, threads: int = 1,
-    chunk_prefilter: bool = True,
+    chunk_prefilter: bool = True, progress: ProgressHook | None = None,
 ) -> IngestResult:
     """Read every input; count what was read, used and skipped per file.
 
@@ -135,6 +140,7 @@ def ingest_paths(
         threads: worker threads of the Rust backend.
         chunk_prefilter: with ``prefilter_providers``, skip chunks without any of them
             (``False``: decode every chunk, still skip other providers' records unbuilt).
+        progress: told how far each file is (:data:`ProgressHook`).
 
     Raises:
         InputError: when a named path does not exist.
@@ -142,7 +148,8 @@ def ingest_paths(
     """
     resolved = as_limits(limits)
     run = _Run(keep, make_options(backend, prefilter_providers, tz, threads, chunk_prefilter,
-                                  resolved), Deduplicator() if dedupe else None, resolved)
+                                  resolved), Deduplicator() if dedupe else None, resolved,
+               progress)
     result = IngestResult()
     for path in expand_paths(paths):
         _read_any(path_source(path), result, run, None, 0)
@@ -187,9 +194,12 @@ def _read_any(source: Source, result: IngestResult, run: _Run, budget: Budget | 
     if input_format.local_time:
         account.time_zone_assumed = run.options.tz or "UTC"
     result.accounts.append(account)
+    position = _Position(source)
+    if run.progress is not None:
+        source = replace(source, open=position.open)
     items = _items(input_format, source, run.options)
     try:
-        _read_guarded(items, account, result, run)
+        _read_guarded(items, account, result, run, position)
     except Exception as exc:  # a reader must not raise; if one does, the file costs only itself
         issue = IngestIssue(source.name, None, "ingest.reader-failed",
                             f"reading stopped: {_reason(exc)}; records before it are kept",
@@ -197,11 +207,33 @@ def _read_any(source: Source, result: IngestResult, run: _Run, budget: Budget | 
         _account_issue(account, issue)
         result.issues.append(issue)
     _close_health(account, result)
+    if run.progress is not None:
+        run.progress(account, position.size or position.read(), position.size)
     return account
 
 
+class _Position:
+    """How far the reader of one source is: the position of the stream it opened last."""
+
+    def __init__(self, source: Source) -> None:
+        self.opener = source.open
+        self.size = source.size
+        self.stream: object = None
+
+    def open(self) -> BinaryIO:
+        self.stream = self.opener()
+        return self.stream
+
+    def read(self) -> int:
+        try:
+            return int(self.stream.tell())  # type: ignore[attr-defined]
+        except (AttributeError, OSError, ValueError):  # not opened yet, or closed
+            return 0
+
+
 def _read_guarded(items: Iterator[RawRecord | IngestIssue | SkippedRecords],
-                  account: FileAccount, result: IngestResult, run: _Run) -> None:
+                  account: FileAccount, result: IngestResult, run: _Run,
+                  position: _Position | None = None) -> None:
     """Take every item; stop the file at its record limit or a time or memory limit.
 
     Records are counted after each item; time and memory every ``GUARD_EVERY`` items.
@@ -209,6 +241,9 @@ def _read_guarded(items: Iterator[RawRecord | IngestIssue | SkippedRecords],
     guard = FileGuard(run.limits)
     most = run.limits.file_records
     countdown = GUARD_EVERY
+    progress = run.progress if position is not None else None
+    if progress is not None:
+        progress(account, 0, position.size)
     try:
         for item in items:
             _take(item, account, result, run)
@@ -224,6 +259,8 @@ def _read_guarded(items: Iterator[RawRecord | IngestIssue | SkippedRecords],
                     continue
                 countdown = GUARD_EVERY
                 hit = guard.check()
+                if progress is not None:
+                    progress(account, position.read(), position.size)
             if hit is not None:
                 issue = IngestIssue(account.file, None, hit[0],
                                     f"{hit[1]}; reading of this file stopped, the "

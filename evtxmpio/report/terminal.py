@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.table import Table
 
 from evtxmpio.report.hostview import host_views
@@ -52,9 +53,11 @@ def verdict_lines(case: CaseResult) -> list[str]:
              f"{verdict.confidence:.0%})"]
     lines.extend(f"  - {one_line(reason)}" for reason in verdict.reasons)
     for status in case.hotfix:
+        facts = [status.os] if status.os else []
+        if status.fixed_version:
+            facts.append(f"fixed from mpio.sys {status.fixed_version}")
         lines.append(one_line(f"KB 2406705 fix on {status.host}: {status.status}"
-                              + (f" ({status.os}; fixed from mpio.sys {status.fixed_version})"
-                                 if status.os else "")))
+                              + (f" ({'; '.join(facts)})" if facts else "")))
     return lines
 
 
@@ -115,11 +118,18 @@ def _print_rich(case: CaseResult, console: Console) -> None:
         console.print(line, highlight=False, markup=False)
     table = Table(title=f"Findings ({len(case.findings)})", title_justify="left")
     for column in FINDING_COLUMNS:
-        # ids, path ids and times fold onto a second line rather than lose their end
-        table.add_column(column, overflow="fold", no_wrap=column != "host")
+        table.add_column(column, no_wrap=True)
     for row in finding_rows(case):
-        table.add_row(f"[{SEVERITY_STYLE[row[0]]}]{row[0]}[/]", *map(escape, row[1:]))
-    console.print(table)
+        # milliseconds on a terminal; the plain lines, JSON and CSV keep every digit
+        shown = (*row[:5], row[5][:23].replace("T", " ") + "Z" if row[5] else "", row[6])
+        table.add_row(f"[{SEVERITY_STYLE[row[0]]}]{row[0]}[/]", *map(escape, shown[1:]))
+    unbounded = console.options.update_width(100_000)
+    if Measurement.get(console, unbounded, table).maximum <= console.width:
+        console.print(table)
+    else:  # too narrow for the table: the plain lines, wrapped by the terminal, never cut
+        console.print(f"Findings ({len(case.findings)}):", highlight=False)
+        for row in finding_rows(case):
+            console.print("  " + _pairs(FINDING_COLUMNS, row), highlight=False, markup=False)
     if case.delayed_write_failures:
         console.print(f"Delayed-write failures: {len(case.delayed_write_failures)} file(s)")
     inputs = Table(title="Inputs", title_justify="left")
