@@ -156,3 +156,35 @@ def test_issue_16_piped_output_is_plain_and_untruncated(tmp_path: Path) -> None:
     assert "…" not in completed.stdout
     assert not any(set(line) & set("│┃━─") for line in lines)  # no table drawing
     assert completed.stderr == ""  # no progress when stderr is not a terminal
+
+
+def test_issue_16_output_checked_before_the_analysis(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(b"\x00\x01not a log")  # the analysis would fail on it: it never runs
+    result = runner.invoke(app, ["analyze", str(junk), "-o", str(blocker / "report.html")])
+    assert result.exit_code == 1
+    assert f"Error: {blocker / 'report.html'}: cannot write report" in result.output
+    assert "no input could be read" not in result.output
+    mapped = runner.invoke(app, ["analyze", str(junk), "--redact", "-o",
+                                 str(tmp_path / "r.html"), "--redact-map",
+                                 str(blocker / "map.json")])
+    assert mapped.exit_code == 1
+    assert "cannot write redaction map" in mapped.output
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_issue_16_verdict_printed_when_writing_fails(tmp_path: Path, monkeypatch) -> None:
+    from evtxmpio import report
+    from evtxmpio.errors import ReportError
+
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise ReportError(f"{tmp_path / 'r.html'}: cannot write report: No space left on device")
+
+    monkeypatch.setattr(report, "write_outputs", full_disk)
+    result = runner.invoke(app, ["analyze", str(RACE_XML_CASE), "-o", str(tmp_path / "r.html")])
+    assert result.exit_code == 1
+    assert "Verdict: KB 2406705 duplicate-failover race" in result.output
+    assert "cannot write report: No space left on device" in result.output
+    assert "Report written" not in result.output

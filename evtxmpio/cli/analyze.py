@@ -83,6 +83,8 @@ def analyze(
     progress = make_progress()  # None unless stderr is a terminal
     try:
         limits = parse_limits(limit or [])
+        # Every output location is checked before the analysis: a bad -o costs no time.
+        plan = report.plan_outputs(target, redact, redact_map)
         with progress or contextlib.nullcontext():
             case = pipeline.analyze(
                 inputs, rules_dirs=rules or [], all_events=all_events, backend=backend.value,
@@ -95,7 +97,7 @@ def analyze(
     # The verdict first: a report that cannot be written must not hide it.
     report.print_summary(case, Console(stderr=False))
     try:
-        map_path = report.write_outputs(case, target, output_format.value, redact, redact_map)
+        map_path = report.write_outputs(case, plan, output_format.value)
     except Error as exc:
         raise fail(str(exc)) from exc
     typer.echo(f"Report written to {target}")
