@@ -197,6 +197,8 @@ def _read_any(source: Source, result: IngestResult, run: _Run, budget: Budget | 
     position = _Position(source)
     if run.progress is not None:
         source = replace(source, open=position.open)
+    if run.deduplicator is not None:
+        run.deduplicator.start_file()  # identical id-less rows of one file are distinct
     items = _items(input_format, source, run.options)
     try:
         _read_guarded(items, account, result, run, position)

@@ -15,10 +15,24 @@ payload. Made robust to how each reader renders the same event:
   write one ``<Data>`` per string), plus the ``<Binary>`` bytes as decoded (hex or base64).
 
 Trace events (tracerpt XML and CSV of one capture) key without Computer and Channel, which the
-CSV export lacks. Records that carry no EventRecordID and no payload (Event Viewer CSV) still
-dedupe against
+CSV export lacks.
+
+What counts as "read twice" depends on the record id:
+
+- a record **with** an EventRecordID is the same record wherever it is read again: in another
+  file (overlapping exports, .evtx plus its XML) or in the same one (a chunk read twice). A log
+  cleared mid-incident starts its ids again, but those records differ in time and content, so
+  they are kept;
+- a record **without** one (Event Viewer CSV, tracerpt exports) cannot be told from an
+  identical event: identical rows inside one export are distinct events (mpio 2 "Added device"
+  once per path, two disk 15 in the same second). Such a row is a duplicate only when another
+  file already held it as often: rows repeated across files or overlapping exports are the same
+  events, and a file holding a row more often than any earlier file keeps the extra copies.
+
+Records that carry no EventRecordID and no payload (Event Viewer CSV) still dedupe against
 each other, never against .evtx or XML records (they lack fields those have).
-Memory holds one key per kept record only (relevant records), not per record read.
+Memory holds one key per kept record only (relevant records), plus a count per input file for
+records without an id.
 """
 
 from __future__ import annotations
@@ -48,15 +62,28 @@ def dedupe_key(record: RawRecord) -> DedupeKey:
 
 
 class Deduplicator:
-    """Remembers the keys of records kept so far; the first occurrence wins."""
+    """Remembers the records kept so far; the first occurrence wins (see the module doc)."""
 
     def __init__(self) -> None:
         self._seen: set[DedupeKey] = set()
+        # key of a record without EventRecordID -> file read -> copies read from that file
+        self._copies: dict[DedupeKey, dict[int, int]] = {}
+        self._file = 0
+
+    def start_file(self) -> None:
+        """The records that follow come from another file read (the same path named twice is
+        two reads)."""
+        self._file += 1
 
     def is_duplicate(self, record: RawRecord) -> bool:
-        """True if an equal record was kept before; otherwise remember this one."""
+        """True if ``record`` was read before; otherwise remember it."""
         key = dedupe_key(record)
-        if key in self._seen:
-            return True
-        self._seen.add(key)
-        return False
+        if record.record_id is not None:
+            if key in self._seen:
+                return True
+            self._seen.add(key)
+            return False
+        per_file = self._copies.setdefault(key, {})
+        copy = per_file.get(self._file, 0) + 1
+        per_file[self._file] = copy
+        return copy <= max((n for f, n in per_file.items() if f != self._file), default=0)
