@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from evtxmpio.catalog.relevance import relevance
 from evtxmpio.detect import (
     CaseResult,
     Policy,
@@ -35,7 +36,6 @@ from evtxmpio.ingest import IngestResult, ingest_paths
 from evtxmpio.ingest.collect import ProgressHook
 from evtxmpio.ingest.limits import Limits
 from evtxmpio.normalize import is_relevant, normalize_records, sort_events
-from evtxmpio.normalize.providers import RELEVANT_PROVIDERS
 from evtxmpio.timeline import align_trace_clocks, build_timelines
 
 
@@ -66,11 +66,12 @@ def analyze(inputs: Iterable[Path], rules_dirs: Iterable[Path] = (),
     """
     paths = list(inputs)
     rules = shipped_rules(rules_dirs)
-    # Without --all-events, records of other providers are dropped before they are built;
-    # ``prefilter`` decides whether whole chunks without a relevant provider are even decoded.
+    # Without --all-events, records that cannot matter (catalog/relevance.yaml: provider, event
+    # id, content) are dropped before they are built; ``prefilter`` decides whether whole chunks
+    # without a relevant provider are even decoded.
     result = ingest_paths(
         paths, keep=None if all_events else is_relevant, backend=backend, tz=tz,
-        prefilter_providers=None if all_events else RELEVANT_PROVIDERS,
+        relevance=None if all_events else relevance(),
         chunk_prefilter=prefilter, limits=limits, progress=progress)
     if result.accounts and all(a.records_read == 0 and a.errors for a in result.accounts):
         problems = "; ".join(f"{a.file}: {a.errors[0]}" for a in result.accounts)

@@ -20,6 +20,9 @@ in YAML files beside this module and ship inside the wheel:
   (:func:`trace_counterparts`).
 - the FILETIME epoch (:data:`FILETIME_UNIX_EPOCH`, :func:`filetime_to_ns`,
   :func:`ns_to_filetime`).
+- ``relevance.yaml``: which records can matter, by provider, event id and content
+  (:mod:`evtxmpio.catalog.relevance`: :func:`~evtxmpio.catalog.relevance.relevance`); ingest
+  skips the rest before building them.
 - the path-flapping threshold, read from the shipped rule ``mpio-path-flapping``
   (:func:`flapping_threshold`).
 """

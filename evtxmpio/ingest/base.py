@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from evtxmpio.catalog.relevance import Relevance, providers_only
 from evtxmpio.errors import Error
 from evtxmpio.ingest.health import HealthLedger
 from evtxmpio.model import RawRecord
@@ -101,6 +102,10 @@ class ReadOptions:
         prefilter_providers: lower-cased provider names that can matter; when set, .evtx
             chunks without any of them are skipped undecoded and records of other providers
             are counted ``not-relevant`` before they are built. ``None`` reads everything.
+        relevance: which records can matter by provider, event id and content
+            (:class:`~evtxmpio.catalog.relevance.Relevance`); when set, .evtx records it
+            rejects are counted ``not-relevant`` before they are built, and its providers are
+            the pre-filter's unless ``prefilter_providers`` names others.
         tz: IANA zone assumed for exports that carry local time without an offset.
         threads: worker threads of the Rust backend (``0`` = its default).
         chunk_prefilter: with ``prefilter_providers``, skip .evtx chunks that hold none of
@@ -113,11 +118,28 @@ class ReadOptions:
 
     backend: str = "auto"
     prefilter_providers: frozenset[str] | None = None
+    relevance: Relevance | None = None
     tz: str | None = None
     threads: int = 1
     chunk_prefilter: bool = True
     xml_event_chars: int = 16 << 20
     csv_field_chars: int = 16 << 20
+
+    @property
+    def chunk_providers(self) -> frozenset[str] | None:
+        """Provider names (lower case) whose chunks must be decoded; ``None``: every chunk."""
+        if self.prefilter_providers is not None:
+            return self.prefilter_providers
+        return self.relevance.providers if self.relevance is not None else None
+
+    @property
+    def record_relevance(self) -> Relevance | None:
+        """What decides, before a .evtx record is built, whether it can matter."""
+        if self.relevance is not None:
+            return self.relevance
+        if self.prefilter_providers is not None:
+            return providers_only(self.prefilter_providers)
+        return None
 
 
 Reader = Callable[..., Iterator["RawRecord | IngestIssue | SkippedRecords"]]

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from evtxmpio.catalog.relevance import Relevance
 from evtxmpio.errors import Error, InputError
 from evtxmpio.ingest.archive import ArchiveLimits, Budget, archive_kind, expand_archive
 from evtxmpio.ingest.base import (
@@ -85,7 +86,8 @@ def expand_paths(paths: Iterable[Path]) -> Iterator[Path]:
 
 def make_options(backend: str = "auto", prefilter_providers: Iterable[str] | None = None,
                  tz: str | None = None, threads: int = 1,
-                 chunk_prefilter: bool = True, limits: Limits | None = None) -> ReadOptions:
+                 chunk_prefilter: bool = True, limits: Limits | None = None,
+                 relevance: Relevance | None = None) -> ReadOptions:
     """Check the ingest options and build :class:`ReadOptions`.
 
     Raises:
@@ -100,7 +102,8 @@ def make_options(backend: str = "auto", prefilter_providers: Iterable[str] | Non
     providers = (frozenset(name.lower() for name in prefilter_providers)
                  if prefilter_providers is not None else None)
     limits = limits or Limits()
-    return ReadOptions(backend=resolved, prefilter_providers=providers, tz=tz, threads=threads,
+    return ReadOptions(backend=resolved, prefilter_providers=providers, relevance=relevance,
+                       tz=tz, threads=threads,
                        chunk_prefilter=chunk_prefilter, xml_event_chars=limits.xml_event_bytes,
                        csv_field_chars=limits.csv_field_bytes)
 
@@ -119,6 +122,7 @@ def ingest_paths(
     prefilter_providers: Iterable[str] | None = None, tz: str | None = None,
     dedupe: bool = True, limits: Limits | ArchiveLimits | None = None, threads: int = 1,
     chunk_prefilter: bool = True, progress: ProgressHook | None = None,
+    relevance: Relevance | None = None,
 ) -> IngestResult:
     """Read every input; count what was read, used and skipped per file.
 
@@ -141,6 +145,10 @@ def ingest_paths(
         chunk_prefilter: with ``prefilter_providers``, skip chunks without any of them
             (``False``: decode every chunk, still skip other providers' records unbuilt).
         progress: told how far each file is (:data:`ProgressHook`).
+        relevance: which records can matter by provider, event id and content (the pipeline
+            passes ``catalog.relevance.relevance()``, the table ``keep`` also applies); .evtx
+            records it rejects are skipped ``not-relevant`` before they are built, and its
+            providers are the chunk pre-filter's unless ``prefilter_providers`` is given.
 
     Raises:
         InputError: when a named path does not exist.
@@ -148,8 +156,8 @@ def ingest_paths(
     """
     resolved = as_limits(limits)
     run = _Run(keep, make_options(backend, prefilter_providers, tz, threads, chunk_prefilter,
-                                  resolved), Deduplicator() if dedupe else None, resolved,
-               progress)
+                                  resolved, relevance),
+               Deduplicator() if dedupe else None, resolved, progress)
     result = IngestResult()
     for path in expand_paths(paths):
         _read_any(path_source(path), result, run, None, 0)

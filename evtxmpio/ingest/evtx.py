@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from evtxmpio.catalog import filetime_to_ns
+from evtxmpio.catalog.relevance import Relevance
 from evtxmpio.errors import Error
 from evtxmpio.ingest.base import (
     IngestIssue,
@@ -129,7 +130,7 @@ def _read_exact(stream: BinaryIO, size: int) -> bytes:
 def walk_chunks(source: Source, options: ReadOptions | None = None
                 ) -> Iterator[IngestIssue | SkippedRecords | ChunkToDecode]:
     """Stream the chunk slots of ``source``: issues, pre-filtered blocks, chunks to decode."""
-    providers = options.prefilter_providers if options and options.chunk_prefilter else None
+    providers = options.chunk_providers if options and options.chunk_prefilter else None
     pattern = ProviderMatcher(providers) if providers else None
     with source.open() as stream:
         header = _read_exact(stream, FILE_HEADER_SIZE)
@@ -240,17 +241,17 @@ def chain_loop_issue(name: str, info: ChunkInfo, loops: list[int]) -> IngestIssu
 def read_evtx_python(source: Source, options: ReadOptions | None = None
                      ) -> Iterator[ReadItem]:
     """Yield every record python-evtx can decode, chunk by chunk, with issues for the rest."""
-    providers = options.prefilter_providers if options is not None else None
+    relevance = options.record_relevance if options is not None else None
     for item in walk_chunks(source, options):
         if isinstance(item, ChunkToDecode):
-            yield from _decode_chunk_python(item, source.name, providers)
+            yield from _decode_chunk_python(item, source.name, relevance)
         else:
             yield item
 
 
-def _decode_chunk_python(chunk: ChunkToDecode, name: str, providers: frozenset[str] | None
+def _decode_chunk_python(chunk: ChunkToDecode, name: str, relevance: Relevance | None
                          ) -> Iterator[ReadItem]:
-    from evtxmpio.ingest.evtx_rust import event_facts, is_relevant_xml  # (import cycle)
+    from evtxmpio.ingest.evtx_rust import event_facts  # (import cycle)
 
     info = chunk.info
     walk = walk_issues(name, info, chunk.data, record_headers(chunk.data)) \
@@ -267,7 +268,7 @@ def _decode_chunk_python(chunk: ChunkToDecode, name: str, providers: frozenset[s
             yield IngestIssue(name, info.offset + offset, "evtx.bad-record",
                               f"{type(xml).__name__}: {xml}"[:200], records_failed=1)
             continue
-        if providers is not None and not is_relevant_xml(xml, providers):
+        if relevance is not None and not relevance.keeps_xml(xml):
             # Counted like the Rust backend does: before lxml ever sees the record.
             (filetime,) = struct.unpack_from("<Q", chunk.data, offset + 16)
             record_id, time_ns = event_facts(xml, filetime_to_ns(filetime))

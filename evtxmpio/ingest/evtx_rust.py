@@ -31,7 +31,6 @@ Python as pyo3's ``PanicException`` (a ``BaseException``) and is caught like any
 
 from __future__ import annotations
 
-import functools
 import io
 import re
 import struct
@@ -40,6 +39,7 @@ from collections.abc import Iterator
 from lxml import etree
 
 from evtxmpio.catalog import filetime_to_ns
+from evtxmpio.catalog.relevance import Relevance
 from evtxmpio.ingest.base import IngestIssue, ReadOptions, SkippedRecords, Source
 from evtxmpio.ingest.evtx import (
     ChunkToDecode,
@@ -60,17 +60,12 @@ from evtxmpio.ingest.xmlevent import event_to_record, parse_event_xml
 
 READER = "evtx-rs"
 MAX_ERRORS_PER_CHUNK = 1000
-_PROVIDER = re.compile(r"<Provider Name=\"([^\"]*)\"")
-_PROVIDER_ATTR = '<Provider Name="'
-_ATTR_LEN = len(_PROVIDER_ATTR)
 _SYSTEM_TIME = '<TimeCreated SystemTime="'
 _TIME_LEN = len(_SYSTEM_TIME)
 _TIMES = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z(?:\x00\d{4}-\d\d-\d\dT"
                     r"\d\d:\d\d:\d\d(?:\.\d+)?Z)*")
-MAX_REMEMBERED = 4096
 # The last FILETIME evtx accepts in a record header (jiff's Timestamp::MAX, 9999-12-30T22:00Z).
 MAX_RUST_FILETIME = 2_650_466_808_009_999_999
-_ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'"}
 
 
 def read_evtx_rust(source: Source, options: ReadOptions | None = None) -> Iterator[ReadItem]:
@@ -102,9 +97,9 @@ def _decode_chunk(chunk: ChunkToDecode, name: str, options: ReadOptions) -> Iter
                           f"chunk {chunk.info.index}: evtx cannot open it: {exc}"[:200],
                           records_failed=len(headers.offsets), chunk_damaged=True)
         return
-    if options.prefilter_providers is not None and chunk.info.intact and chunk.cut is None:
-        yield from _decode_relevant(chunk, name, records, options.prefilter_providers, headers,
-                                    bool(walk))
+    relevance = options.record_relevance
+    if relevance is not None and chunk.info.intact and chunk.cut is None:
+        yield from _decode_relevant(chunk, name, records, relevance, headers, bool(walk))
     else:
         yield from _decode_every(chunk, name, options, records, headers, bool(walk))
 
@@ -155,7 +150,7 @@ def _decode_every(chunk: ChunkToDecode, name: str, options: ReadOptions,
         located = _located(headers, raw["event_record_id"])
         if chunk.cut is not None and (located is None or located[0] + located[1] > chunk.cut):
             continue  # the record runs past the cut: not a complete record
-        item = _to_item(raw, located, info.offset, name, options.prefilter_providers)
+        item = _to_item(raw, located, info.offset, name, options.record_relevance)
         decoded += not isinstance(item, IngestIssue)
         yield item
     if damaged:
@@ -186,13 +181,14 @@ def _rust_error(exc: BaseException) -> bool:
 
 
 def _decode_relevant(chunk: ChunkToDecode, name: str, records: Iterator[dict],
-                     providers: frozenset[str], headers: RecordHeaders, walk_short: bool
+                     relevance: Relevance, headers: RecordHeaders, walk_short: bool
                      ) -> Iterator[ReadItem]:
     """A sound chunk with relevance known: build only relevant records, skip the rest in runs.
 
-    The loop body is the per-record cost of a full decode: slice, look up, append; no more.
+    The loop body is the per-record cost of a full decode: a few slices and look-ups (provider,
+    and for context providers the event id and a substring), then append; no more.
     """
-    relevance = _relevance(providers)
+    keeps = relevance.keeps_xml
     pending: list[dict] = []  # skipped records since the last item
     skip = pending.append
     issues: list[IngestIssue] = []
@@ -200,13 +196,7 @@ def _decode_relevant(chunk: ChunkToDecode, name: str, records: Iterator[dict],
     while len(issues) < MAX_ERRORS_PER_CHUNK:
         try:
             for raw in records:
-                xml: str = raw["data"]
-                start = xml.find(_PROVIDER_ATTR) + _ATTR_LEN
-                provider = xml[start:xml.find('"', start)] if start >= _ATTR_LEN else ""
-                keep = relevance.get(provider)
-                if keep is None:
-                    keep = _remember(relevance, provider, providers)
-                if not keep:
+                if not keeps(raw["data"]):
                     skip(raw)
                     continue
                 decoded += len(pending)
@@ -239,19 +229,6 @@ def _located(headers: RecordHeaders, number: int) -> tuple[int, int, int] | None
     at = headers.index().get(number)
     return (headers.offsets[at], headers.sizes[at], headers.filetimes[at]) \
         if at is not None else None
-
-
-@functools.lru_cache(maxsize=8)
-def _relevance(providers: frozenset[str]) -> dict[str, bool]:
-    """Provider name as rendered -> relevant, filled as names are met (one per provider set)."""
-    return {}
-
-
-def _remember(relevance: dict[str, bool], provider: str, providers: frozenset[str]) -> bool:
-    keep = _unescape(provider).lower() in providers
-    if len(relevance) < MAX_REMEMBERED:
-        relevance[provider] = keep
-    return keep
 
 
 def _flush(name: str, chunk_offset: int, pending: list[dict], headers: RecordHeaders
@@ -317,12 +294,6 @@ def _record_facts(raw: dict, headers: RecordHeaders) -> tuple[int | None, int | 
     return record_id, time_ns, headers.offsets[at] if at is not None else None
 
 
-def is_relevant_xml(xml: str, providers: frozenset[str]) -> bool:
-    """Whether the record rendered as ``xml`` comes from one of ``providers`` (lower case)."""
-    match = _PROVIDER.search(xml)
-    return (_unescape(match.group(1)).lower() if match else "") in providers
-
-
 def event_facts(text: str, header_ns: int | None) -> tuple[int | None, int | None]:
     """``EventRecordID`` and ``SystemTime`` (refined like :func:`event_to_record`) of the XML."""
     id_text = _between(text, "<EventRecordID>", "<").strip()
@@ -336,7 +307,7 @@ def event_facts(text: str, header_ns: int | None) -> tuple[int | None, int | Non
 
 
 def _to_item(raw: dict, located: tuple[int, int, int] | None, chunk_offset: int, name: str,
-             providers: frozenset[str] | None) -> ReadItem:
+             relevance: Relevance | None) -> ReadItem:
     xml: str = raw["data"]
     if located is not None:
         offset: int | None = chunk_offset + located[0]
@@ -344,7 +315,7 @@ def _to_item(raw: dict, located: tuple[int, int, int] | None, chunk_offset: int,
     else:
         offset = None
         header_ns = parse_iso_ns(raw.get("timestamp") or "")
-    if providers is not None and not is_relevant_xml(xml, providers):
+    if relevance is not None and not relevance.keeps_xml(xml):
             record_id, time_ns = event_facts(xml, header_ns)
             return SkippedRecords(name, 1, "not-relevant", offset, record_id, time_ns)
     try:
@@ -354,11 +325,3 @@ def _to_item(raw: dict, located: tuple[int, int, int] | None, chunk_offset: int,
                            records_failed=1)
     return event_to_record(element, name, READER, "system:evtx:event", offset,
                            header_time_ns=header_ns)
-
-
-def _unescape(text: str) -> str:
-    if "&" not in text:
-        return text
-    for entity, char in _ENTITIES.items():
-        text = text.replace(entity, char)
-    return text

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from evtxmpio.catalog.relevance import relevance
 from evtxmpio.model import RawRecord
 from evtxmpio.normalize.iopacket import decode_packet
 
@@ -194,11 +195,8 @@ EXTRACTORS: dict[str, Callable[[RawRecord], Fields]] = {
     "iscsiprt": iscsi_fields,
 }
 
-CONTEXT_PROVIDERS = frozenset({
-    "eventlog", "microsoft-windows-kernel-general", "microsoft-windows-windowsupdateclient",
-    "user32", "microsoft-windows-servicing", "msdsm",
-})
-RELEVANT_PROVIDERS = frozenset(EXTRACTORS) | CONTEXT_PROVIDERS
+RELEVANT_PROVIDERS = relevance().providers
+"""Providers with at least one event that can matter (``catalog/relevance.yaml``)."""
 
 
 def extract(record: RawRecord) -> Fields:
@@ -210,5 +208,10 @@ def extract(record: RawRecord) -> Fields:
 
 
 def is_relevant(record: RawRecord) -> bool:
-    """Whether a record can matter for an MPIO case (domain reference sections 2 and 4)."""
-    return record.kind.startswith("etw:") or record.provider.lower() in RELEVANT_PROVIDERS
+    """Whether a record can matter for an MPIO case (``catalog/relevance.yaml``; trace events
+    always): by provider, event id and, for context events, the text of its data and message."""
+    if record.kind.startswith("etw:"):
+        return True
+    rule = relevance().rule(record.provider)
+    return rule is not None and rule.keeps(
+        record.event_id, (*(value for _, value in record.data), record.message))

@@ -1,0 +1,134 @@
+"""Which records can matter to an MPIO case (``relevance.yaml``): by provider, event id, content.
+
+One decision for every reader: :meth:`Relevance.keeps` on a built record's fields, and
+:meth:`Relevance.keeps_xml` on the XML text a .evtx backend renders, which decides without
+building anything (a slice for the provider, one for the event id, a substring test for content).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+
+from evtxmpio.catalog._load import fail, load
+
+_PROVIDER_ATTR = '<Provider Name="'
+_EVENT_ID = "<EventID"
+_ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'"}
+MAX_REMEMBERED = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class EventRule:
+    """The events of one provider that can matter: ``ids`` (``None`` = all), and when ``naming``
+    is given only those whose text contains one of its strings (lower case)."""
+
+    ids: frozenset[int] | None = None
+    naming: tuple[str, ...] = ()
+
+    def keeps(self, event_id: int | None, texts: Iterable[str | None] = ()) -> bool:
+        """Whether an event of this provider with ``event_id`` and ``texts`` can matter."""
+        if self.ids is not None and event_id not in self.ids:
+            return False
+        if not self.naming:
+            return True
+        joined = "\x00".join(text for text in texts if text).lower()
+        return any(needle in joined for needle in self.naming)
+
+
+KEEP_ALL = EventRule()
+
+
+class Relevance:
+    """The relevance table: provider rules plus the cached decisions on rendered names."""
+
+    def __init__(self, rules: dict[str, EventRule]) -> None:
+        self.rules = dict(rules)
+        self.providers = frozenset(rules)
+        # Provider name as rendered -> (rule, its ids as text), filled as names are met.
+        self._rendered: dict[str, tuple[EventRule | None, frozenset[str]]] = {}
+
+    def rule(self, provider: str | None) -> EventRule | None:
+        """The rule of ``provider`` (any case), ``None`` when none of its events matter."""
+        return self.rules.get((provider or "").lower())
+
+    def keeps(self, provider: str | None, event_id: int | None,
+              texts: Iterable[str | None] = ()) -> bool:
+        """Whether a built record can matter (``texts``: its data values and message)."""
+        rule = self.rule(provider)
+        return rule is not None and rule.keeps(event_id, texts)
+
+    def keeps_xml(self, xml: str) -> bool:
+        """Whether the record rendered as ``xml`` (one ``<Event>``) can matter."""
+        start = xml.find(_PROVIDER_ATTR)
+        if start < 0:
+            return False
+        start += len(_PROVIDER_ATTR)
+        rendered = xml[start:xml.find('"', start)]
+        try:
+            rule, id_texts = self._rendered[rendered]
+        except KeyError:
+            rule = self.rule(_unescape(rendered))
+            id_texts = frozenset(map(str, rule.ids or ())) if rule is not None else frozenset()
+            if len(self._rendered) < MAX_REMEMBERED:
+                self._rendered[rendered] = (rule, id_texts)
+        if rule is None:
+            return False
+        if rule is KEEP_ALL:
+            return True
+        if rule.ids is not None:
+            at = xml.find(_EVENT_ID, start)
+            begin = xml.find(">", at) + 1
+            if at < 0 or xml[begin:xml.find("<", begin)].strip() not in id_texts:
+                return False
+        if not rule.naming:
+            return True
+        lowered = xml.lower()
+        return any(needle in lowered for needle in rule.naming)
+
+
+@cache
+def providers_only(providers: frozenset[str]) -> Relevance:
+    """Every event of ``providers`` (lower case) matters, nothing else (no event-level rule)."""
+    return Relevance(dict.fromkeys(providers, KEEP_ALL))
+
+
+@cache
+def relevance() -> Relevance:
+    """The relevance table of ``relevance.yaml``.
+
+    Raises:
+        Error: the file is malformed (a broken installation).
+    """
+    rules: dict[str, EventRule] = {}
+    for provider, entry in load("relevance")["providers"].items():
+        rules[str(provider).lower()] = _rule(str(provider), entry)
+    return Relevance(rules)
+
+
+def _rule(provider: str, entry: object) -> EventRule:
+    if entry == "all":
+        return KEEP_ALL
+    if not isinstance(entry, dict) or set(entry) - {"ids", "naming"} or "ids" not in entry:
+        raise fail("relevance", f"provider {provider!r}: 'all' or a mapping with ids "
+                                f"(and naming)")
+    ids, naming = entry["ids"], entry.get("naming")
+    if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
+        raise fail("relevance", f"provider {provider!r}: ids must be a list of event ids")
+    if naming not in (None, "fixes"):
+        raise fail("relevance", f"provider {provider!r}: naming can only be 'fixes'")
+    return EventRule(frozenset(ids), _fix_numbers() if naming else ())
+
+
+def _fix_numbers() -> tuple[str, ...]:
+    """The numbers of the catalogue's fixes (``2406705``), as a record's text names them."""
+    return tuple(str(kb).upper().removeprefix("KB") for kb in load("windows")["fixes"])
+
+
+def _unescape(text: str) -> str:
+    if "&" not in text:
+        return text
+    for entity, char in _ENTITIES.items():
+        text = text.replace(entity, char)
+    return text
