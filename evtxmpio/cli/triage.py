@@ -42,6 +42,7 @@ def triage(
     from rich.console import Console
 
     from evtxmpio.ingest.limits import parse_limits
+    from evtxmpio.report.visible import show_hidden_line
     from evtxmpio.triage import TriageOptions, make_reporter, run_triage
     from evtxmpio.triage.archive import default_limits
     from evtxmpio.triage.run import DEFAULT_CASE_TIMEOUT_S
@@ -61,7 +62,8 @@ def triage(
                f"{summary.ran} triaged ({summary.failed} failed) in {summary.elapsed_s:.1f} s; "
                f"verdicts: {verdicts}")
     for name, original in summary.duplicates:
-        typer.echo(f"{name}: same content as {original}, not triaged twice")
-    typer.echo(f"Database: {db}")
+        typer.echo(f"{show_hidden_line(name)}: same content as {show_hidden_line(original)}, "
+                   "not triaged twice")
+    typer.echo(f"Database: {show_hidden_line(str(db))}")
     if summary.index is not None:
-        typer.echo(f"Index: {summary.index}")
+        typer.echo(f"Index: {show_hidden_line(str(summary.index))}")

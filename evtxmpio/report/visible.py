@@ -16,6 +16,7 @@ import re
 BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 _HTML_HIDDEN = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{BIDI}\ud800-\udfff]")
 _TERMINAL_HIDDEN = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{BIDI}\ud800-\udfff]")
+_LINE_HIDDEN = re.compile(f"[\x00-\x1f\x7f-\x9f{BIDI}\u2028\u2029\ud800-\udfff]")
 
 
 def _picture(match: re.Match[str]) -> str:
@@ -36,6 +37,18 @@ def show_hidden(text: str) -> str:
 def show_hidden_terminal(text: str) -> str:
     """As :func:`show_hidden` for a terminal: only tab and line feed stay."""
     return _TERMINAL_HIDDEN.sub(_picture, text)
+
+
+def show_hidden_line(text: str) -> str:
+    """As :func:`show_hidden` for a value that must stay on one line (a case or file name in
+    a log line or a table cell): tab, line feed and carriage return are shown too (``␉``,
+    ``␊``, ``␍``), so a name cannot forge a line of its own."""
+    return _LINE_HIDDEN.sub(_picture, text)
+
+
+def finalize_line(value: object) -> object:
+    """Jinja2 ``finalize`` hook that shows every string with :func:`show_hidden_line`."""
+    return show_hidden_line(value) if isinstance(value, str) else value
 
 
 def finalize(value: object) -> object:

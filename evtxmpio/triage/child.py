@@ -3,7 +3,8 @@
 It reads length-prefixed pickled :class:`CaseSpec` frames from stdin and answers each with a
 pickled :class:`CaseOutcome` on the original stdout; anything the analyzer prints goes to
 stderr instead, so it cannot corrupt the protocol. It says ``ready`` once its imports are done
-and exits at the end of stdin (when its parent closes the pipe or dies).
+and exits at the end of stdin (when its parent closes the pipe), or is killed when its parent
+dies, even in the middle of a case (:mod:`evtxmpio.triage.lifeline`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import pickle
 import struct
 import sys
 from typing import Any, BinaryIO
+
+from evtxmpio.triage.lifeline import clean_stale_folders, die_with_parent
 
 HEADER = struct.Struct("<Q")
 READY = "ready"
@@ -48,8 +51,10 @@ def read_frame(stream: BinaryIO) -> Any:
 
 def main() -> None:
     """Serve cases until stdin ends."""
+    die_with_parent()
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
+    clean_stale_folders()
     from evtxmpio.runtime import freeze_startup_objects
     from evtxmpio.triage.worker import analyze_spec  # after the redirect: imports may print
 

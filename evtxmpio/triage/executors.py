@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from evtxmpio.errors import Error
 from evtxmpio.triage.outcome import CaseOutcome, CaseSpec, failed
-from evtxmpio.triage.runner import CRASH_REASON, close_runners, run_isolated
+from evtxmpio.triage.runner import CHILD_MODULE, CRASH_REASON, close_runners, run_isolated
 
 if TYPE_CHECKING:
     import distributed
@@ -44,28 +44,30 @@ def default_workers() -> int:
         (os.cpu_count() or 1)
 
 
-def guarded_run(spec: CaseSpec, timeout: float) -> CaseOutcome:
+def guarded_run(spec: CaseSpec, timeout: float, child_module: str = CHILD_MODULE
+                ) -> CaseOutcome:
     """:func:`run_isolated`, with a failure to start an analyzer process recorded as a crash."""
     try:
-        return run_isolated(spec, timeout)
+        return run_isolated(spec, timeout, child_module)
     except (OSError, RuntimeError) as exc:
         return failed(spec, CRASH_REASON, f"{type(exc).__name__}: {exc}")
 
 
 class LocalExecutor:
-    """``workers`` isolated analyzer processes on this machine."""
+    """``workers`` isolated analyzer processes on this machine (each runs ``child_module``)."""
 
     name = "local"
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, child_module: str = CHILD_MODULE) -> None:
         self.workers = workers or default_workers()
+        self.child_module = child_module
         self._pool = ThreadPoolExecutor(max_workers=self.workers,
                                         thread_name_prefix="evtxmpio-triage")
 
     def run(self, specs: Sequence[CaseSpec], timeout: float) -> Iterator[CaseOutcome]:
         """Outcomes of ``specs`` in completion order."""
         pending: set[Future[CaseOutcome]] = {
-            self._pool.submit(guarded_run, spec, timeout) for spec in specs}
+            self._pool.submit(guarded_run, spec, timeout, self.child_module) for spec in specs}
         try:
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -82,11 +84,12 @@ class LocalExecutor:
         self._pool.shutdown(wait=True)
 
 
-def run_on_dask_worker(spec: CaseSpec, timeout: float) -> CaseOutcome:
+def run_on_dask_worker(spec: CaseSpec, timeout: float, child_module: str = CHILD_MODULE
+                       ) -> CaseOutcome:
     """The Dask task: one case in this worker thread's analyzer process."""
     from distributed import get_worker
 
-    outcome = guarded_run(spec, timeout)
+    outcome = guarded_run(spec, timeout, child_module)
     outcome.worker = f"{get_worker().address} ({outcome.worker})"
     return outcome
 
@@ -96,7 +99,9 @@ class DaskExecutor:
 
     name = "dask"
 
-    def __init__(self, address: str, connect_timeout: float | None = None) -> None:
+    def __init__(self, address: str, connect_timeout: float | None = None,
+                 child_module: str = CHILD_MODULE) -> None:
+        self.child_module = child_module
         try:
             from distributed import Client
         except ImportError as exc:  # pragma: no cover - dask is a dependency
@@ -114,7 +119,8 @@ class DaskExecutor:
         by_key: dict[str, CaseSpec] = {}
         futures: list[Any] = []
         for spec in specs:
-            future = self.client.submit(run_on_dask_worker, spec, timeout, pure=False)
+            future = self.client.submit(run_on_dask_worker, spec, timeout, self.child_module,
+                                        pure=False)
             by_key[future.key] = spec
             futures.append(future)
         try:

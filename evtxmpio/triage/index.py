@@ -3,7 +3,8 @@
 Cases rank by verdict (the KB 2406705 race first), then by their worst finding's severity,
 confidence and data loss; failed cases are listed first, apart, because they need a person.
 The template is ``templates/index.html.j2`` (autoescape and ``StrictUndefined``: case names
-and failure reasons come from customers).
+and failure reasons come from customers; every printed string also shows control and bidi
+characters visibly, :func:`evtxmpio.report.visible.show_hidden_line`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from evtxmpio import __version__
 from evtxmpio.detect import SEVERITY_RANK, verdict_ranks
 from evtxmpio.errors import ReportError
+from evtxmpio.report.visible import finalize_line
 from evtxmpio.triage.store import CaseStore
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -82,7 +84,8 @@ def build_index(store: CaseStore, reports: Path) -> IndexContext:
 def render_index(context: IndexContext) -> str:
     """``index.html`` as text."""
     environment = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True,
-                              undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                              undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                              finalize=finalize_line)
     try:
         return environment.get_template(TEMPLATE).render(
             generator=context.generator, generated_at=context.generated_at,

@@ -18,6 +18,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from evtxmpio.report.visible import show_hidden_line
+
 if TYPE_CHECKING:
     from evtxmpio.triage.outcome import CaseOutcome
 
@@ -39,12 +41,13 @@ class Reporter(Protocol):
 
 
 def outcome_text(outcome: CaseOutcome) -> str:
-    """``case-01 ok kb2406705-race (0.9)`` or ``case-02 FAILED timeout: ...``."""
-    spec = outcome.spec
+    """``case-01 ok kb2406705-race (0.9)`` or ``case-02 FAILED timeout: ...``; the case name
+    and the reason (customer text) with controls and bidi characters shown visibly."""
+    name = show_hidden_line(outcome.spec.name)
     if outcome.status != "ok":
-        return f"{spec.name} FAILED {outcome.failure_reason}"
+        return f"{name} FAILED {show_hidden_line(outcome.failure_reason or '')}"
     row = outcome.tables["cases"][0]
-    return f"{spec.name} ok {row['verdict']} ({row['confidence']:.2f})"
+    return f"{name} ok {row['verdict']} ({row['confidence']:.2f})"
 
 
 class RateColumn(ProgressColumn):

@@ -118,8 +118,12 @@ def _record(outcome: CaseOutcome, store: CaseStore, executor: str,
             raise ReportError(f"{target}: cannot write report: {exc.strerror}") from exc
 
 
-def run_triage(options: TriageOptions, reporter: Reporter) -> TriageSummary:
+def run_triage(options: TriageOptions, reporter: Reporter, executor: Executor | None = None
+               ) -> TriageSummary:
     """Triage every case of the inbox into the database (and reports).
+
+    ``executor`` replaces the one the options ask for (:func:`make_executor`), e.g. a
+    :class:`LocalExecutor` whose analyzer processes run another module.
 
     Raises:
         InputError: when the inbox is not a folder.
@@ -137,7 +141,8 @@ def run_triage(options: TriageOptions, reporter: Reporter) -> TriageSummary:
         specs = plan(entries, known, summary, options.reports is not None, limits)
         if options.reports is not None:
             options.reports.mkdir(parents=True, exist_ok=True)
-        executor = make_executor(options) if specs else LocalExecutor(1)
+        if executor is None:
+            executor = make_executor(options) if specs else LocalExecutor(1)
         clock = time.perf_counter()
         reporter.start(len(specs), summary.skipped, executor.name)
         try:

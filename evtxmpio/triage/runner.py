@@ -26,10 +26,12 @@ from pathlib import Path
 
 from evtxmpio.triage.archive import default_limits
 from evtxmpio.triage.child import READY, read_frame, write_frame
+from evtxmpio.triage.lifeline import PARENT_ENV
 from evtxmpio.triage.memory import memory_reason, ran_out_of_memory
 from evtxmpio.triage.outcome import CaseOutcome, CaseSpec, failed
 
 STARTUP_TIMEOUT_S = 120.0
+CHILD_MODULE = "evtxmpio.triage.child"
 CRASH_REASON = "crashed: the analyzer process died"
 
 
@@ -44,6 +46,7 @@ def _child_env() -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
     # mimalloc (pyarrow's default) maps 1 GiB at once, which would count against the cap.
     env.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+    env[PARENT_ENV] = str(os.getpid())
     return env
 
 
@@ -56,9 +59,14 @@ def _exit_text(code: int | None) -> str:
 
 
 class CaseRunner:
-    """One warm analyzer child process, restarted after a crash or a timeout."""
+    """One warm analyzer child process, restarted after a crash or a timeout.
 
-    def __init__(self) -> None:
+    ``child_module`` is the module the child runs (``python -m``); tests pass one that wraps
+    :mod:`evtxmpio.triage.child` to inject faults.
+    """
+
+    def __init__(self, child_module: str = CHILD_MODULE) -> None:
+        self.child_module = child_module
         self._process: subprocess.Popen[bytes] | None = None
         # Append mode: the child shares this file description, so reading the tail must not
         # move where the child writes.
@@ -68,7 +76,7 @@ class CaseRunner:
     def _start(self) -> subprocess.Popen[bytes]:
         self._stderr.truncate(0)
         process = subprocess.Popen(
-            [sys.executable, "-m", "evtxmpio.triage.child"], stdin=subprocess.PIPE,
+            [sys.executable, "-m", self.child_module], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=self._stderr, env=_child_env(), bufsize=0)
         if not self._wait_readable(process, STARTUP_TIMEOUT_S) or \
                 read_frame(process.stdout) != READY:
@@ -150,11 +158,13 @@ _RUNNERS: list[CaseRunner] = []
 _RUNNERS_LOCK = threading.Lock()
 
 
-def run_isolated(spec: CaseSpec, timeout: float) -> CaseOutcome:
-    """Analyze ``spec`` in this thread's runner (created on first use)."""
-    runner = getattr(_LOCAL, "runner", None)
+def run_isolated(spec: CaseSpec, timeout: float, child_module: str = CHILD_MODULE
+                 ) -> CaseOutcome:
+    """Analyze ``spec`` in this thread's runner of ``child_module`` (created on first use)."""
+    runners = _LOCAL.__dict__.setdefault("runners", {})
+    runner = runners.get(child_module)
     if runner is None or runner.closed:
-        runner = _LOCAL.runner = CaseRunner()
+        runner = runners[child_module] = CaseRunner(child_module)
         with _RUNNERS_LOCK:
             _RUNNERS.append(runner)
     return runner.run(spec, timeout)

@@ -6,14 +6,6 @@ path for archives), so the database does not depend on where the case was unpack
 machine analyzed it. The case's :class:`~evtxmpio.ingest.limits.Limits` bound the extraction,
 the reading of each file and, as a backstop, the process's memory
 (:mod:`evtxmpio.triage.memory`).
-
-Test hooks (documented in the triage README; inert unless the variable is set): when
-``EVTXMPIO_TEST_HANG_MARKER`` names a file that the case contains, the analysis sleeps forever;
-``EVTXMPIO_TEST_CRASH_MARKER`` likewise makes the process exit at once with ``os._exit(70)``;
-``EVTXMPIO_TEST_MEMORY_MARKER`` makes it allocate without bound (untouched pages, so only the
-memory cap stops it), or, when the marker file says ``abort``, die the way native code does
-when an allocation fails (a message on stderr, then ``abort()``). They exist so that tests
-drive the real isolation path with a hanging, crashing or memory-hungry analyzer.
 """
 
 from __future__ import annotations
@@ -21,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import socket
-import tempfile
 import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -31,7 +22,8 @@ from typing import TYPE_CHECKING
 from evtxmpio import pipeline, report
 from evtxmpio.errors import Error
 from evtxmpio.triage.archive import default_limits, extract
-from evtxmpio.triage.memory import headroom, memory_cap, memory_reason
+from evtxmpio.triage.lifeline import case_folder
+from evtxmpio.triage.memory import memory_cap, memory_reason
 from evtxmpio.triage.outcome import CaseOutcome, CaseSpec
 from evtxmpio.triage.rows import case_tables
 
@@ -41,47 +33,15 @@ if TYPE_CHECKING:
     from evtxmpio.detect import CaseResult
     from evtxmpio.ingest.archive import ArchiveLimits
 
-HANG_MARKER_ENV = "EVTXMPIO_TEST_HANG_MARKER"
-CRASH_MARKER_ENV = "EVTXMPIO_TEST_CRASH_MARKER"
-MEMORY_MARKER_ENV = "EVTXMPIO_TEST_MEMORY_MARKER"
-
-
 @contextmanager
 def materialize(spec: CaseSpec, limits: ArchiveLimits) -> Iterator[Path]:
     """The case as a folder: the directory itself, or an archive extracted to a temp folder."""
     if spec.kind == "dir":
         yield Path(spec.path)
         return
-    with tempfile.TemporaryDirectory(prefix="evtxmpio-case-") as folder:
-        extract(Path(spec.path), Path(folder), limits)
-        yield Path(folder)
-
-
-def _test_hooks(root: Path, memory_limit: int) -> None:
-    hooks = ((HANG_MARKER_ENV, "hang"), (CRASH_MARKER_ENV, "crash"), (MEMORY_MARKER_ENV, "memory"))
-    for variable, action in hooks:
-        marker = os.environ.get(variable)
-        if not marker or not (root / marker).exists():
-            continue
-        if action == "crash":
-            os._exit(70)
-        if action == "memory":
-            _exhaust_memory((root / marker).read_text().strip(), memory_limit)
-            continue
-        while True:
-            time.sleep(1)
-
-
-def _exhaust_memory(how: str, limit: int) -> None:
-    if how == "abort":
-        os.write(2, b"memory allocation of 68719476736 bytes failed\n")
-        os.abort()
-    import numpy
-
-    blocks, block = [], 256 << 20
-    # Four times the cap without a MemoryError means there is no cap: the case then goes on.
-    for _ in range(4 * (limit + headroom(limit)) // block):
-        blocks.append(numpy.empty(block, dtype=numpy.uint8))  # never touched: no RSS
+    with case_folder() as folder:
+        extract(Path(spec.path), folder, limits)
+        yield folder
 
 
 def relabel(text: str, root: Path) -> str:
@@ -125,7 +85,6 @@ def analyze_spec(spec: CaseSpec) -> CaseOutcome:
     limits = spec.limits or default_limits()
     try:
         with memory_cap(limits.memory_bytes), materialize(spec, limits.archive) as root:
-            _test_hooks(root, limits.memory_bytes)
             case = pipeline.analyze([root], limits=limits)
             relabel_case(case, root, spec.name)
             outcome.tables = case_tables(case)

@@ -7,16 +7,13 @@ import shutil
 import zipfile
 from pathlib import Path
 
-import pytest
+from tests.triage.faulty_child import CRASH_MARKER, HANG_MARKER
 
 ROOT = Path(__file__).resolve().parents[2]
 RACE_XML = ROOT / "samples" / "kb2406705-race-xml" / "case" / "System.xml"
 # Replay samples: only the log files a customer would send (not the ground truth or stream).
 REPLAY_SAMPLES = ("healthy-failover", "path-flapping", "all-paths-down")
 LOG_PATTERNS = ("*.evtx", "System-*.xml", "*.etw.xml", "*.etw.csv")
-HANG_MARKER = "HANG-ME"
-CRASH_MARKER = "CRASH-ME"
-MEMORY_MARKER = "EAT-MEMORY"
 
 
 def race_variant(folder: Path, number: int) -> Path:
@@ -47,7 +44,8 @@ def zip_folder(folder: Path, archive: Path) -> Path:
 
 def build_inbox(root: Path, hang: bool = False, crash: bool = False) -> Path:
     """An inbox: race variants as folder, zip and gzip, replay samples, a broken case, and
-    optionally a hanging and a crashing case (test-hook marker files)."""
+    optionally a hanging and a crashing case (fault marker files for
+    :mod:`tests.triage.faulty_child`)."""
     inbox = root / "inbox"
     inbox.mkdir(parents=True)
     for number in (1, 2):
@@ -61,15 +59,8 @@ def build_inbox(root: Path, hang: bool = False, crash: bool = False) -> Path:
     broken.mkdir()
     (broken / "System.evtx").write_bytes(b"this is not a log\n" * 10)
     if hang:
-        (race_variant(inbox / "hanging", 5) / HANG_MARKER).write_text("test hook\n")
+        (race_variant(inbox / "hanging", 5) / HANG_MARKER).write_text("injected fault\n")
     if crash:
-        (race_variant(inbox / "crashing", 6) / CRASH_MARKER).write_text("test hook\n")
+        (race_variant(inbox / "crashing", 6) / CRASH_MARKER).write_text("injected fault\n")
     return inbox
 
-
-@pytest.fixture
-def hooks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Arm the worker's test hooks (inherited by the analyzer processes)."""
-    monkeypatch.setenv("EVTXMPIO_TEST_HANG_MARKER", HANG_MARKER)
-    monkeypatch.setenv("EVTXMPIO_TEST_CRASH_MARKER", CRASH_MARKER)
-    monkeypatch.setenv("EVTXMPIO_TEST_MEMORY_MARKER", MEMORY_MARKER)

@@ -3,7 +3,6 @@ same database as a local run, with the broken, hanging and crashing cases isolat
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,33 +14,31 @@ from typer.testing import CliRunner
 import evtxmpio.cli.triage  # noqa: F401  (registers the command)
 from evtxmpio.cli import app
 from evtxmpio.triage import TriageOptions, dump_tables, run_triage
+from evtxmpio.triage.executors import DaskExecutor, LocalExecutor
 from evtxmpio.triage.store import CONTENT_TABLES
-from tests.triage.conftest import CRASH_MARKER, HANG_MARKER, build_inbox, race_variant
+from tests.triage.conftest import build_inbox, race_variant
+from tests.triage.faulty_child import CHILD
 from tests.triage.test_local import TIMEOUT_S, Collect
 
 
 @pytest.fixture(scope="module")
 def scheduler() -> Iterator[str]:
-    """The address of a two-worker cluster, its workers armed with the test hooks."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("EVTXMPIO_TEST_HANG_MARKER", HANG_MARKER)
-        patch.setenv("EVTXMPIO_TEST_CRASH_MARKER", CRASH_MARKER)
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                          host="127.0.0.1", dashboard_address=None) as cluster, \
-                Client(cluster) as client:
-            client.wait_for_workers(2, timeout=60)
-            yield cluster.scheduler_address
+    """The address of a two-worker cluster."""
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      host="127.0.0.1", dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        client.wait_for_workers(2, timeout=60)
+        yield cluster.scheduler_address
 
 
-def test_cluster_and_local_runs_give_identical_databases(tmp_path: Path, scheduler: str,
-                                                         hooks: None) -> None:
+def test_cluster_and_local_runs_give_identical_databases(tmp_path: Path, scheduler: str
+                                                         ) -> None:
     inbox = build_inbox(tmp_path, hang=True, crash=True)
     local_db, cluster_db = tmp_path / "local.duckdb", tmp_path / "cluster.duckdb"
-    run_triage(TriageOptions(inbox, local_db, workers=2, case_timeout=TIMEOUT_S), Collect())
-    started = time.monotonic()
-    summary = run_triage(TriageOptions(inbox, cluster_db, scheduler=scheduler,
-                                       case_timeout=TIMEOUT_S), Collect())
-    assert time.monotonic() - started < 90
+    run_triage(TriageOptions(inbox, local_db, workers=2, case_timeout=TIMEOUT_S), Collect(),
+               LocalExecutor(2, child_module=CHILD))
+    options = TriageOptions(inbox, cluster_db, scheduler=scheduler, case_timeout=TIMEOUT_S)
+    summary = run_triage(options, Collect(), DaskExecutor(scheduler, child_module=CHILD))
     assert (summary.ran, summary.failed) == (10, 3)
     local, cluster = dump_tables(local_db), dump_tables(cluster_db)
     assert all(local[table] for table in CONTENT_TABLES)

@@ -16,8 +16,10 @@ from evtxmpio.cli import app
 from evtxmpio.ingest.limits import parse_limits
 from evtxmpio.triage import TriageOptions, run_triage
 from evtxmpio.triage.archive import default_limits
+from evtxmpio.triage.executors import LocalExecutor
 from evtxmpio.triage.memory import memory_reason
-from tests.triage.conftest import MEMORY_MARKER, RACE_XML, race_variant
+from tests.triage.conftest import RACE_XML, race_variant
+from tests.triage.faulty_child import CHILD, MEMORY_MARKER
 from tests.triage.test_local import Collect
 
 ABSOLUTE_ESCAPE = Path("/evtxmpio-test-triage-escape.xml")
@@ -124,7 +126,7 @@ def test_hostile_archives_fail_alone_and_write_nothing_outside(tmp_path: Path) -
     assert not ABSOLUTE_ESCAPE.exists() and not (tmp_path / "escape.xml").exists()
 
 
-def test_a_case_that_exhausts_memory_fails_alone(tmp_path: Path, hooks: None) -> None:
+def test_a_case_that_exhausts_memory_fails_alone(tmp_path: Path) -> None:
     """One case allocates without bound, one dies as native code does when an allocation
     fails; both are recorded as out of memory and the others of the batch succeed."""
     inbox = tmp_path / "inbox"
@@ -134,7 +136,8 @@ def test_a_case_that_exhausts_memory_fails_alone(tmp_path: Path, hooks: None) ->
     (race_variant(inbox / "aborting", 4) / MEMORY_MARKER).write_text("abort\n")
     limits = parse_limits(["memory=1GiB"], default_limits())
     summary = run_triage(TriageOptions(inbox, tmp_path / "cases.duckdb", workers=2,
-                                       case_timeout=60, limits=limits), Collect())
+                                       case_timeout=60, limits=limits), Collect(),
+                         LocalExecutor(2, child_module=CHILD))
     assert (summary.ran, summary.failed) == (4, 2)
     found = {name: entries[0] for name, entries in rows(tmp_path / "cases.duckdb").items()}
     reason = memory_reason(1 << 30)

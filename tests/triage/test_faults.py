@@ -1,0 +1,119 @@
+"""Faults around the cases, made real: a killed triage, a full disk, names that are not UTF-8,
+hostile names in triage's own output. Each costs at most the case it concerns."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import evtxmpio.cli.triage  # noqa: F401  (registers the command)
+from evtxmpio.cli import app
+from evtxmpio.triage import TriageOptions, run_triage
+from evtxmpio.triage.executors import LocalExecutor
+from evtxmpio.triage.lifeline import FOLDER_PREFIX
+from tests.triage.conftest import ROOT, race_variant, zip_folder
+from tests.triage.faulty_child import CHILD, PID_MARKER
+from tests.triage.test_local import Collect, statuses
+
+# How long to wait for a process to start or to end before the test gives up (a liveness
+# bound, not a measurement: the test asserts what happened, never how fast).
+PATIENCE_S = 120.0
+
+TRIAGE_SCRIPT = """
+import sys
+from pathlib import Path
+from evtxmpio.triage import TriageOptions, run_triage
+from evtxmpio.triage.executors import LocalExecutor
+from tests.triage.test_local import Collect
+run_triage(TriageOptions(Path(sys.argv[1]), Path(sys.argv[2]), case_timeout=3600), Collect(),
+           LocalExecutor(1, child_module=sys.argv[3]))
+"""
+
+
+def _wait_for(condition, what: str) -> None:
+    deadline = time.monotonic() + PATIENCE_S
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting {PATIENCE_S:g} s for {what}")
+        time.sleep(0.1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_a_killed_triage_takes_its_analyzer_along_and_the_next_run_cleans_up(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))
+    inbox, pid_file = tmp_path / "inbox", tmp_path / "analyzer.pid"
+    staging = race_variant(tmp_path / "staging" / "busy", 7)
+    (staging / PID_MARKER).write_text(str(pid_file))
+    inbox.mkdir()
+    zip_folder(staging, inbox / "busy.zip")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    triage = subprocess.Popen([sys.executable, "-c", TRIAGE_SCRIPT, str(inbox),
+                               str(tmp_path / "cases.duckdb"), CHILD], env=env)
+    analyzer = None
+    try:
+        _wait_for(lambda: pid_file.exists() and pid_file.read_text(), "the busy analyzer")
+        analyzer = int(pid_file.read_text())
+        assert len(list(temp.glob(FOLDER_PREFIX + "*"))) == 1  # the extracted archive
+        triage.send_signal(signal.SIGKILL)
+        triage.wait()
+        _wait_for(lambda: not _alive(analyzer), "the orphaned analyzer to die")
+    finally:
+        triage.kill()
+        triage.wait()
+        if analyzer is not None and _alive(analyzer):
+            os.kill(analyzer, signal.SIGKILL)  # the fault under test: do not leave it behind
+    leftovers = list(temp.glob(FOLDER_PREFIX + "*"))
+    assert len(leftovers) == 1  # killed, it could not clean up
+    race_variant(inbox / "next", 8)
+    (inbox / "busy.zip").unlink()
+    summary = run_triage(TriageOptions(inbox, tmp_path / "cases.duckdb"), Collect(),
+                         LocalExecutor(1))
+    assert summary.ran == 1 and summary.failed == 0
+    assert statuses(tmp_path / "cases.duckdb")["next"][0] == "ok"
+    assert list(temp.glob(FOLDER_PREFIX + "*")) == []
+
+
+FORGED = "[99\u221599] fake-case ok healthy-failover (0.85)"
+HOSTILE_NAMES = (f"fake\n{FORGED}", "case\u202etxt.exe", "bell\a\x1b[31mred")
+
+
+def test_hostile_case_names_are_shown_visibly_in_the_log_and_the_index(tmp_path: Path) -> None:
+    inbox, reports = tmp_path / "inbox", tmp_path / "reports"
+    for number, name in enumerate(HOSTILE_NAMES, start=1):
+        race_variant(inbox / name, number)
+    (inbox / "broken\u202egpj.exe").mkdir()
+    (inbox / "broken\u202egpj.exe" / "System.evtx").write_bytes(b"not a log")
+    result = CliRunner().invoke(app, ["triage", str(inbox), "--db", str(tmp_path / "c.duckdb"),
+                                      "--workers", "1", "--reports", str(reports)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert not any(line.startswith(FORGED) for line in lines)
+    assert any(f"] fake\u240a{FORGED} ok kb2406705-race" in line for line in lines)
+    for hidden in ("\u202e", "\a", "\x1b"):
+        assert hidden not in result.output
+    assert "case\u27e8U+202E\u27e9txt.exe" in result.output
+    assert "broken\u27e8U+202E\u27e9gpj.exe FAILED" in result.output
+    assert "bell\u2407\u241b[31mred" in result.output
+    index = (reports / "index.html").read_text(encoding="utf-8")
+    for hidden in ("\u202e", "\a", "\x1b", "fake\n"):
+        assert hidden not in index
+    assert "case\u27e8U+202E\u27e9txt.exe" in index and f"fake\u240a{FORGED}" in index
+    assert "broken\u27e8U+202E\u27e9gpj.exe" in index
