@@ -24,7 +24,7 @@ SEVERITIES = ("info", "low", "medium", "high", "critical")
 KINDS = ("match", "threshold", "sequence", "transition", "any")
 RULE_COLUMNS = set(EVENT_COLUMNS) | {"name", "episode", "paths_left"}
 TIMELINE_STATES = {"ABSENT", "NORMAL", "IN_FO", "WAIT1", "WAIT2", "WAIT3", "DEGRADED", "REMOVED",
-                   "active", "failed", "removed", "restored"}
+                   "active", "failed", "removed", "restored", "unknown"}
 GROUP_COLUMNS = {"host", "mpio_disk", "path_id", "episode", "file", "volume", "failover_id"}
 _REQUIRED = ("id", "title", "description", "severity", "kind", "references", "remediation")
 

@@ -2,7 +2,9 @@
 
 Disk states: ``ABSENT`` (before mpio 1 created the disk), ``NORMAL``, ``IN_FO`` (the KB's
 FAILOVER), ``WAIT1``, ``WAIT2``, ``WAIT3``, ``DEGRADED``, ``REMOVED``. Path states:
-``active``, ``failed``, ``removed``, ``restored``.
+``active``, ``failed``, ``removed``, ``restored``, ``unknown`` (:mod:`.restore`: a path's
+return inferred from the System log, and ``unknown`` after the last evidence where it cannot
+be).
 
 Two sources, one clock:
 
@@ -25,6 +27,7 @@ import pandas as pd
 
 from evtxmpio.catalog import disk_state_of
 from evtxmpio.timeline.episodes import PATH_FAILURE, event_name
+from evtxmpio.timeline.restore import DOWN, PathRecovery, last_evidence
 from evtxmpio.timeline.saturate import within
 
 CLOCK_SKEW = pd.Timedelta(seconds=5)
@@ -59,10 +62,13 @@ def build_timelines(frame: pd.DataFrame) -> pd.DataFrame:
     disk_state: dict[tuple[str, int], str] = {}
     path_state: dict[tuple[str, int], str] = {}
     pending_system: list[tuple[int, str, int, pd.Timestamp, str]] = []
+    recovery = PathRecovery()
     for row in frame.itertuples():
         name = event_name(row.provider, row.event_id, str(row.kind))
         disk = None if pd.isna(row.mpio_disk) else int(row.mpio_disk)
         _path_step(transitions, path_state, row, name)
+        for path_id, target in recovery.observe(row, name, disk, path_state):
+            _path_to(transitions, path_state, row, path_id, target)
         if disk is None:
             continue
         target = _disk_target(row, name, disk_state.get((row.host, disk)))
@@ -73,7 +79,26 @@ def build_timelines(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         _disk_step(transitions, disk_state, row, disk, target)
     _attach_system_evidence(transitions, pending_system)
+    _unknown_after_evidence(transitions, path_state, frame, recovery)
     return _to_frame(transitions)
+
+
+def _unknown_after_evidence(transitions: list[_Transition],
+                            path_state: dict[tuple[str, int], str], frame: pd.DataFrame,
+                            recovery: PathRecovery) -> None:
+    """A path still down at the end is ``unknown`` after the last event about it, when its
+    host's log goes on: nothing says it stayed down, nothing says it came back."""
+    host_end = frame.groupby("host", sort=False)["time"].max()
+    for (host, path_id), state in sorted(path_state.items()):
+        if state not in DOWN:
+            continue
+        last = last_evidence(frame, host, path_id, recovery.disks_on(host, path_id))
+        if last is None or last[0] >= host_end.get(host, last[0]):
+            continue
+        source = "trace" if str(frame.at[last[1], "kind"]).startswith("etw:") else "system"
+        path_state[(host, path_id)] = "unknown"
+        transitions.append(_Transition(host, "path", path_id, last[0], state, "unknown",
+                                       source, [last[1]]))
 
 
 def _disks_with_trace_states(frame: pd.DataFrame) -> set[tuple[str, int]]:
@@ -133,7 +158,12 @@ def _path_step(transitions: list[_Transition], path_state: dict[tuple[str, int],
         target = "restored"
     else:
         return
-    key = (row.host, int(row.path_id))
+    _path_to(transitions, path_state, row, int(row.path_id), target)
+
+
+def _path_to(transitions: list[_Transition], path_state: dict[tuple[str, int], str],
+             row: object, path_id: int, target: str) -> None:
+    key = (row.host, path_id)
     current = path_state.get(key, "active")
     if current == target or (current == "removed" and target == "failed"):
         for transition in reversed(transitions):
