@@ -15,8 +15,7 @@ NS = "http://schemas.microsoft.com/win/2004/08/events/event"
 QUALIFIERS = {("mpio", 1): 16391, ("mpio", 2): 16391, ("mpio", 16): 49160, ("mpio", 17): 32776,
               ("mpio", 22): 49160, ("mpio", 23): 49160, ("mpio", 25): 32776,
               ("mpio", 32): 49161, ("iScsiPrt", 20): 49152, ("iScsiPrt", 34): 16384,
-              ("disk", 15): 49156, ("Ntfs", 50): 32772, ("EventLog", 6009): 32768,
-              ("EventLog", 6013): 32768}
+              ("disk", 15): 49156, ("Ntfs", 50): 32772, ("EventLog", 6009): 32768}
 LEVEL = {16391: 4, 16384: 4, 32768: 4, 32772: 3, 32776: 3, 49152: 2, 49156: 2, 49160: 2,
          49161: 2}
 OS_6009 = {"2008R2SP1": ["6.01.", "7601", "Service Pack 1", "Multiprocessor Free", "17514"],
@@ -96,12 +95,6 @@ def reconnected(host: str, rid: int, time: str, port: int) -> str:
 def os_info(host: str, rid: int, time: str, release: str) -> str:
     """EventLog 6009: the OS product information logged at boot."""
     return classic(host, rid, time, "EventLog", 6009, OS_6009[release])
-
-
-def uptime(host: str, rid: int, time: str) -> str:
-    """EventLog 6013: system uptime (a later event that says nothing about MPIO)."""
-    return classic(host, rid, time, "EventLog", 6013,
-                   ["", "", "", "", "86400", "60", "300 Eastern Standard Time"])
 
 
 def lost_write(host: str, rid: int, time: str, file: str) -> str:

@@ -95,7 +95,7 @@ def test_without_evidence_of_return_the_lane_is_unknown_after_the_last_evidence(
         tmp_path: Path) -> None:
     events = [*_boot(2), hw.failover(HOST, 200, f"{T}47:10.4000000", 1, P1),
               hw.degraded(HOST, 201, f"{T}47:13.6000000", 1),
-              hw.uptime(HOST, 202, "2011-06-14T12:00:00.0000000")]
+              hw.os_info(HOST, 202, "2011-06-14T12:00:00.0000000", "2008R2SP1")]
     assert _paths(tmp_path, events) == {P1: [("47:10", "active", "failed"),
                                              ("47:13", "failed", "unknown")]}
 
@@ -112,6 +112,6 @@ def test_another_host_never_restores_a_path(tmp_path: Path) -> None:
               hw.degraded(HOST, 201, f"{T}47:13.6000000", 1),
               hw.added(other, 300, f"{T}48:00.0000000", 1, 2),
               hw.reconnected(other, 301, f"{T}48:30.0000000", 3),
-              hw.uptime(HOST, 202, "2011-06-14T12:00:00.0000000")]
+              hw.os_info(HOST, 202, "2011-06-14T12:00:00.0000000", "2008R2SP1")]
     assert _paths(tmp_path, events) == {P1: [("47:10", "active", "failed"),
                                              ("47:13", "failed", "unknown")]}
