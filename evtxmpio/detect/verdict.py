@@ -88,6 +88,11 @@ def decide(policy: Policy, findings: list[Finding], facts: HostFacts) -> Verdict
     raise AssertionError("a validated policy ends with a catch-all item")
 
 
+def _unproven(host: HostVerdict) -> str:
+    others = host.facts.other_names
+    return f"; may be the same machine as {', '.join(others)} (not proven)" if others else ""
+
+
 def case_verdict(hosts: list[HostVerdict]) -> Verdict:
     """The most severe host verdict (lowest rank, then highest confidence, then host name).
 
@@ -101,7 +106,8 @@ def case_verdict(hosts: list[HostVerdict]) -> Verdict:
     name = worst.host or UNNAMED
     reasons = [f"{name}: {reason}" for reason in worst.verdict.reasons]
     reasons += [f"{other.host or UNNAMED}: {other.verdict.verdict} "
-                f"(confidence {other.verdict.confidence:.0%})" for other in ordered[1:]]
+                f"(confidence {other.verdict.confidence:.0%})" + _unproven(other)
+                for other in ordered[1:]]
     v = worst.verdict
     return Verdict(v.verdict, v.confidence, (
         f"most severe of {len(ordered)} hosts: {name}", *reasons), v.headline, v.explanation,

@@ -181,6 +181,11 @@ def collect(case: CaseResult) -> Redactor:
         host = lun.get("host") if isinstance(lun, dict) else getattr(lun, "host", None)
         if host:
             hosts.add(str(host))
+    fqdn_labels = {h.partition(".")[0].lower() for h in hosts if "." in h}
+    for host in sorted(h for h in hosts if "." not in h and h.lower() in fqdn_labels):
+        # A short name the case keeps apart from an FQDN (not proven one machine) gets its own
+        # pseudonym, or the redacted report would show two hosts under one name.
+        redactor.add("host", host)
     for host in sorted(hosts, key=lambda h: (-h.count("."), h.lower())):
         redactor.add_host(host)
     lost = {f.file for f in case.delayed_write_failures}

@@ -173,3 +173,13 @@ def test_issue_14_a_security_log_alone_cannot_answer(tmp_path: Path, all_events:
     assert case.verdict.verdict == "no-mpio-activity"
     assert case.verdict.confidence <= 0.5
     assert any("cannot show an MPIO failover" in r for r in case.verdict.reasons)
+
+
+def test_issue_14_redaction_keeps_unproven_names_apart(tmp_path: Path) -> None:
+    from evtxmpio.report.jsonout import case_dict
+    from evtxmpio.report.redact import collect
+
+    case = analyze(tmp_path, **{"System-a": race("NODE1"), "System-b": healthy(NODE1)})
+    document = collect(case).walk(case_dict(case))
+    names = [h["host"] for h in document["hosts"]]
+    assert len(set(names)) == 2 and not {"NODE1", NODE1} & set(names)
