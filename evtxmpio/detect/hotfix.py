@@ -85,7 +85,10 @@ def _installs(events: pd.DataFrame, group: pd.DataFrame, fixed: str | None
     """Rows of ``group`` proving the fix: an install naming KB 2406705 (WindowsUpdateClient 19,
     Servicing 2 without error), or an mpio.sys version at or past ``fixed``; with a label."""
     found = []
-    for index in group.index:
+    data = group["data"].astype("string")
+    candidates = group["name"].isin(INSTALL_EVENTS) | data.str.contains(
+        r"mpio\.(?:sys|inf)", case=False, regex=True).fillna(False).astype(bool)
+    for index in group.index[candidates]:
         text = json.dumps(_data(events, index))
         name = events.at[index, "name"]
         if name in INSTALL_EVENTS and KB.lower() in text.lower() and str(

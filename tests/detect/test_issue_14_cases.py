@@ -183,3 +183,25 @@ def test_issue_14_redaction_keeps_unproven_names_apart(tmp_path: Path) -> None:
     document = collect(case).walk(case_dict(case))
     names = [h["host"] for h in document["hosts"]]
     assert len(set(names)) == 2 and not {"NODE1", NODE1} & set(names)
+
+
+def _driver(version: str) -> str:
+    """A driver configuration event naming mpio.sys and its file version (named Data)."""
+    return ("<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>"
+            "<Provider Name='Microsoft-Windows-Kernel-PnP'/><EventID>400</EventID>"
+            "<Level>4</Level><TimeCreated SystemTime='2011-05-02T10:00:00.0000000Z'/>"
+            "<EventRecordID>95</EventRecordID><Channel>System</Channel>"
+            f"<Computer>{NODE1}</Computer></System><EventData>"
+            "<Data Name='DriverName'>mpio.sys</Data>"
+            f"<Data Name='DriverVersion'>{version}</Data></EventData></Event>")
+
+
+@pytest.mark.parametrize(("version", "status"), [
+    ("6.1.7601.21720", "installed-before-incident"),  # the first fixed 2008 R2 SP1 build (3.6)
+    ("6.1.7601.17514", "unknown"),                    # 2008 R2 SP1 RTM: not fixed (3.6)
+])
+def test_issue_14_an_mpio_sys_version_at_or_past_the_fixed_one(tmp_path: Path, version: str,
+                                                                status: str) -> None:
+    log = hw.write(tmp_path / "System.xml", [_driver(version), *race(NODE1)])
+    case = pipeline.analyze([log], all_events=True)
+    assert case.hotfix[0].status == status
