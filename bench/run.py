@@ -2,9 +2,13 @@
 
     python bench/run.py [--quick] [--dry-run]
 
-Inputs are made with ``evtxmpio replay`` (System .evtx of 10^4, 10^5 and 10^6 records, a day of
-unrelated noise around one KB 2406705 race: well under 1 % MPIO-related records) plus a real
-System log from ``../shared/corpus``. On the same files, in the same run, each job runs in its
+Inputs are made with ``evtxmpio replay``: System .evtx of 10^5 and 10^6 records (10^4 too for
+the python-evtx-speed tools), a day of unrelated noise around one KB 2406705 race, in four noise
+mixes (:data:`MIXES`): ``realistic``, the provider/event mix of the corpus System logs as
+``bench/corpus_mix.py`` measures it in the same run (recorded in the results); ``storm``, an
+incident flooding disk 153 retries (kept events); ``eventlog50``, half EventLog 6013; and
+``friendly``, noise of providers evtxmpio never keeps, the best case. Plus a real System log
+from ``../shared/corpus``. On the same files, in the same run, each job runs in its
 own process (``bench/measure.py``): python-evtx parse-only, the Rust ``evtx`` package parse-only
 (``records_json``, one thread), and ``evtxmpio analyze`` end to end with each backend, with and
 without the chunk pre-filter. Results go to ``bench/results/`` as JSON, a markdown table and a
@@ -32,6 +36,20 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 WORK = BENCH / "cache"
 CORPUS_FILE = REPO.parent / "shared" / "corpus" / "evtx" / "log2timeline__plaso" / "System.evtx"
+# Noise mixes (replay noise kinds -> weights). ``realistic`` is replaced by the corpus's own
+# mix when the corpus is there; this is what bench/corpus_mix.py measured on it.
+MIXES = {
+    "realistic": {"scm-7036": 36, "scm-7040": 11, "kernel-general-16": 10, "wu-44": 7,
+                  "filtermanager-6": 3, "wu-19": 3, "wu-43": 3, "kernel-general-1": 2,
+                  "dcom-10016": 2, "eventlog-6013": 1, "dns-client-1014": 1, "ntfs-98": 1,
+                  "time-service-37": 1},
+    "storm": {"scm-7036": 80, "disk-153": 20},
+    "eventlog50": {"scm-7036": 50, "eventlog-6013": 50},
+    "friendly": {"scm-7036": 80, "scm-7040": 8, "time-service-37": 12},
+}
+# Targets per mix at the largest size, as ratio of the default analysis (Rust backend with the
+# chunk pre-filter) to the Rust evtx package decoding every record.
+MIX_TARGETS = {"realistic": 1.5, "storm": 3.0, "eventlog50": 3.0, "friendly": 0.5}
 TOOLS = ("python-evtx", "evtx-rs", "analyze:rust:prefilter", "analyze:rust:full",
          "analyze:python:full", "analyze:python:prefilter")
 PYTHON_TOOLS = ("python-evtx", "analyze:python:full", "analyze:python:prefilter")
@@ -47,12 +65,13 @@ class Plan:
     python_max: int
     corpus: bool
     repeats: int = 3
+    mixes: tuple[str, ...] = tuple(MIXES)
 
 
 PLANS = {
-    "full": Plan("full", (10_000, 100_000, 1_000_000), 100_000, True),
+    "full": Plan("full", (10_000, 100_000, 1_000_000), 10_000, True),
     "quick": Plan("quick", (10_000, 100_000), 10_000, True),
-    "dry-run": Plan("dry-run", (1_000,), 10_000, False, repeats=1),
+    "dry-run": Plan("dry-run", (1_000,), 10_000, False, repeats=1, mixes=("realistic",)),
 }
 
 
@@ -61,6 +80,7 @@ class Measurement:
     """One job on one file."""
 
     input: str
+    mix: str
     records: int
     size_mb: float
     tool: str
@@ -72,12 +92,13 @@ class Measurement:
     detail: dict
 
 
-def make_input(size: int) -> Path:
-    """A replayed System .evtx of about ``size`` records (cached in bench/cache/)."""
-    folder = WORK / f"system-{size}"
+def make_input(size: int, mix: dict[str, int], name: str) -> Path:
+    """A replayed System .evtx of about ``size`` records of noise ``mix`` (in bench/cache/)."""
+    folder = WORK / f"system-{name}-{size}"
     target = folder / "System-FS01.evtx"
     workload = (BENCH / "workload.yaml.in").read_text(encoding="utf-8")
-    workload = workload.replace("NOISE_PER_HOUR", str(max(size // 24, 1))).replace("SEED", "8")
+    workload = (workload.replace("NOISE_PER_HOUR", str(max(size // 24, 1))).replace("SEED", "8")
+                .replace("MIX", json.dumps(mix)))
     stamp = folder / "workload.yaml"
     if target.is_file() and stamp.is_file() and stamp.read_text(encoding="utf-8") == workload:
         return target
@@ -89,7 +110,8 @@ def make_input(size: int) -> Path:
     return target
 
 
-def measure(tool: str, path: Path, label: str | None = None) -> Measurement:
+def measure(tool: str, path: Path, label: str | None = None, mix: str = "corpus"
+            ) -> Measurement:
     """Run ``tool`` on ``path`` in a fresh process; collect time and peak RSS."""
     started = time.perf_counter()
     process = subprocess.Popen([sys.executable, str(BENCH / "measure.py"), tool, str(path)],
@@ -103,7 +125,7 @@ def measure(tool: str, path: Path, label: str | None = None) -> Measurement:
     size_mb = path.stat().st_size / 2**20
     seconds = float(result.pop("seconds"))
     records = int(result.pop("records"))
-    return Measurement(label or path.name, records, round(size_mb, 2), tool,
+    return Measurement(label or path.name, mix, records, round(size_mb, 2), tool,
                        round(seconds, 3), round(wall, 3), round(usage.ru_maxrss / 1024, 1),
                        round(records / seconds), round(size_mb / seconds, 2), result)
 
@@ -117,24 +139,26 @@ def repeats_for(tool: str, size: int, plan: Plan) -> int:
     return min(plan.repeats, 2) if size <= 10_000 else 1
 
 
-def run(plan: Plan) -> list[Measurement]:
+def run(plan: Plan, mixes: dict[str, dict[str, int]]) -> list[Measurement]:
     """Every measurement of ``plan``; the best of each job's runs.
 
     This machine's speed drifts by 20-40 % over minutes, so the runs of the tools compared on
     one input are interleaved (all tools once, then all again) rather than run back to back.
     """
-    inputs = [(f"replay-{size:,}", make_input(size), size) for size in plan.sizes]
+    inputs = [(f"{mix}-{size:,}", mix, make_input(size, mixes[mix], mix), size)
+              for mix in plan.mixes for size in plan.sizes]
     if plan.corpus and CORPUS_FILE.is_file():
-        inputs.append(("corpus:plaso/System.evtx", CORPUS_FILE, _record_count(CORPUS_FILE)))
+        inputs.append(("corpus:plaso/System.evtx", "corpus", CORPUS_FILE,
+                       _record_count(CORPUS_FILE)))
     results = []
-    for label, path, size in inputs:
+    for label, mix, path, size in inputs:
         tools = [t for t in TOOLS if t not in PYTHON_TOOLS or size <= plan.python_max]
         best: dict[str, Measurement] = {}
         for round_no in range(plan.repeats):
             for tool in tools:
                 if round_no >= repeats_for(tool, size, plan):
                     continue
-                m = measure(tool, path, label)
+                m = measure(tool, path, label, mix)
                 if tool not in best or m.seconds < best[tool].seconds:
                     best[tool] = m
                 print(f"{label:26} {tool:26} {m.seconds:9.3f} s {m.peak_rss_mb:8.1f} MB",
@@ -156,45 +180,55 @@ def ratios(results: list[Measurement]) -> list[dict]:
     for m in results:
         by_input.setdefault(m.input, {})[m.tool] = m
     for name, tools in by_input.items():
-        for tool, base, target in (("analyze:rust:prefilter", "evtx-rs", 0.5),
+        mix = next(iter(tools.values())).mix
+        for tool, base, target in (("analyze:rust:prefilter", "evtx-rs",
+                                    MIX_TARGETS.get(mix, 0.5)),
                                    ("analyze:rust:full", "evtx-rs", 1.2),
                                    ("analyze:python:full", "python-evtx", 1.2)):
             if tool in tools and base in tools:
                 value = tools[tool].seconds / tools[base].seconds
-                rows.append({"input": name, "records": tools[base].records, "ratio":
+                rows.append({"input": name, "mix": mix, "records": tools[base].records, "ratio":
                              f"{tool} / {base}", "value": round(value, 3), "target": target,
                              "met": value <= target})
     return rows
 
 
 def memory_check(results: list[Measurement]) -> dict:
-    """Peak RSS of end-to-end analysis against input size (target < 500 MB at 10^6)."""
-    points = sorted((m.records, m.peak_rss_mb) for m in results
-                    if m.tool == "analyze:rust:prefilter" and m.input.startswith("replay"))
-    largest = points[-1] if points else (0, 0.0)
-    growth = (points[-1][1] / points[0][1]) / (points[-1][0] / points[0][0]) \
-        if len(points) > 1 else None
-    return {"points": points, "largest_records": largest[0], "largest_peak_rss_mb": largest[1],
-            "under_500_mb": largest[1] < 500,
-            "rss_growth_over_size_growth": round(growth, 4) if growth else None}
+    """Peak RSS of end-to-end analysis against input size, per mix (target < 500 MB at 10^6)."""
+    checks = {}
+    for mix in dict.fromkeys(m.mix for m in results if m.mix != "corpus"):
+        points = sorted((m.records, m.peak_rss_mb) for m in results
+                        if m.tool == "analyze:rust:prefilter" and m.mix == mix)
+        largest = points[-1] if points else (0, 0.0)
+        growth = (points[-1][1] / points[0][1]) / (points[-1][0] / points[0][0]) \
+            if len(points) > 1 else None
+        checks[mix] = {"points": points, "largest_records": largest[0],
+                       "largest_peak_rss_mb": largest[1], "under_500_mb": largest[1] < 500,
+                       "rss_growth_over_size_growth": round(growth, 4) if growth else None}
+    return checks
 
 
 def markdown(results: list[Measurement], checks: list[dict], memory: dict, plan: Plan) -> str:
     """The results as a markdown document."""
     lines = [f"Run `{plan.name}` on {platform.machine()} ({os.cpu_count()} cores), "
              f"Python {platform.python_version()}.", "",
-             "| input | records | MB | tool | seconds | records/s | MB/s | peak RSS MB |",
-             "|---|---:|---:|---|---:|---:|---:|---:|"]
-    lines += [f"| {m.input} | {m.records:,} | {m.size_mb} | {m.tool} | {m.seconds} | "
-              f"{m.records_per_s:,} | {m.mb_per_s} | {m.peak_rss_mb} |" for m in results]
-    lines += ["", "| input | records | ratio | value | target | met |",
-              "|---|---:|---|---:|---:|---|"]
-    lines += [f"| {c['input']} | {c['records']:,} | {c['ratio']} | {c['value']} | "
+             "| mix | input | records | MB | tool | seconds | records/s | MB/s | "
+             "peak RSS MB | kept |",
+             "|---|---|---:|---:|---|---:|---:|---:|---:|---:|"]
+    lines += [f"| {m.mix} | {m.input} | {m.records:,} | {m.size_mb} | {m.tool} | {m.seconds} | "
+              f"{m.records_per_s:,} | {m.mb_per_s} | {m.peak_rss_mb} | "
+              f"{m.detail.get('events', '')} |" for m in results]
+    lines += ["", "| mix | input | records | ratio | value | target | met |",
+              "|---|---|---:|---|---:|---:|---|"]
+    lines += [f"| {c['mix']} | {c['input']} | {c['records']:,} | {c['ratio']} | {c['value']} | "
               f"<= {c['target']} | {'yes' if c['met'] else 'NO'} |" for c in checks]
-    lines += ["", f"Peak RSS of `analyze:rust:prefilter`: {memory['largest_peak_rss_mb']} MB at "
-              f"{memory['largest_records']:,} records (target < 500 MB: "
-              f"{'met' if memory['under_500_mb'] else 'NOT met'}); RSS growth / size growth = "
-              f"{memory['rss_growth_over_size_growth']} (sub-linear when < 1)."]
+    lines += [""]
+    for mix, check in memory.items():
+        lines += [f"- Peak RSS of `analyze:rust:prefilter`, mix `{mix}`: "
+                  f"{check['largest_peak_rss_mb']} MB at {check['largest_records']:,} records "
+                  f"(target < 500 MB: {'met' if check['under_500_mb'] else 'NOT met'}); RSS "
+                  f"growth / size growth = {check['rss_growth_over_size_growth']} (sub-linear "
+                  "when < 1)."]
     return "\n".join(lines) + "\n"
 
 
@@ -206,14 +240,16 @@ def plot(results: list[Measurement], target: Path) -> None:
     import matplotlib.pyplot as plt
 
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for tool in TOOLS:
-        points = sorted((m.records, m.seconds, m.peak_rss_mb) for m in results
-                        if m.tool == tool and m.input.startswith("replay"))
-        if not points:
-            continue
-        xs = [p[0] for p in points]
-        left.plot(xs, [p[1] for p in points], marker="o", label=tool)
-        right.plot(xs, [p[2] for p in points], marker="o", label=tool)
+    for tool in ("evtx-rs", "analyze:rust:prefilter"):
+        for mix in dict.fromkeys(m.mix for m in results if m.mix != "corpus"):
+            points = sorted((m.records, m.seconds, m.peak_rss_mb) for m in results
+                            if m.tool == tool and m.mix == mix)
+            if not points or (tool == "evtx-rs" and mix != "realistic"):
+                continue
+            xs = [p[0] for p in points]
+            label = tool if tool == "evtx-rs" else f"{tool} ({mix})"
+            left.plot(xs, [p[1] for p in points], marker="o", label=label)
+            right.plot(xs, [p[2] for p in points], marker="o", label=label)
     for axis, label in ((left, "seconds"), (right, "peak RSS (MB)")):
         axis.set_xscale("log")
         axis.set_yscale("log")
@@ -244,14 +280,21 @@ def main() -> None:
                         help="a tiny input, every tool once, results to bench/cache/ only")
     args = parser.parse_args()
     plan = PLANS["dry-run" if args.dry_run else "quick" if args.quick else "full"]
-    results = run(plan)
+    mixes, measured = dict(MIXES), None
+    if (CORPUS_FILE.parents[2] / "evtx").is_dir() and "realistic" in plan.mixes:
+        from corpus_mix import measure as measure_mix
+
+        measured = measure_mix(CORPUS_FILE.parents[2])
+        mixes["realistic"] = measured["weights"]
+    results = run(plan, mixes)
     checks, memory = ratios(results), memory_check(results)
     out = WORK / "dry-run" if args.dry_run else BENCH / "results"
     out.mkdir(parents=True, exist_ok=True)
     stem = "latest" if plan.name == "full" else plan.name
     document = {"plan": asdict(plan), "machine": platform.machine(), "cpus": os.cpu_count(),
                 "python": platform.python_version(), "results": [asdict(m) for m in results],
-                "ratios": checks, "memory": memory}
+                "ratios": checks, "memory": memory, "mixes": mixes,
+                "corpus_mix": measured}
     (out / f"{stem}.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     table = markdown(results, checks, memory, plan)
     (out / f"{stem}.md").write_text(table, encoding="utf-8")
