@@ -63,7 +63,8 @@ def _expected_kept(path: Path) -> int:
         provider = xml.split('<Provider Name="', 1)[1].split('"', 1)[0].lower()
         event_id = int(xml.split("<EventID", 1)[1].split(">", 1)[1].split("<", 1)[0])
         key = (provider, event_id)
-        kept += (provider in DRIVERS or key in CONTEXT
+        healthy = key == ("microsoft-windows-ntfs", 98) and "<Level>4<" in xml
+        kept += ((provider in DRIVERS and not healthy) or key in CONTEXT
                  or (key in KB_EVENTS and "2406705" in xml))
 
 
@@ -168,3 +169,22 @@ def test_update_events_are_kept_only_when_they_name_the_fix(tmp_path: Path) -> N
     assert [(r.event_id, r.record_id) for r in result.records] == [(19, 1), (43, 4)]
     assert result.accounts[0].skip_reasons == Counter({"not-relevant": 2})
     assert json.dumps(dict(result.accounts[0].skip_reasons)) == '{"not-relevant": 2}'
+
+
+@pytest.mark.parametrize("entry", [{"ids": "some"}, {"ids": [12], "naming": "KB1"},
+                                   {"quiet": ["98"]}, {"idz": [1]}, {}, "every"])
+def test_a_malformed_relevance_entry_is_named(entry) -> None:
+    from evtxmpio.catalog.relevance import _rule
+    from evtxmpio.errors import Error
+
+    with pytest.raises(Error, match=r"relevance\.yaml: provider 'x'"):
+        _rule("x", entry)
+
+
+def test_quiet_events_are_kept_as_warnings_and_errors() -> None:
+    table = relevance()
+    assert not table.keeps("Microsoft-Windows-Ntfs", 98, (), level=4)
+    assert table.keeps("Microsoft-Windows-Ntfs", 98, (), level=2)
+    assert table.keeps("Microsoft-Windows-Ntfs", 55, (), level=2)
+    assert not table.keeps("EventLog", 6013, ("-60 W. Europe Standard Time",), level=4)
+    assert not table.keeps("Service Control Manager", 7036, ())

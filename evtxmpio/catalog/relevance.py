@@ -21,15 +21,21 @@ MAX_REMEMBERED = 4096
 
 @dataclass(frozen=True, slots=True)
 class EventRule:
-    """The events of one provider that can matter: ``ids`` (``None`` = all), and when ``naming``
-    is given only those whose text contains one of its strings (lower case)."""
+    """The events of one provider that can matter: ``ids`` (``None`` = all) but the ``quiet``
+    ones at an information or verbose level, and when ``naming`` is given only those whose text
+    contains one of its strings (lower case)."""
 
     ids: frozenset[int] | None = None
     naming: tuple[str, ...] = ()
+    quiet: frozenset[int] = frozenset()
 
-    def keeps(self, event_id: int | None, texts: Iterable[str | None] = ()) -> bool:
-        """Whether an event of this provider with ``event_id`` and ``texts`` can matter."""
+    def keeps(self, event_id: int | None, texts: Iterable[str | None] = (),
+              level: int | None = None) -> bool:
+        """Whether an event of this provider with ``event_id``, ``texts`` and ``level`` can
+        matter."""
         if self.ids is not None and event_id not in self.ids:
+            return False
+        if event_id in self.quiet and level in QUIET_LEVELS:
             return False
         if not self.naming:
             return True
@@ -38,6 +44,9 @@ class EventRule:
 
 
 KEEP_ALL = EventRule()
+QUIET_LEVELS = frozenset({4, 5})
+"""Levels of an event that reports that all is well (information, verbose)."""
+_LEVEL = "<Level>"
 
 
 class Relevance:
@@ -46,18 +55,18 @@ class Relevance:
     def __init__(self, rules: dict[str, EventRule]) -> None:
         self.rules = dict(rules)
         self.providers = frozenset(rules)
-        # Provider name as rendered -> (rule, its ids as text), filled as names are met.
-        self._rendered: dict[str, tuple[EventRule | None, frozenset[str]]] = {}
+        # Provider name as rendered -> (rule, its ids and quiet ids as text), filled as met.
+        self._rendered: dict[str, tuple[EventRule | None, frozenset[str], frozenset[str]]] = {}
 
     def rule(self, provider: str | None) -> EventRule | None:
         """The rule of ``provider`` (any case), ``None`` when none of its events matter."""
         return self.rules.get((provider or "").lower())
 
     def keeps(self, provider: str | None, event_id: int | None,
-              texts: Iterable[str | None] = ()) -> bool:
+              texts: Iterable[str | None] = (), level: int | None = None) -> bool:
         """Whether a built record can matter (``texts``: its data values and message)."""
         rule = self.rule(provider)
-        return rule is not None and rule.keeps(event_id, texts)
+        return rule is not None and rule.keeps(event_id, texts, level)
 
     def keeps_xml(self, xml: str) -> bool:
         """Whether the record rendered as ``xml`` (one ``<Event>``) can matter."""
@@ -67,25 +76,40 @@ class Relevance:
         start += len(_PROVIDER_ATTR)
         rendered = xml[start:xml.find('"', start)]
         try:
-            rule, id_texts = self._rendered[rendered]
+            rule, id_texts, quiet_texts = self._rendered[rendered]
         except KeyError:
             rule = self.rule(_unescape(rendered))
             id_texts = frozenset(map(str, rule.ids or ())) if rule is not None else frozenset()
+            quiet_texts = frozenset(map(str, rule.quiet)) if rule is not None else frozenset()
             if len(self._rendered) < MAX_REMEMBERED:
-                self._rendered[rendered] = (rule, id_texts)
+                self._rendered[rendered] = (rule, id_texts, quiet_texts)
         if rule is None:
             return False
         if rule is KEEP_ALL:
             return True
-        if rule.ids is not None:
+        if rule.ids is not None or quiet_texts:
             at = xml.find(_EVENT_ID, start)
             begin = xml.find(">", at) + 1
-            if at < 0 or xml[begin:xml.find("<", begin)].strip() not in id_texts:
+            event_id = xml[begin:xml.find("<", begin)].strip() if at >= 0 else ""
+            if rule.ids is not None and event_id not in id_texts:
+                return False
+            if event_id in quiet_texts and _level_text(xml, begin) in _QUIET_TEXTS:
                 return False
         if not rule.naming:
             return True
         lowered = xml.lower()
         return any(needle in lowered for needle in rule.naming)
+
+
+_QUIET_TEXTS = frozenset(map(str, QUIET_LEVELS))
+
+
+def _level_text(xml: str, start: int) -> str:
+    at = xml.find(_LEVEL, start)
+    if at < 0:
+        return ""
+    at += len(_LEVEL)
+    return xml[at:xml.find("<", at)].strip()
 
 
 @cache
@@ -110,15 +134,18 @@ def relevance() -> Relevance:
 def _rule(provider: str, entry: object) -> EventRule:
     if entry == "all":
         return KEEP_ALL
-    if not isinstance(entry, dict) or set(entry) - {"ids", "naming"} or "ids" not in entry:
-        raise fail("relevance", f"provider {provider!r}: 'all' or a mapping with ids "
-                                f"(and naming)")
-    ids, naming = entry["ids"], entry.get("naming")
-    if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
-        raise fail("relevance", f"provider {provider!r}: ids must be a list of event ids")
+    if not isinstance(entry, dict) or set(entry) - {"ids", "naming", "quiet"} or not entry:
+        raise fail("relevance", f"provider {provider!r}: 'all' or a mapping of ids, naming, "
+                                "quiet")
+    ids, naming, quiet = entry.get("ids", "all"), entry.get("naming"), entry.get("quiet", [])
+    for key, value in (("ids", ids), ("quiet", quiet)):
+        if value != "all" and (not isinstance(value, list)
+                               or not all(isinstance(i, int) for i in value)):
+            raise fail("relevance", f"provider {provider!r}: {key} must be a list of event ids")
     if naming not in (None, "fixes"):
         raise fail("relevance", f"provider {provider!r}: naming can only be 'fixes'")
-    return EventRule(frozenset(ids), _fix_numbers() if naming else ())
+    return EventRule(None if ids == "all" else frozenset(ids),
+                     _fix_numbers() if naming else (), frozenset(quiet))
 
 
 def _fix_numbers() -> tuple[str, ...]:

@@ -214,4 +214,4 @@ def is_relevant(record: RawRecord) -> bool:
         return True
     rule = relevance().rule(record.provider)
     return rule is not None and rule.keeps(
-        record.event_id, (*(value for _, value in record.data), record.message))
+        record.event_id, (*(value for _, value in record.data), record.message), record.level)
