@@ -20,20 +20,14 @@ Ambiguous or missing local times (DST changes) take the first occurrence (``fold
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from evtxmpio.ingest.base import IngestIssue, InputFormat, ReadOptions, Source, register
-from evtxmpio.ingest.eventxml import (
-    REPLACE_ERRORS,
-    detect_encoding,
-    head_text,
-    replacements,
-    undecodable_issue,
-)
+from evtxmpio.ingest.csv_rows import csv_rows, field_limit
+from evtxmpio.ingest.decode import head_text
 from evtxmpio.ingest.timefmt import parse_iso_ns
 from evtxmpio.model import RawRecord
 
@@ -107,64 +101,6 @@ def sniff_powershell_csv(head: bytes) -> bool:
     return line.startswith('"') and {"Id", "ProviderName", "TimeCreated"} <= names
 
 
-def csv_rows(source: Source, limit: int, **csv_options: object
-             ) -> Iterator[list[str] | csv.Error | IngestIssue]:
-    """CSV rows of the file, decoded by BOM/encoding; a bad row comes out as its error.
-
-    A field or a line longer than ``limit`` characters is a bad row (skipped, never held in
-    memory whole). Undecodable bytes become U+FFFD; their count comes last, as an issue.
-    ``csv_options`` go to :func:`csv.reader` (tracerpt needs ``skipinitialspace``).
-    """
-    csv.field_size_limit(limit)
-    with source.open() as raw:
-        encoding = detect_encoding(raw.read(4096))
-    before = replacements()
-    with source.open() as raw:
-        text = io.TextIOWrapper(raw, encoding=encoding, errors=REPLACE_ERRORS, newline="")
-        reader = csv.reader(_Lines(text, limit), **csv_options)
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as exc:
-                yield exc
-                continue
-            yield row
-    if replacements() > before:
-        yield undecodable_issue(source.name, replacements() - before)
-
-
-class _Lines:
-    """The lines of ``text`` (BOM dropped), each at most ``limit`` characters.
-
-    A longer line is read past in pieces and raises :class:`csv.Error` once, which the CSV
-    reader passes on; the next call goes on with the following line.
-    """
-
-    def __init__(self, text: io.TextIOWrapper, limit: int) -> None:
-        self._text = text
-        self._limit = limit
-        self._first = True
-
-    def __iter__(self) -> _Lines:
-        return self
-
-    def __next__(self) -> str:
-        line = self._text.readline(self._limit + 1)
-        if not line:
-            raise StopIteration
-        if self._first:
-            self._first = False
-            line = line.lstrip("\ufeff")
-        if len(line) > self._limit and not line.endswith("\n"):
-            while (rest := self._text.readline(self._limit)) and not rest.endswith("\n"):
-                pass
-            raise csv.Error(f"line longer than {self._limit} characters (limit csv-field); "
-                            "skipped")
-        return line
-
-
 def read_viewer_csv(source: Source, options: ReadOptions | None = None
                     ) -> Iterator[RawRecord | IngestIssue]:
     """Records of an Event Viewer "Save as CSV" file."""
@@ -172,11 +108,6 @@ def read_viewer_csv(source: Source, options: ReadOptions | None = None
     yield from _read_rows(source, field_limit(options), lambda row: row,
                           lambda _header: VIEWER_MIN_COLUMNS,
                           lambda _header, row: _viewer_record(row, source.name, tz))
-
-
-def field_limit(options: ReadOptions | None) -> int:
-    """The longest CSV field or line the options allow (limit ``csv-field``)."""
-    return (options or ReadOptions()).csv_field_chars
 
 
 def _read_rows(source: Source, limit: int, take_header: Callable[[list[str]], list[str] | None],

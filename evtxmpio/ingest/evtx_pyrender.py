@@ -7,7 +7,7 @@ backends must give the same records, so the python backend renders these types l
 ``evtx`` (Rust) does: Binary as upper-case hex, ``0x`` + minimal lower-case hex, FILETIME and
 SYSTEMTIME as ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` from integers, booleans as ``true``/``false``,
 size_t as hex, string arrays keeping their empty strings. GUIDs are rendered the Windows way,
-``{UPPER-CASE}``; :mod:`evtxmpio.ingest.xmlevent` brings the Rust backend's bare GUIDs to the
+``{UPPER-CASE}``; :mod:`evtxmpio.ingest.event_element` brings the Rust backend's bare GUIDs to the
 same form.
 
 Strings are decoded as UTF-16LE with unpaired surrogates dropped, as ``evtx`` does: python-evtx

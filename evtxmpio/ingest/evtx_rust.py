@@ -1,10 +1,10 @@
 """Binary .evtx through the Rust-backed ``evtx`` package (pyevtx-rs), the fast backend.
 
-Spec: libyal libevtx EVTX format (see :mod:`evtxmpio.ingest.evtx`); API: pyevtx-rs
+Spec: libyal libevtx EVTX format (see :mod:`evtxmpio.ingest.evtx_walk`); API: pyevtx-rs
 ``PyEvtxParser(file_like, number_of_threads=..., skip_errors=...)``, ``records()`` yields
 ``{"event_record_id", "timestamp", "data"}`` with ``data`` the event rendered as XML.
 
-The shared chunk walk (:func:`evtxmpio.ingest.evtx.walk_chunks`) hands over one chunk at a
+The shared chunk walk (:func:`evtxmpio.ingest.evtx_walk.walk_chunks`) hands over one chunk at a
 time; each is decoded as a one-chunk file (original header, chunk count fixed up), so memory
 stays one chunk and every record is tied to its chunk (offsets, damage, cuts). ``evtx`` raises
 from inside iteration on damaged data, so errors are caught around ``next()`` and the walk goes
@@ -24,7 +24,7 @@ it), and at a record header whose time is past what it can represent (9999-12-30
 costs every later record of the chunk. :func:`rust_view` hands it a copy of such a chunk with
 those two facts made harmless; records keep the header numbers and times of the original bytes.
 It also stops silently at a record header with a bad magic or size, as python-evtx does:
-:func:`evtxmpio.ingest.evtx.walk_issues` reports that for both backends. A Rust panic reaches
+:func:`evtxmpio.ingest.evtx_walk.walk_issues` reports that for both backends. A Rust panic reaches
 Python as pyo3's ``PanicException`` (a ``BaseException``) and is caught like any error of
 ``evtx``; none was met in the mutation tests.
 """
@@ -41,27 +41,28 @@ from lxml import etree
 from evtxmpio.catalog import filetime_to_ns
 from evtxmpio.catalog.relevance import Relevance
 from evtxmpio.ingest.base import IngestIssue, ReadOptions, SkippedRecords, Source
-from evtxmpio.ingest.evtx import (
-    ChunkToDecode,
-    ReadItem,
-    chain_loop_issue,
-    damaged_chunk_issue,
-    walk_chunks,
-    walk_issues,
-)
+from evtxmpio.ingest.event_element import event_to_record, parse_event_xml
 from evtxmpio.ingest.evtx_chunks import (
     RecordHeaders,
     build_file,
     looping_links,
     record_headers,
 )
+from evtxmpio.ingest.evtx_walk import (
+    SYSTEM_TIME,
+    ChunkToDecode,
+    ReadItem,
+    chain_loop_issue,
+    damaged_chunk_issue,
+    event_facts,
+    walk_chunks,
+    walk_issues,
+)
 from evtxmpio.ingest.timefmt import parse_iso_ns
-from evtxmpio.ingest.xmlevent import event_to_record, parse_event_xml
 
 READER = "evtx-rs"
 MAX_ERRORS_PER_CHUNK = 1000
-_SYSTEM_TIME = '<TimeCreated SystemTime="'
-_TIME_LEN = len(_SYSTEM_TIME)
+_TIME_LEN = len(SYSTEM_TIME)
 _TIMES = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z(?:\x00\d{4}-\d\d-\d\dT"
                     r"\d\d:\d\d:\d\d(?:\.\d+)?Z)*")
 # The last FILETIME evtx accepts in a record header (jiff's Timestamp::MAX, 9999-12-30T22:00Z).
@@ -265,7 +266,7 @@ def _clean_run(raws: list[dict]) -> bool:
     """Consecutive ``EventRecordID`` and strictly increasing ``SystemTime`` (one format)."""
     # From each record the text from the time value to the end of the id value; a record
     # missing either gives markup where a time or an id should be (then: not clean).
-    spans = [text[text.find(_SYSTEM_TIME) + _TIME_LEN:text.find("</EventRecordID>")]
+    spans = [text[text.find(SYSTEM_TIME) + _TIME_LEN:text.find("</EventRecordID>")]
              for text in [raw["data"] for raw in raws]]
     times = [span[:span.find('"')] for span in spans]
     ids = [span[span.rfind(">") + 1:] for span in spans]
@@ -277,14 +278,6 @@ def _clean_run(raws: list[dict]) -> bool:
             and times == sorted(times))
 
 
-def _between(text: str, start_tag: str, end: str) -> str:
-    start = text.find(start_tag)
-    if start < 0:
-        return ""
-    start += len(start_tag)
-    return text[start:text.find(end, start)]
-
-
 def _record_facts(raw: dict, headers: RecordHeaders) -> tuple[int | None, int | None, int | None]:
     """Record id, time and chunk offset of a record as :func:`event_to_record` would give them."""
     at = headers.index().get(raw["event_record_id"])
@@ -292,18 +285,6 @@ def _record_facts(raw: dict, headers: RecordHeaders) -> tuple[int | None, int | 
         else parse_iso_ns(raw.get("timestamp") or "")
     record_id, time_ns = event_facts(raw["data"], header_ns)
     return record_id, time_ns, headers.offsets[at] if at is not None else None
-
-
-def event_facts(text: str, header_ns: int | None) -> tuple[int | None, int | None]:
-    """``EventRecordID`` and ``SystemTime`` (refined like :func:`event_to_record`) of the XML."""
-    id_text = _between(text, "<EventRecordID>", "<").strip()
-    record_id = int(id_text) if id_text.isdigit() else None
-    time_text = _between(text, _SYSTEM_TIME, '"')
-    time_ns = parse_iso_ns(time_text, 0) if time_text else None
-    if (header_ns is not None and time_ns is not None and time_ns % 1000 == 0
-            and header_ns // 1000 == time_ns // 1000):
-        time_ns = header_ns
-    return record_id, time_ns
 
 
 def _to_item(raw: dict, located: tuple[int, int, int] | None, chunk_offset: int, name: str,

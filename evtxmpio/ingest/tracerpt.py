@@ -6,7 +6,7 @@ convention, [P]).
 - XML: an ``<Events>`` root of ``<Event>`` elements like Event XML, but with ``Execution``
   ``KernelTime``/``UserTime``, trace provider GUIDs, ``RenderingInfo/Task`` names, and
   ``SystemTime`` in local time *with* an offset. Told apart from Event XML by those marks in
-  the first 4 KiB; read by the streaming Event XML reader.
+  the first 4 KiB; read by :mod:`evtxmpio.ingest.event_stream` like Event XML.
 - CSV: header ``Event Name, Type, Event ID, ..., Clock-Time, Kernel(ms), User(ms), User Data``,
   ``", "`` separators, ``Clock-Time`` a FILETIME (UTC), the payload as extra positional columns
   after ``User(ms)``, named here by provider + event name from section 4.4 (the vocabulary of
@@ -33,8 +33,9 @@ from evtxmpio.ingest.base import (
     Source,
     register,
 )
-from evtxmpio.ingest.csv_export import csv_rows, field_limit
-from evtxmpio.ingest.eventxml import head_text, read_event_xml
+from evtxmpio.ingest.csv_rows import csv_rows, field_limit
+from evtxmpio.ingest.decode import head_text
+from evtxmpio.ingest.event_stream import read_event_stream
 from evtxmpio.model import RawRecord
 
 HEADER_GUID = trace_header()[1].strip("{}")
@@ -69,8 +70,8 @@ def _is_trace_header(event: etree._Element) -> str | None:
 def read_tracerpt_xml(source: Source, options: ReadOptions | None = None
                       ) -> Iterator[RawRecord | IngestIssue | SkippedRecords]:
     """Records of a tracerpt XML export (times keep their offsets, converted to UTC)."""
-    return read_event_xml(source, options, reader="tracerpt-xml", kind="etw:xml:event",
-                          skip_event=_is_trace_header)
+    return read_event_stream(source, options, reader="tracerpt-xml", kind="etw:xml:event",
+                             skip_event=_is_trace_header)
 
 
 def read_tracerpt_csv(source: Source, options: ReadOptions | None = None

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from evtxmpio.ingest import FileAccount, ReadOptions, Source, formats, read_source
 from evtxmpio.ingest.collect import IngestResult
-from evtxmpio.ingest.eventxml import EventSplitter, Fragment
+from evtxmpio.ingest.event_stream import EventSplitter, Fragment
 from evtxmpio.model import RawRecord
 
 

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from evtxmpio.ingest.base import IngestIssue, ReadOptions, Source, path_source
-from evtxmpio.ingest.evtx import read_evtx_python
 from evtxmpio.ingest.evtx_chunks import FILE_HEADER_SIZE, build_file, iter_chunks
+from evtxmpio.ingest.evtx_python import read_evtx_python
 from evtxmpio.ingest.evtx_rust import read_evtx_rust
 from evtxmpio.model import RawRecord
 from tests.ingest.conftest import corpus_files, corpus_key
