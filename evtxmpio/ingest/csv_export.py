@@ -106,22 +106,26 @@ def read_viewer_csv(source: Source, options: ReadOptions | None = None
     """Records of an Event Viewer "Save as CSV" file."""
     tz = options.tz if options else None
     yield from _read_rows(source, field_limit(options), lambda row: row,
-                          lambda _header: VIEWER_MIN_COLUMNS,
+                          lambda _header: (VIEWER_MIN_COLUMNS, VIEWER_MIN_COLUMNS + 1),
                           lambda _header, row: _viewer_record(row, source.name, tz))
 
 
 def _read_rows(source: Source, limit: int, take_header: Callable[[list[str]], list[str] | None],
-               min_columns: Callable[[list[str]], int],
+               columns: Callable[[list[str]], tuple[int, int]],
                build: Callable[[list[str], list[str]], RawRecord]
                ) -> Iterator[RawRecord | IngestIssue]:
     """The loop both CSV exports share: header, bad and blank rows, short and cut rows.
 
-    ``take_header`` returns the header from a row, or ``None`` to keep looking (``#TYPE``); a
-    short row is an issue, and a short last row means the file was cut inside it.
+    ``take_header`` returns the header from a row, or ``None`` to keep looking (``#TYPE``);
+    ``columns`` gives the fewest and most cells a row may have. A short row is an issue, and a
+    short last row means the file was cut inside it; a long row is a bad row (a damaged line end
+    joins two rows into one: both are lost, and said).
     """
     header: list[str] | None = None
     pending: IngestIssue | None = None
     for line_no, row in enumerate(csv_rows(source, limit), start=1):
+        if pending is not None and isinstance(row, IngestIssue) and row.code == "csv.truncated":
+            continue  # the cut is said once, with the short row it left (below)
         if pending is not None:
             yield pending
             pending = None
@@ -133,11 +137,16 @@ def _read_rows(source: Source, limit: int, take_header: Callable[[list[str]], li
         elif header is None:
             header = take_header(row)
         elif any(cell.strip() for cell in row):  # blank lines separate records
-            need = min_columns(header)
+            need, most = columns(header)
             if len(row) < need:
                 pending = IngestIssue(source.name, None, "csv.short-row",
                                       f"row {line_no}: {len(row)} of {need} columns",
                                       records_failed=1)
+            elif len(row) > most:
+                yield IngestIssue(source.name, None, "csv.bad-row",
+                                  f"row {line_no}: {len(row)} columns, at most {most} expected "
+                                  "(a damaged line end may have joined two rows)",
+                                  records_failed=1)
             else:
                 yield build(header, row)
     if pending is not None:
@@ -168,7 +177,8 @@ def read_powershell_csv(source: Source, options: ReadOptions | None = None
             return [cell.strip() for cell in row]
         return None
 
-    yield from _read_rows(source, field_limit(options), header_of, len,
+    yield from _read_rows(source, field_limit(options), header_of,
+                          lambda header: (len(header), len(header)),
                           lambda header, row: _powershell_record(
                               dict(zip(header, row, strict=False)), source.name, tz))
 

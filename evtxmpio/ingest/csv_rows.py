@@ -24,8 +24,10 @@ def csv_rows(source: Source, limit: int, **csv_options: object
     """CSV rows of the file, decoded by BOM/encoding; a bad row comes out as its error.
 
     A field or a line longer than ``limit`` characters is a bad row (skipped, never held in
-    memory whole). Undecodable bytes become U+FFFD; their count comes last, as an issue.
-    ``csv_options`` go to :func:`csv.reader` (tracerpt needs ``skipinitialspace``).
+    memory whole). Undecodable bytes become U+FFFD; their count comes last, as an issue. A
+    file whose last line has no line end was cut (every export ends its rows with one): said
+    as a ``csv.truncated`` issue, the rows before it kept. ``csv_options`` go to
+    :func:`csv.reader` (tracerpt needs ``skipinitialspace``).
     """
     csv.field_size_limit(limit)
     with source.open() as raw:
@@ -33,7 +35,8 @@ def csv_rows(source: Source, limit: int, **csv_options: object
     before = replacements()
     with source.open() as raw:
         text = io.TextIOWrapper(raw, encoding=encoding, errors=REPLACE_ERRORS, newline="")
-        reader = csv.reader(_Lines(text, limit), **csv_options)
+        lines = _Lines(text, limit)
+        reader = csv.reader(lines, **csv_options)
         while True:
             try:
                 row = next(reader)
@@ -43,6 +46,10 @@ def csv_rows(source: Source, limit: int, **csv_options: object
                 yield exc
                 continue
             yield row
+    if lines.unterminated:
+        yield IngestIssue(source.name, None, "csv.truncated",
+                          "the file ends inside a line (no line end after the last row): it "
+                          "was cut; the rows before are kept", truncated=True)
     if replacements() > before:
         yield undecodable_issue(source.name, replacements() - before)
 
@@ -58,6 +65,7 @@ class _Lines:
         self._text = text
         self._limit = limit
         self._first = True
+        self.unterminated = False  # the last line read had text but no line end
 
     def __iter__(self) -> _Lines:
         return self
@@ -74,4 +82,5 @@ class _Lines:
                 pass
             raise csv.Error(f"line longer than {self._limit} characters (limit csv-field); "
                             "skipped")
+        self.unterminated = not line.endswith(("\n", "\r")) and bool(line.strip("\x00 \t"))
         return line

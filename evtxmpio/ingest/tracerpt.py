@@ -111,6 +111,11 @@ def _trace_row(row: list[str], columns: dict[str, int], name: str, line_no: int
     time_ns = filetime_to_ns(clock) if clock is not None and clock > 0 else None
     names = trace_fields(provider, event_name)
     values = row[payload_at:]
+    if names and len(values) > len(names):
+        return IngestIssue(name, None, "csv.bad-row",
+                           f"row {line_no}: {len(values)} payload values, {event_name} has "
+                           f"{len(names)} (a damaged line end may have joined two rows)",
+                           records_failed=1)
     data = tuple((names[i] if i < len(names) else None, value)
                  for i, value in enumerate(values))
     event_id = _int(_cell(row, columns, "Event ID", 2))

@@ -134,3 +134,22 @@ def test_unknown_file_gets_a_reason(tmp_path: Path) -> None:
     result = ingest_paths([junk, empty])
     assert [a.format for a in result.accounts] == ["unknown", "unknown"]
     assert all(len(a.errors) == 1 for a in result.accounts)
+
+
+@pytest.mark.parametrize("name", ["eventviewer.csv", "getwinevent.csv", "tracerpt.csv"])
+def test_csv_damage_that_costs_records_is_said(name: str, tmp_path: Path) -> None:
+    """A line end overwritten joins two rows; a cut inside a line leaves it without an end."""
+    data = (DATA / name).read_bytes()
+    _, account = _one(DATA / name)
+    complete = account.records_used
+    end = data.rindex(b"\n", 0, len(data) - 1)  # the line end before the last row
+    start = end - 1 if data[end - 1:end] == b"\r" else end
+    joined = tmp_path / f"joined-{name}"
+    joined.write_bytes(data[:start] + b"x" * (end + 1 - start) + data[end + 1:])
+    _, account = _one(joined)
+    assert account.records_used < complete
+    assert any(error.startswith("csv.bad-row") for error in account.errors), account.errors
+    cut = tmp_path / f"cut-{name}"
+    cut.write_bytes(data[:len(data) - 3])
+    _, account = _one(cut)
+    assert account.truncated and account.records_used >= complete - 1
