@@ -15,7 +15,7 @@ Every problem is named ``file:line: problem``; rule ids are checked against the 
 from __future__ import annotations
 
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from evtxmpio.detect.policy_facts import FACTS, TEXT_FIELDS, check_fact_value
+from evtxmpio.detect.policy_model import Because, Condition, Policy, PolicyItem, VerdictInfo
 from evtxmpio.detect.ruleyaml import LineDict, LineList, LineLoader, line_of
 from evtxmpio.errors import RuleError
 
@@ -33,93 +34,6 @@ WHEN_KEYS = ("findings", "any_finding", "no_finding", "facts")
 ITEM_KEYS = {"id", "verdict", "when", "confidence", "because", "before", "after"}
 BECAUSE_KEYS = {"id", "when", "reason", "add", "times", "before", "after"}
 TOP_KEYS = {"policy", "verdicts", "decide", "adjust", "remove", "confidence_bounds"}
-
-
-@dataclass(frozen=True, slots=True)
-class Condition:
-    """What must hold: rule ids that all fired, any fired, none fired; fact tests."""
-
-    findings: tuple[str, ...] = ()
-    any_finding: tuple[str, ...] = ()
-    no_finding: tuple[str, ...] = ()
-    facts: tuple[tuple[str, str, Any], ...] = ()
-
-    def holds(self, fired: set[str], facts: Mapping[str, Any]) -> bool:
-        """True when every part holds for the fired rule ids and the facts."""
-        if not set(self.findings) <= fired:
-            return False
-        if self.any_finding and not set(self.any_finding) & fired:
-            return False
-        if set(self.no_finding) & fired:
-            return False
-        return all(_compare(facts.get(name), op, value) for name, op, value in self.facts)
-
-    def rule_ids(self) -> tuple[str, ...]:
-        """Every rule id the condition names."""
-        return (*self.findings, *self.any_finding, *self.no_finding)
-
-
-def _compare(actual: Any, op: str, value: Any) -> bool:
-    if op == "equals":
-        return actual == value
-    if op == "not_equals":
-        return actual != value
-    if op == "in":
-        return actual in value
-    if actual is None:
-        return False
-    return {"gte": actual >= value, "gt": actual > value, "lte": actual <= value,
-            "lt": actual < value}[op]
-
-
-@dataclass(frozen=True, slots=True)
-class Because:
-    """A reason given when ``when`` holds, with its effect on the confidence."""
-
-    id: str | None
-    when: Condition
-    reason: str
-    add: float
-    times: float
-    where: str
-
-
-@dataclass(frozen=True, slots=True)
-class PolicyItem:
-    """One decision: ``verdict`` when ``when`` holds (``None``: always, the catch-all)."""
-
-    id: str
-    verdict: str
-    when: Condition | None
-    confidence: float
-    because: tuple[Because, ...]
-    where: str
-
-
-@dataclass(frozen=True, slots=True)
-class VerdictInfo:
-    """A verdict's rank (0 = most severe) and its texts."""
-
-    id: str
-    rank: int
-    headline: str
-    explanation: str
-    advice: str
-
-
-@dataclass(frozen=True, slots=True)
-class Policy:
-    """The merged, validated policy."""
-
-    verdicts: Mapping[str, VerdictInfo]
-    items: tuple[PolicyItem, ...]
-    adjust: tuple[Because, ...]
-    bounds: tuple[float, float] = (0.05, 0.99)
-    sources: tuple[str, ...] = field(default_factory=tuple)
-
-    def ranks(self) -> dict[str, int]:
-        """Verdict id -> rank."""
-        return {v.id: v.rank for v in self.verdicts.values()}
 
 
 def at(node: Any, key: Any = None) -> int:
