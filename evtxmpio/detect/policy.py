@@ -194,15 +194,18 @@ def _condition(raw: Any, source: str, line: int, what: str, errors: _Errors
     for key in sorted(set(raw) - set(WHEN_KEYS), key=str):
         errors.add(source, at(raw, key), f"{what}: unknown condition {key!r} (known: "
                    f"{', '.join(WHEN_KEYS)})")
-    lists = {}
+    lists, lines = {}, []
     for key in WHEN_KEYS[:3]:
         value = raw.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             errors.add(source, at(raw, key), f"{what}: {key} must be a list of rule ids")
             value = []
         lists[key] = tuple(value)
+        lines += [(rule_id, line_of(value, index) or at(raw, key))
+                  for index, rule_id in enumerate(value)]
     facts = _fact_tests(raw.get("facts", {}), source, at(raw, "facts"), what, errors)
-    return Condition(lists["findings"], lists["any_finding"], lists["no_finding"], facts)
+    return Condition(lists["findings"], lists["any_finding"], lists["no_finding"], facts,
+                     tuple(lines))
 
 
 def _fact_tests(raw: Any, source: str, line: int, what: str, errors: _Errors
@@ -346,10 +349,11 @@ def _check_rule_ids(conditions: list[tuple[Condition, str]], rule_ids: set[str],
                     errors: _Errors) -> None:
     for condition, where in conditions:
         source, line = where.rsplit(":", 1)
+        exact = dict(condition.lines)
         for rule_id in condition.rule_ids():
             if rule_id not in rule_ids:
-                errors.add(source, int(line), f"unknown rule id {rule_id!r} (no such rule "
-                           "file in the rule folders)")
+                errors.add(source, exact.get(rule_id, int(line)), f"unknown rule id "
+                           f"{rule_id!r} (no such rule file in the rule folders)")
 
 
 def _verdict_infos(draft: _Draft, errors: _Errors) -> dict[str, VerdictInfo]:

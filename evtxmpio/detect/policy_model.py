@@ -18,6 +18,8 @@ class Condition:
     any_finding: tuple[str, ...] = ()
     no_finding: tuple[str, ...] = ()
     facts: tuple[tuple[str, str, Any], ...] = ()
+    # (rule id, line) of each rule id named, for problems found after loading
+    lines: tuple[tuple[str, int], ...] = field(default=(), compare=False)
 
     def holds(self, fired: set[str], facts: Mapping[str, Any]) -> bool:
         """True when every part holds for the fired rule ids and the facts."""

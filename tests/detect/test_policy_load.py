@@ -36,7 +36,7 @@ def _errors(tmp_path: Path, text: str) -> list[str]:
 
 @pytest.mark.parametrize(("text", "line", "words"), [
     ("decide:\n  - id: x\n    verdict: inconclusive\n    when: {findings: [mpio-duplicate-failovr]}"
-     "\n    confidence: 0.5\n    before: race\n", 2, "unknown rule id 'mpio-duplicate-failovr'"),
+     "\n    confidence: 0.5\n    before: race\n", 4, "unknown rule id 'mpio-duplicate-failovr'"),
     ("decide:\n  - id: x\n    verdict: inconclusive\n    before: race\n    confidence: 0.5\n"
      "    when:\n      facts: {kb_applies: true}\n", 7, "unknown fact 'kb_applies'"),
     ("decide:\n  - id: x\n    verdict: inconclusive\n    before: race\n    confidence: 0.5\n"
@@ -89,7 +89,7 @@ def test_rules_validate_reports_policy_problems(tmp_path: Path) -> None:
     folder = _user(tmp_path, "decide:\n  - id: x\n    verdict: inconclusive\n    before: race\n"
                    "    confidence: 0.5\n    when: {findings: [renamed-rule]}\n")
     _, errors = pipeline.rules_validate(rules_dirs=[folder])
-    assert any(f"{folder / 'verdicts.yaml'}:2:" in str(e) for e in errors)
+    assert any(f"{folder / 'verdicts.yaml'}:6:" in str(e) for e in errors)
     with pytest.raises(RuleError, match="renamed-rule"):
         shipped_policy([folder])
 
