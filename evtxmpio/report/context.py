@@ -1,9 +1,11 @@
 """``ReportContext``: the one documented object the HTML template renders.
 
 Everything the template shows is computed here (and in :mod:`evtxmpio.report.swimlane` for the
-picture); the template and its filters only format. Large cases are capped, not paged: each
-finding shows its first ``EVIDENCE_CAP`` evidence events and says how many more are in the
-JSON and CSV outputs, which always hold all of them.
+picture); the template and its filters only format. The report leads with the incidents
+(:mod:`evtxmpio.report.incidents`): findings grouped per outage, each incident's evidence shown
+once. Large cases are capped, not paged: each incident shows its first ``EVIDENCE_CAP``
+evidence events and says how many more are in the JSON and CSV outputs, which always hold all
+of them.
 """
 
 from __future__ import annotations
@@ -16,12 +18,22 @@ import pandas as pd
 
 from evtxmpio import __version__
 from evtxmpio.detect import CaseResult, Finding
+from evtxmpio.report.axis import duration_text
 from evtxmpio.report.hostview import host_views
+from evtxmpio.report.incidents import (
+    SEVERITY_ORDER,
+    group_findings,
+    shared_evidence,
+    worst_severity,
+)
 from evtxmpio.report.jsonout import iso, path_id_text
 from evtxmpio.report.problems import input_problems
 from evtxmpio.report.swimlane import UNNAMED_HOST, SwimLanes, build_swimlanes
 
-__all__ = ["EvidenceRow", "FindingView", "Link", "LunView", "ReportContext", "build_context"]
+__all__ = ["EvidenceRow", "FindingView", "IncidentView", "Link", "LunView", "ReportContext",
+           "build_context"]
+# Verdicts the KB 2406705 fix status bears on; other verdicts show the advice without the table.
+HOTFIX_VERDICTS = frozenset({"kb2406705-race"})
 
 MAX_MESSAGE = 2000
 EVIDENCE_CAP = 100
@@ -43,6 +55,7 @@ class EvidenceRow:
     message: str
     source_file: str
     record_id: int | None
+    findings: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,12 +68,13 @@ class Link:
 
 @dataclass(frozen=True, slots=True)
 class FindingView:
-    """One finding as shown in the report; ``anchor`` is its link target.
-
-    ``evidence`` holds at most ``EVIDENCE_CAP`` rows; ``evidence_total`` counts them all.
-    """
+    """One finding as shown in the report; ``anchor`` is its link target, ``number`` the
+    number the evidence tables cite it by, ``incident`` its incident's anchor and
+    ``evidence_total`` how many evidence events it has (listed in its incident)."""
 
     anchor: str
+    number: int
+    incident: str
     rule_id: str
     title: str
     severity: str
@@ -72,6 +86,47 @@ class FindingView:
     path_id: str | None
     start: str | None
     end: str | None
+    evidence_total: int
+
+
+@dataclass(frozen=True, slots=True)
+class RuleLine:
+    """One line of an incident's summary: the findings of one rule, worst rules first.
+
+    ``anchor`` links to the first of them; ``count`` says how many; ``where`` names their
+    MPIO disks and Path IDs; ``start`` is the first one's time.
+    """
+
+    severity: str
+    title: str
+    anchor: str
+    count: int
+    where: str
+    start: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentView:
+    """Findings of one host that overlap or follow closely in time: one outage.
+
+    ``evidence`` is the union of the findings' evidence, each event once and at most
+    ``EVIDENCE_CAP`` of them (``evidence_total`` counts them all); ``severity`` is the worst
+    finding's, ``severities`` counts them (``3 critical, 1 high``), ``duration`` reads
+    ``12 s``; ``summary`` has one line per rule, ``findings`` every finding.
+    """
+
+    anchor: str
+    number: int
+    host: str
+    start: str | None
+    end: str | None
+    duration: str
+    severity: str
+    severities: str
+    mpio_disks: tuple[str, ...]
+    path_ids: tuple[str, ...]
+    summary: tuple[RuleLine, ...]
+    findings: tuple[FindingView, ...]
     evidence: tuple[EvidenceRow, ...]
     evidence_total: int
 
@@ -97,15 +152,16 @@ class ReportContext:
             ``explanation`` one paragraph for the customer; ``reasons`` the chain that led to
             it; ``hotfix_advice`` what to do.
         hotfix: per host, the KB 2406705 fix status detect derived (dicts: host, os,
-            status, fixed_version), empty when detect gives none.
+            status, fixed_version), empty when detect gives none; ``hotfix_relevant`` says
+            whether the verdict is one the fix bears on (the table is shown only then).
         host_verdicts: per host, its verdict (dicts of :func:`.hostview.host_views`;
             ``reports/hosts.html.j2`` renders them).
         hosts, mpio_disks, path_ids: what the case covers; ``luns`` one row per MPIO disk.
         time_window: first and last event time (ISO UTC) or ``None``.
         inputs: input paths as named by the engineer.
         swimlanes: the timeline picture, or ``None`` when nothing happened to draw.
-        findings: the first ``FINDINGS_CAP`` findings, each with its evidence events;
-            ``findings_total`` counts them all.
+        incidents: the first ``FINDINGS_CAP`` findings grouped per incident, with the
+            evidence they share; ``findings_shown`` of ``findings_total`` findings.
         delayed_writes: dicts with time, host, file, volume, mpio_disk (at most
             ``DELAYED_WRITES_CAP``);
             ``delayed_writes_total`` counts them all.
@@ -124,6 +180,7 @@ class ReportContext:
     reasons: tuple[str, ...]
     hotfix_advice: str
     hotfix: tuple[dict[str, Any], ...]
+    hotfix_relevant: bool
     host_verdicts: tuple[dict[str, Any], ...]
     hosts: tuple[str, ...]
     mpio_disks: tuple[str, ...]
@@ -132,7 +189,8 @@ class ReportContext:
     time_window: tuple[str, str] | None
     inputs: tuple[str, ...]
     swimlanes: SwimLanes | None
-    findings: tuple[FindingView, ...]
+    incidents: tuple[IncidentView, ...]
+    findings_shown: int
     findings_total: int
     delayed_writes: tuple[dict[str, Any], ...]
     delayed_writes_total: int
@@ -151,14 +209,16 @@ def _int(value: Any) -> int | None:
     return None if value is None or pd.isna(value) else int(value)
 
 
-def _evidence(case: CaseResult, finding: Finding) -> tuple[EvidenceRow, ...]:
+def _evidence(case: CaseResult, cited: list[tuple[int, tuple[int, ...]]]
+              ) -> tuple[EvidenceRow, ...]:
     columns = ["time", "host", "provider", "event_id", "message", "source_file", "record_id"]
-    subset = case.events.loc[list(finding.evidence[:EVIDENCE_CAP]), columns]
+    shown = cited[:EVIDENCE_CAP]
+    subset = case.events.loc[[row for row, _ in shown], columns]
     return tuple(
         EvidenceRow(iso(time), _text(host), _text(provider), _int(eid),
-                    _text(message)[:MAX_MESSAGE], _text(file), _int(rid))
-        for time, host, provider, eid, message, file, rid in subset.itertuples(
-            index=False, name=None)
+                    _text(message)[:MAX_MESSAGE], _text(file), _int(rid), numbers)
+        for (time, host, provider, eid, message, file, rid), (_, numbers) in zip(
+            subset.itertuples(index=False, name=None), shown, strict=True)
     )
 
 
@@ -167,13 +227,57 @@ def _link(reference: str) -> Link:
     return Link(reference, reference if safe else None)
 
 
-def _finding_view(case: CaseResult, number: int, finding: Finding) -> FindingView:
+def _finding_view(number: int, incident: str, finding: Finding) -> FindingView:
     rule = finding.rule
-    return FindingView(f"finding-{number}", rule.id, rule.title, finding.severity,
-                       rule.description, rule.remediation,
+    return FindingView(f"finding-{number}", number, incident, rule.id, rule.title,
+                       finding.severity, rule.description, rule.remediation,
                        tuple(_link(r) for r in rule.references), finding.host,
                        finding.mpio_disk, path_id_text(finding.path_id), iso(finding.start),
-                       iso(finding.end), _evidence(case, finding), len(finding.evidence))
+                       iso(finding.end), len(finding.evidence))
+
+
+def _incidents(case: CaseResult) -> tuple[IncidentView, ...]:
+    """The shown findings (numbered in detect's order) grouped per incident."""
+    shown = case.findings[:FINDINGS_CAP]
+    views = []
+    for number, indices in enumerate(group_findings(shown), 1):
+        anchor = f"incident-{number}"
+        members = [shown[i] for i in indices]
+        findings = tuple(_finding_view(i + 1, anchor, shown[i]) for i in indices)
+        cited = shared_evidence(members, [f.number for f in findings])
+        starts = [f.start for f in members if f.start is not None]
+        ends = [f.end if f.end is not None else f.start for f in members if f.start is not None]
+        start, end = (min(starts), max(ends)) if starts else (None, None)
+        severities = [f.severity for f in members]
+        views.append(IncidentView(
+            anchor, number, str(members[0].host or UNNAMED_HOST), iso(start), iso(end),
+            duration_text(end.value - start.value) if starts else "",
+            worst_severity(severities), _severity_counts(severities),
+            tuple(f"MPIODisk{d}" for d in sorted({f.mpio_disk for f in members
+                                                   if f.mpio_disk is not None})),
+            tuple(sorted({t for t in (path_id_text(f.path_id) for f in members) if t})),
+            _summary(findings), findings, _evidence(case, cited), len(cited)))
+    return tuple(views)
+
+
+def _summary(findings: tuple[FindingView, ...]) -> tuple[RuleLine, ...]:
+    by_rule: dict[str, list[FindingView]] = {}
+    for view in findings:
+        by_rule.setdefault(view.rule_id, []).append(view)
+    lines = []
+    for views in by_rule.values():
+        first = views[0]
+        disks = sorted({v.mpio_disk for v in views if v.mpio_disk is not None})
+        paths = sorted({v.path_id for v in views if v.path_id})
+        where = " ".join([*(f"MPIODisk{d}" for d in disks), *paths])
+        lines.append(RuleLine(first.severity, first.title, first.anchor, len(views), where,
+                              first.start))
+    return tuple(sorted(lines, key=lambda line: SEVERITY_ORDER.index(line.severity)
+                        if line.severity in SEVERITY_ORDER else len(SEVERITY_ORDER)))
+
+
+def _severity_counts(severities: list[str]) -> str:
+    return ", ".join(f"{severities.count(s)} {s}" for s in SEVERITY_ORDER if s in severities)
 
 
 def _account_view(account: Mapping[str, Any]) -> dict[str, Any]:
@@ -224,10 +328,13 @@ def _hotfix(case: CaseResult) -> tuple[dict[str, Any], ...]:
                  for h in getattr(case, "hotfix", None) or [])
 
 
-def _anchors(findings: tuple[FindingView, ...], case: CaseResult) -> dict[int, str]:
+def _anchors(incidents: tuple[IncidentView, ...], case: CaseResult) -> dict[int, str]:
+    """Evidence row -> the anchor of the first finding (by number) that cites it."""
     anchors: dict[int, str] = {}
-    for view, finding in zip(findings, case.findings, strict=False):
-        for row in finding.evidence:
+    views = sorted((view for incident in incidents for view in incident.findings),
+                   key=lambda view: view.number)
+    for view in views:
+        for row in case.findings[view.number - 1].evidence:
             anchors.setdefault(row, view.anchor)
     return anchors
 
@@ -253,8 +360,7 @@ def build_context(case: CaseResult, redacted: bool = False) -> ReportContext:
     if len(events) and events["time"].notna().any():
         window = (iso(events["time"].min()), iso(events["time"].max()))
     verdict = case.verdict.verdict
-    findings = tuple(_finding_view(case, n, f)
-                     for n, f in enumerate(case.findings[:FINDINGS_CAP], 1))
+    incidents = _incidents(case)
     luns = _luns(case, disks)
     problems = input_problems(case)
     return ReportContext(
@@ -266,6 +372,7 @@ def build_context(case: CaseResult, redacted: bool = False) -> ReportContext:
         reasons=tuple(case.verdict.reasons),
         hotfix_advice=case.verdict.advice,
         hotfix=_hotfix(case),
+        hotfix_relevant=verdict in HOTFIX_VERDICTS,
         host_verdicts=host_views(case),
         hosts=tuple(sorted({str(h) or UNNAMED_HOST for h in events["host"].dropna()})),
         mpio_disks=tuple(f"{host}: MPIODisk{disk}" for host, disk in disks),
@@ -273,9 +380,10 @@ def build_context(case: CaseResult, redacted: bool = False) -> ReportContext:
         luns=luns,
         time_window=window,
         inputs=tuple(case.inputs),
-        swimlanes=build_swimlanes(events, case.timelines, _anchors(findings, case),
+        swimlanes=build_swimlanes(events, case.timelines, _anchors(incidents, case),
                                   outcomes(case)),
-        findings=findings,
+        incidents=incidents,
+        findings_shown=min(len(case.findings), FINDINGS_CAP),
         findings_total=len(case.findings),
         delayed_writes=tuple({"time": iso(d.time), "host": d.host, "file": d.file,
                               "volume": d.volume, "mpio_disk": getattr(d, "mpio_disk", None)}

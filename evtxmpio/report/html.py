@@ -8,6 +8,7 @@ overrides in log text show as visible marks instead of acting on the page.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from pathlib import Path
 
@@ -41,6 +42,8 @@ def make_environment(templates_dir: Path | None = None) -> Environment:
     )
     environment.filters["percent"] = percent
     environment.filters["px"] = px
+    environment.filters["ms"] = milliseconds
+    environment.filters["basename"] = basename
     return environment
 
 
@@ -51,6 +54,23 @@ def render_context(context: ReportContext, templates_dir: Path | None = None) ->
         return template.render(**asdict(context))
     except TemplateError as exc:
         raise ReportError(f"{TEMPLATE}: {exc}") from exc
+
+
+def milliseconds(value: str | None) -> str:
+    """``2011-06-14T07:47:10.402113200Z`` -> ``2011-06-14 07:47:10.402``: what a reader needs;
+    the template keeps the full value in the element's ``title`` (a tooltip)."""
+    if not value:
+        return ""
+    date, _, clock = value.removesuffix("Z").partition("T")
+    whole, dot, fraction = clock.partition(".")
+    return f"{date} {whole}{dot}{fraction[:3]}" if clock else value
+
+
+def basename(value: str | None) -> str:
+    """The last component of a Windows or POSIX path (archive members: after ``!``)."""
+    if not value:
+        return ""
+    return re.split(r"[\\/!]", value.rstrip("\\/"))[-1] or value
 
 
 def px(value: float) -> str:

@@ -35,7 +35,7 @@ NOT_DRAWN = ("ABSENT",)  # a disk that does not exist yet has no bar
 STATE_CLASS = {"NORMAL": "normal", "active": "normal", "restored": "normal", "IN_FO": "in-fo",
                "FAILOVER": "in-fo", "WAIT1": "wait", "WAIT2": "wait", "WAIT3": "wait",
                "DEGRADED": "degraded", "failed": "failed", "REMOVED": "removed",
-               "removed": "removed"}
+               "removed": "path-removed"}  # a path's "removed" is not a disk's REMOVED
 
 
 @dataclass(frozen=True, slots=True)

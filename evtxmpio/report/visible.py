@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from markupsafe import Markup
+
 BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 _HTML_HIDDEN = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{BIDI}\ud800-\udfff]")
 _TERMINAL_HIDDEN = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{BIDI}\ud800-\udfff]")
@@ -54,4 +56,6 @@ def finalize_line(value: object) -> object:
 def finalize(value: object) -> object:
     """Jinja2 ``finalize`` hook: every string a template prints goes through
     :func:`show_hidden` before it is escaped."""
+    if isinstance(value, Markup):  # a macro's output: already finalized and escaped
+        return value
     return show_hidden(value) if isinstance(value, str) else value

@@ -21,6 +21,8 @@ pytest.importorskip("playwright.sync_api", reason="playwright (PyPI) is not inst
 
 SAMPLE_REPORTS = sorted(SAMPLES.glob("*/expected/report.html"))
 SCREENSHOT = REPO / "docs" / "report-sample.png"
+SCREENSHOTS = REPO / "docs" / "screenshots"  # after-<sample>.png; before-* are the old layout
+MAX_HEIGHT_PX = 5_000
 
 
 @pytest.fixture(scope="module")
@@ -92,8 +94,8 @@ NOT_INPUT = {"ground_truth.json", "workload.yaml", "stream.csv"}
 
 
 @pytest.mark.parametrize("folder", REPLAY_SAMPLES, ids=lambda p: p.name)
-def test_replay_sample_reports_render_offline(chromium: Any, folder: Path,
-                                              tmp_path: Path) -> None:
+def test_replay_sample_reports_render_offline(chromium: Any, folder: Path, tmp_path: Path,
+                                              update_golden: bool) -> None:
     from evtxmpio import pipeline
 
     case = pipeline.analyze([p for p in sorted(folder.iterdir()) if p.name not in NOT_INPUT])
@@ -102,4 +104,22 @@ def test_replay_sample_reports_render_offline(chromium: Any, folder: Path,
     with open_report(chromium, path) as (page, log):
         page.screenshot(path=str(tmp_path / "shot.png"), full_page=True)
         assert page.locator("#timeline svg.lanes").count() == 1
+        if update_golden:
+            _docs_screenshot(page, SCREENSHOTS / f"after-{folder.name}.png")
+        # issue 16: collapsed, the report is short (the race sample was 7,501 px tall)
+        assert page.evaluate("document.documentElement.scrollHeight") < MAX_HEIGHT_PX
+        page.locator("details").evaluate_all("nodes => nodes.forEach(n => n.open = true)")
+        # opened, no time breaks across lines (the nanosecond times wrapped mid-number)
+        lines = page.locator("span.t").evaluate_all(
+            "nodes => nodes.map(n => n.getClientRects().length)")
+        assert lines and set(lines) == {1}
         _assert_quiet(log)
+
+
+def _docs_screenshot(page: Any, target: Path) -> None:
+    """The first 1,400 px of a report at 1280 px wide, as a 128-colour PNG for docs/."""
+    from PIL import Image
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(target), clip={"x": 0, "y": 0, "width": 1280, "height": 1400})
+    Image.open(target).convert("RGB").quantize(128).save(target, optimize=True)

@@ -24,10 +24,11 @@ def test_html_caps_the_evidence_and_stays_small(case) -> None:  # type: ignore[n
     size = len(html.encode("utf-8"))
     print(f"10,000-evidence report: {size} bytes")  # shown with pytest -s; see docs/report.md
     assert size < MAX_HTML_BYTES
-    assert "Evidence: 10000 record(s), first 100 shown" in html
+    assert "Evidence of incident 1: 10000 record(s), first 100 shown, each once" in html
     assert f"{10_000 - EVIDENCE_CAP} more evidence record(s) are in the JSON" in html
-    assert "<details>" in html  # collapsed: more than 20 rows
-    assert html.count("<tr><td class=\"mono\">2011-") <= EVIDENCE_CAP + DELAYED_WRITES_CAP
+    assert '<details class="evidence-box"' in html  # collapsed
+    assert html.count("<tr><td class=\"time\">") <= EVIDENCE_CAP
+    assert html.count("title=\"2011-") <= 2 * (EVIDENCE_CAP + DELAYED_WRITES_CAP) + 10
 
 
 def test_the_picture_is_bounded_and_has_breaks(case) -> None:  # type: ignore[no-untyped-def]
