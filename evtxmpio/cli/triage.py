@@ -13,6 +13,9 @@ from evtxmpio.errors import Error
 # evtxmpio.triage.run.DEFAULT_CASE_TIMEOUT_S, written here too so that --help need not import
 # the triage machinery (tests/test_cli.py checks that both agree).
 CASE_TIMEOUT_HELP = "Seconds one case may take [default: 600]."
+# evtxmpio.triage.executors.WORKER_WAIT_S, likewise.
+WORKER_WAIT_HELP = ("With --scheduler: seconds to wait for a worker when none is left, then "
+                    "stop (the cases still out are retried by the next run) [default: 60].")
 
 
 @app.command(cls=PlainCommand)
@@ -36,6 +39,8 @@ def triage(
         "--retry-failed", help="Redo cases recorded as failed.")] = False,
     case_timeout: Annotated[float | None, typer.Option(
         "--case-timeout", min=0.1, metavar="SECONDS", help=CASE_TIMEOUT_HELP)] = None,
+    worker_wait: Annotated[float | None, typer.Option(
+        "--worker-wait", min=0.0, metavar="SECONDS", help=WORKER_WAIT_HELP)] = None,
     limit: LimitOption = None,
 ) -> None:
     """Triage every case of INBOX into a case database, locally or on a Dask cluster."""
@@ -45,6 +50,7 @@ def triage(
     from evtxmpio.report.visible import show_hidden_line
     from evtxmpio.triage import TriageOptions, make_reporter, run_triage
     from evtxmpio.triage.archive import default_limits
+    from evtxmpio.triage.executors import WORKER_WAIT_S
     from evtxmpio.triage.run import DEFAULT_CASE_TIMEOUT_S
 
     if case_timeout is None:
@@ -53,17 +59,24 @@ def triage(
         options = TriageOptions(inbox=inbox, db=db, workers=workers, scheduler=scheduler,
                                 reports=reports, force=force, retry_failed=retry_failed,
                                 case_timeout=case_timeout,
+                                worker_wait=WORKER_WAIT_S if worker_wait is None else worker_wait,
                                 limits=parse_limits(limit or [], default_limits()))
         summary = run_triage(options, make_reporter(Console(stderr=True)))
     except Error as exc:
-        raise fail(str(exc)) from exc
+        raise fail(show_hidden_line(str(exc))) from exc
     verdicts = ", ".join(f"{v} {n}" for v, n in summary.verdicts.most_common()) or "none"
+    repaired = f" ({summary.repaired} again for a missing report)" if summary.repaired else ""
     typer.echo(f"{summary.found} case(s) found, {summary.skipped} already known, "
-               f"{summary.ran} triaged ({summary.failed} failed) in {summary.elapsed_s:.1f} s; "
-               f"verdicts: {verdicts}")
+               f"{summary.ran} triaged{repaired} ({summary.failed} failed) in "
+               f"{summary.elapsed_s:.1f} s; verdicts: {verdicts}")
     for name, original in summary.duplicates:
         typer.echo(f"{show_hidden_line(name)}: same content as {show_hidden_line(original)}, "
                    "not triaged twice")
     typer.echo(f"Database: {show_hidden_line(str(db))}")
     if summary.index is not None:
         typer.echo(f"Index: {show_hidden_line(str(summary.index))}")
+    if summary.left:
+        name, reason = summary.left[0]
+        raise fail(f"{len(summary.left)} case(s) not triaged, the machine could not run them "
+                   f"now (first: {show_hidden_line(name)}: {show_hidden_line(reason)}); "
+                   "run again to triage them")

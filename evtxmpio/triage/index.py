@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from evtxmpio import __version__
 from evtxmpio.detect import SEVERITY_RANK, verdict_ranks
 from evtxmpio.errors import ReportError
+from evtxmpio.report.outputs import write_atomic
 from evtxmpio.report.visible import finalize_line
 from evtxmpio.triage.store import CaseStore
 
@@ -32,6 +33,17 @@ INDEX_COLUMNS = ("case_id, name, status, failure_reason, verdict, confidence, ma
 def report_name(case_id: str) -> str:
     """The report file of a case inside the reports folder (never the customer's name)."""
     return f"{case_id}.html"
+
+
+def report_complete(path: Path) -> bool:
+    """Whether ``path`` is a whole HTML report (it ends with ``</html>``; a report cut by a
+    full disk, or an older version's interrupted write, does not)."""
+    try:
+        with path.open("rb") as stream:
+            stream.seek(max(path.stat().st_size - 64, 0))
+            return b"</html>" in stream.read()
+    except OSError:
+        return False
 
 
 def rank_key(case: dict[str, Any]) -> tuple[Any, ...]:
@@ -67,8 +79,8 @@ def build_index(store: CaseStore, reports: Path) -> IndexContext:
     """The index context of every case in the database."""
     rows = store.query(f"SELECT {INDEX_COLUMNS} FROM cases")
     for row in rows:
-        exists = (reports / report_name(row["case_id"])).is_file()
-        row["report"] = report_name(row["case_id"]) if exists else None
+        complete = report_complete(reports / report_name(row["case_id"]))
+        row["report"] = report_name(row["case_id"]) if complete else None
     ok = sorted((row for row in rows if row["status"] == "ok"), key=rank_key)
     counts: dict[str, int] = {}
     for row in ok:
@@ -96,11 +108,11 @@ def render_index(context: IndexContext) -> str:
 
 
 def write_index(store: CaseStore, reports: Path) -> Path:
-    """Write ``reports/index.html``; return its path."""
+    """Write ``reports/index.html`` atomically; return its path.
+
+    Raises:
+        ReportError: when it cannot be written (the previous index stays whole).
+    """
     out = reports / "index.html"
-    try:
-        reports.mkdir(parents=True, exist_ok=True)
-        out.write_text(render_index(build_index(store, reports)), encoding="utf-8")
-    except OSError as exc:
-        raise ReportError(f"{out}: cannot write the index: {exc.strerror}") from exc
+    write_atomic(out, render_index(build_index(store, reports)), "the index")
     return out

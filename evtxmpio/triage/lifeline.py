@@ -27,6 +27,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from evtxmpio.errors import Error
+
 PARENT_ENV = "EVTXMPIO_TRIAGE_PARENT"
 FOLDER_PREFIX = "evtxmpio-case-"
 LOCK_NAME = "lock"
@@ -64,18 +66,35 @@ def die_with_parent(parent: int | None = None) -> None:
         os._exit(1)
 
 
+class TemporaryFolderError(Error):
+    """The temporary folder of a case cannot be made (a problem of the machine, not the case)."""
+
+
 @contextlib.contextmanager
 def case_folder() -> Iterator[Path]:
     """A private temporary folder for one case (``evtxmpio-case-*/case``), locked while in use
     and removed at the end; a folder left by a killed process is removed by the next
-    :func:`clean_stale_folders`."""
-    folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX))
+    :func:`clean_stale_folders`.
+
+    Raises:
+        TemporaryFolderError: when the folder cannot be made.
+    """
+    try:
+        folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX))
+    except OSError as exc:
+        raise TemporaryFolderError(f"cannot make a temporary folder in "
+                                   f"{tempfile.gettempdir()}: {exc.strerror}") from exc
     try:
         with open(folder / LOCK_NAME, "wb") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             target = folder / CASE_NAME
             target.mkdir()
             yield target
+    except OSError as exc:
+        if exc.filename is not None and Path(exc.filename).parent == folder:
+            raise TemporaryFolderError(f"cannot prepare the temporary folder {folder}: "
+                                       f"{exc.strerror}") from exc
+        raise
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -10,6 +11,29 @@ if TYPE_CHECKING:
     from evtxmpio.ingest.limits import Limits
 
 Row = dict[str, Any]
+OK, FAILED, TRANSIENT = "ok", "failed", "transient"
+# Errors of the machine, not of the case: the case is not recorded and the next run retries it.
+# (Running out of memory is the case's own failure: the memory cap is per case.)
+TRANSIENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EMFILE, errno.ENFILE,
+                              errno.EROFS})
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line (line breaks become `` | ``)."""
+    return " | ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def transient_cause(exc: BaseException) -> OSError | None:
+    """The OSError of the machine (a full disk, no memory to start a process, ...) behind
+    ``exc``, following ``__cause__`` and ``__context__``, else ``None``."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in TRANSIENT_ERRNOS:
+            return current
+        current = current.__cause__ or current.__context__
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +66,11 @@ class CaseOutcome:
 
     Attributes:
         spec: the case.
-        status: ``ok`` or ``failed``.
-        failure_reason: one line for a failed case (identical whichever executor ran it).
+        status: ``ok``, ``failed`` (the case's own fault, recorded) or ``transient`` (the
+            machine's fault: a full disk, the temporary folder, no process could start; not
+            recorded, the next run retries the case).
+        failure_reason: one line for a failed or transient case (identical whichever executor
+            ran it).
         tables: table name -> rows, without the ``case_id`` column (the store adds it).
         html: the HTML report, when asked for and the case succeeded.
         started_at: when the analysis started (UTC).
@@ -65,4 +92,9 @@ class CaseOutcome:
 
 def failed(spec: CaseSpec, reason: str, detail: str | None = None) -> CaseOutcome:
     """A failed outcome."""
-    return CaseOutcome(spec=spec, status="failed", failure_reason=reason, detail=detail)
+    return CaseOutcome(spec=spec, status=FAILED, failure_reason=reason, detail=detail)
+
+
+def transient(spec: CaseSpec, reason: str, detail: str | None = None) -> CaseOutcome:
+    """An outcome of a case the machine could not run now (not recorded; retried later)."""
+    return CaseOutcome(spec=spec, status=TRANSIENT, failure_reason=reason, detail=detail)

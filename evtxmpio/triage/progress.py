@@ -35,6 +35,10 @@ class Reporter(Protocol):
         """One case finished (ok or failed)."""
         ...
 
+    def note(self, text: str) -> None:
+        """Something the user should know now (no worker left ...)."""
+        ...
+
     def finish(self) -> None:
         """The run ended."""
         ...
@@ -44,6 +48,8 @@ def outcome_text(outcome: CaseOutcome) -> str:
     """``case-01 ok kb2406705-race (0.9)`` or ``case-02 FAILED timeout: ...``; the case name
     and the reason (customer text) with controls and bidi characters shown visibly."""
     name = show_hidden_line(outcome.spec.name)
+    if outcome.status == "transient":
+        return f"{name} NOT TRIAGED {show_hidden_line(outcome.failure_reason or '')} (run again)"
     if outcome.status != "ok":
         return f"{name} FAILED {show_hidden_line(outcome.failure_reason or '')}"
     row = outcome.tables["cases"][0]
@@ -84,6 +90,10 @@ class RichReporter:
             self.progress.console.print(Text(outcome_text(outcome), style="red"))
         self.progress.update(self.task, advance=1, failures=self.failures)
 
+    def note(self, text: str) -> None:
+        """Print ``text`` above the bar."""
+        self.progress.console.print(Text(text, style="yellow"))
+
     def finish(self) -> None:
         """Remove the live display (the last state stays on screen)."""
         self.progress.stop()
@@ -110,6 +120,10 @@ class LogReporter:
         self.failures += outcome.status != "ok"
         rate = self.done / max(time.monotonic() - self.started, 1e-9) * 60
         self._print(f"[{self.done}/{self.total}] {outcome_text(outcome)} ({rate:.1f} cases/min)")
+
+    def note(self, text: str) -> None:
+        """Log ``text``."""
+        self._print(f"triage: {text}")
 
     def finish(self) -> None:
         """Log the totals."""

@@ -9,13 +9,15 @@ The schema is documented in ``evtxmpio/triage/README.md``.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from evtxmpio.errors import Error
-from evtxmpio.triage.outcome import CaseOutcome, Row
+from evtxmpio.report.visible import show_hidden_line
+from evtxmpio.triage.outcome import CaseOutcome, Row, one_line
 
 SCHEMA: dict[str, str] = {
     "cases": """
@@ -70,8 +72,13 @@ class CaseStore:
             for table, columns in SCHEMA.items():
                 self.connection.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
         except duckdb.Error as exc:
-            raise StoreError(f"{path}: cannot open the case database: {exc}") from exc
+            raise StoreError(f"{path}: cannot open the case database: {one_line(str(exc))}"
+                             ) from exc
         self.path = path
+
+    def ok_hashes(self) -> set[str]:
+        """Content hashes of the cases recorded ``ok``."""
+        return self.known_hashes(include_failed=False)
 
     def known_hashes(self, include_failed: bool = True) -> set[str]:
         """Content hashes already in the database (``ok`` only unless ``include_failed``)."""
@@ -107,8 +114,10 @@ class CaseStore:
             self._insert("case_runs", spec.case_id, [run])
             connection.execute("COMMIT")
         except duckdb.Error as exc:
-            connection.execute("ROLLBACK")
-            raise StoreError(f"{self.path}: cannot write case {spec.name}: {exc}") from exc
+            with contextlib.suppress(duckdb.Error):  # a failed COMMIT has no transaction left
+                connection.execute("ROLLBACK")
+            raise StoreError(f"{self.path}: cannot write case {show_hidden_line(spec.name)}: "
+                             f"{one_line(str(exc))}") from exc
 
     def query(self, sql: str, parameters: list[Any] | None = None) -> list[dict[str, Any]]:
         """Rows of ``sql`` as dicts."""
@@ -117,8 +126,9 @@ class CaseStore:
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def close(self) -> None:
-        """Close the database file."""
-        self.connection.close()
+        """Close the database file (a database broken by a failed write closes quietly)."""
+        with contextlib.suppress(duckdb.Error):
+            self.connection.close()
 
 
 def dump_tables(path: Path, tables: tuple[str, ...] = CONTENT_TABLES) -> dict[str, list[tuple]]:

@@ -22,9 +22,16 @@ from typing import TYPE_CHECKING
 from evtxmpio import pipeline, report
 from evtxmpio.errors import Error
 from evtxmpio.triage.archive import default_limits, extract
-from evtxmpio.triage.lifeline import case_folder
+from evtxmpio.triage.lifeline import TemporaryFolderError, case_folder
 from evtxmpio.triage.memory import memory_cap, memory_reason
-from evtxmpio.triage.outcome import CaseOutcome, CaseSpec
+from evtxmpio.triage.outcome import (
+    FAILED,
+    TRANSIENT,
+    CaseOutcome,
+    CaseSpec,
+    one_line,
+    transient_cause,
+)
 from evtxmpio.triage.rows import case_tables
 
 if TYPE_CHECKING:
@@ -66,14 +73,20 @@ def relabel_case(case: CaseResult, root: Path, name: str) -> None:
                    for issue in case.issues]
 
 
-def one_line(text: str) -> str:
-    """``text`` on one line (line breaks become `` | ``)."""
-    return " | ".join(line.strip() for line in text.splitlines() if line.strip())
-
-
 def worker_name() -> str:
     """``host:pid`` of this process."""
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def failure(exc: Exception, root: Path) -> tuple[str, str]:
+    """``(status, one-line reason)`` of a case whose analysis raised ``exc``: ``transient``
+    for a fault of the machine (a full disk, the temporary folder), else ``failed``."""
+    text = relabel(str(exc), root)
+    if isinstance(exc, TemporaryFolderError) or transient_cause(exc) is not None:
+        return TRANSIENT, one_line(text)
+    if isinstance(exc, Error):
+        return FAILED, one_line(text)
+    return FAILED, one_line(f"analyzer error: {type(exc).__name__}: {text}")
 
 
 def analyze_spec(spec: CaseSpec) -> CaseOutcome:
@@ -90,12 +103,8 @@ def analyze_spec(spec: CaseSpec) -> CaseOutcome:
             outcome.tables = case_tables(case)
             outcome.html = report.render_html(case) if spec.want_html else None
     except MemoryError:
-        outcome.status, outcome.failure_reason = "failed", memory_reason(limits.memory_bytes)
-    except Error as exc:
-        outcome.status, outcome.failure_reason = "failed", one_line(relabel(str(exc), root))
+        outcome.status, outcome.failure_reason = FAILED, memory_reason(limits.memory_bytes)
     except Exception as exc:  # an analyzer bug costs this case only
-        outcome.status = "failed"
-        outcome.failure_reason = one_line(
-            f"analyzer error: {type(exc).__name__}: {relabel(str(exc), root)}")
+        outcome.status, outcome.failure_reason = failure(exc, root)
     outcome.duration_s = time.perf_counter() - clock
     return outcome

@@ -8,8 +8,9 @@ and the product's own isolation handles it. A case folder holding one of these f
 * ``CRASH-ME``: exit at once with ``os._exit(70)``;
 * ``EAT-MEMORY``: allocate without bound (untouched pages, so only the memory cap stops it),
   or, when the file says ``abort``, die as native code does when an allocation fails;
-* ``PID-FILE``: write this process's PID into the file named by the marker's text, then hang
-  (to kill the parent of a child that is known to be busy).
+* ``PID-FILE``: write this process's PID into the file named by the marker's text, then wait
+  while a file of that name plus ``.hold`` exists (to kill a parent, a scheduler or a worker
+  while the case is known to be in flight), then analyze.
 
 The shipped analyzer knows nothing of these files. Tests pass ``CHILD`` as ``child_module`` to
 :class:`~evtxmpio.triage.executors.LocalExecutor` or the Dask executor.
@@ -48,6 +49,11 @@ def _hang() -> None:
         time.sleep(1)
 
 
+def hold_file(pid_file: Path) -> Path:
+    """The file whose presence keeps a ``PID-FILE`` case waiting."""
+    return pid_file.with_name(pid_file.name + ".hold")
+
+
 def inject(analyze: Any) -> Any:
     """``analyze`` with the faults the case's marker files ask for."""
 
@@ -59,8 +65,11 @@ def inject(analyze: Any) -> Any:
             _exhaust_memory((root / MEMORY_MARKER).read_text().strip(),
                             options["limits"].memory_bytes)
         if (root / PID_MARKER).exists():
-            Path((root / PID_MARKER).read_text().strip()).write_text(str(os.getpid()))
-            _hang()
+            pid_file = Path((root / PID_MARKER).read_text().strip())
+            hold = hold_file(pid_file)
+            pid_file.write_text(str(os.getpid()))
+            while hold.exists():
+                time.sleep(0.1)
         if (root / HANG_MARKER).exists():
             _hang()
         return analyze(inputs, **options)

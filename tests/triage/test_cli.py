@@ -47,8 +47,10 @@ def test_cli_fails_when_the_scheduler_is_unreachable(tmp_path: Path,
     race_variant(inbox / "race-1", 1)
     result = CliRunner().invoke(app, ["triage", str(inbox), "--db", str(tmp_path / "c.duckdb"),
                                       "--scheduler", "tcp://127.0.0.1:9"])
-    assert result.exit_code == 1
-    assert "tcp://127.0.0.1:9: cannot reach the Dask scheduler" in result.output
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.output.startswith("Error: tcp://127.0.0.1:9: cannot reach the Dask scheduler")
+    assert result.output.count("\n") == 1
+    assert list(tmp_path.glob("c.duckdb*")) == []  # no empty database left behind
 
 
 def _outcome(status: str) -> CaseOutcome:
@@ -79,3 +81,10 @@ def test_log_lines_keep_case_names_as_text() -> None:
     reporter.case_done(_outcome("ok"))
     reporter.finish()
     assert "[1/1] [bold]x[/bold] ok inconclusive (0.50)" in out.getvalue()
+
+
+def test_worker_wait_help_names_the_default() -> None:
+    from evtxmpio.cli.triage import WORKER_WAIT_HELP
+    from evtxmpio.triage.executors import WORKER_WAIT_S
+
+    assert f"[default: {WORKER_WAIT_S:g}]" in WORKER_WAIT_HELP

@@ -11,15 +11,16 @@ import time
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 import evtxmpio.cli.triage  # noqa: F401  (registers the command)
 from evtxmpio.cli import app
 from evtxmpio.triage import TriageOptions, run_triage
 from evtxmpio.triage.executors import LocalExecutor
 from evtxmpio.triage.lifeline import FOLDER_PREFIX
+from tests.faults import fill, small_tmpfs
 from tests.triage.conftest import ROOT, race_variant, zip_folder
-from tests.triage.faulty_child import CHILD, PID_MARKER
+from tests.triage.faulty_child import CHILD, PID_MARKER, hold_file
 from tests.triage.test_local import Collect, statuses
 
 # How long to wait for a process to start or to end before the test gives up (a liveness
@@ -62,6 +63,7 @@ def test_a_killed_triage_takes_its_analyzer_along_and_the_next_run_cleans_up(
     inbox, pid_file = tmp_path / "inbox", tmp_path / "analyzer.pid"
     staging = race_variant(tmp_path / "staging" / "busy", 7)
     (staging / PID_MARKER).write_text(str(pid_file))
+    hold_file(pid_file).touch()
     inbox.mkdir()
     zip_folder(staging, inbox / "busy.zip")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -117,3 +119,90 @@ def test_hostile_case_names_are_shown_visibly_in_the_log_and_the_index(tmp_path:
         assert hidden not in index
     assert "case\u27e8U+202E\u27e9txt.exe" in index and f"fake\u240a{FORGED}" in index
     assert "broken\u27e8U+202E\u27e9gpj.exe" in index
+
+
+def _triage(inbox: Path, db: Path, *extra: str) -> Result:
+    return CliRunner().invoke(app, ["triage", str(inbox), "--db", str(db), "--workers", "1",
+                                    *extra])
+
+
+def _one_line_error(result: Result, *expected: str) -> None:
+    """The run failed with exactly one ``Error:`` line saying ``expected``, no traceback."""
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)  # not an exception that escaped
+    errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1 and "Traceback" not in result.output
+    assert all(text in errors[0] for text in expected), errors[0]
+
+
+def test_a_full_disk_under_the_database_costs_one_line_and_loses_no_case(tmp_path: Path
+                                                                          ) -> None:
+    inbox = tmp_path / "inbox"
+    race_variant(inbox / "race-1", 1)
+    with small_tmpfs(tmp_path / "mnt", "8m") as mount:
+        db = mount / "cases.duckdb"
+        assert _triage(inbox, db).exit_code == 0
+        fill(mount)
+        race_variant(inbox / "race-2", 2)
+        _one_line_error(_triage(inbox, db), "cannot write case race-2", "No space left")
+        (mount / "filler").unlink()
+        again = _triage(inbox, db)
+        assert again.exit_code == 0, again.output
+        assert "1 already known, 1 triaged (0 failed)" in again.output
+        assert {name: row[0] for name, row in statuses(db).items()} == {"race-1": "ok",
+                                                                        "race-2": "ok"}
+
+
+def test_a_full_disk_under_the_reports_records_no_case_and_the_rerun_completes(
+        tmp_path: Path) -> None:
+    inbox, db = tmp_path / "inbox", tmp_path / "cases.duckdb"
+    race_variant(inbox / "race-1", 1)
+    with small_tmpfs(tmp_path / "mnt", "1m") as reports:
+        fill(reports)
+        _one_line_error(_triage(inbox, db, "--reports", str(reports)), "cannot write report",
+                        "No space left on device")
+        assert statuses(db) == {}  # not done: its report is not whole
+        assert sorted(p.name for p in reports.iterdir()) == ["filler"]  # no cut file, no temp
+        subprocess.run(["mount", "-o", "remount,size=8m", str(reports)], check=True)
+        again = _triage(inbox, db, "--reports", str(reports))
+        assert again.exit_code == 0, again.output
+        assert "0 already known, 1 triaged (0 failed)" in again.output
+        (report,) = [p for p in reports.glob("*.html") if p.name != "index.html"]
+        assert report.read_text(encoding="utf-8").rstrip().endswith("</html>")
+        assert f'href="{report.name}"' in (reports / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_cut_report_is_repaired_by_the_rerun(tmp_path: Path) -> None:
+    inbox, db, reports = tmp_path / "inbox", tmp_path / "cases.duckdb", tmp_path / "reports"
+    race_variant(inbox / "race-1", 1)
+    race_variant(inbox / "race-2", 2)
+    assert _triage(inbox, db, "--reports", str(reports)).exit_code == 0
+    cut, whole = sorted(p for p in reports.glob("*.html") if p.name != "index.html")
+    expected = cut.read_bytes()
+    with cut.open("r+b") as stream:
+        stream.truncate(16384)  # where a full disk cut it
+    again = _triage(inbox, db, "--reports", str(reports))
+    assert again.exit_code == 0, again.output
+    assert "1 already known, 1 triaged (1 again for a missing report) (0 failed)" in again.output
+    assert cut.read_bytes() == expected
+    index = (reports / "index.html").read_text(encoding="utf-8")
+    assert f'href="{cut.name}"' in index and f'href="{whole.name}"' in index
+
+
+def test_a_full_temporary_folder_is_not_recorded_as_a_case_failure(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    inbox, db = tmp_path / "inbox", tmp_path / "cases.duckdb"
+    race_variant(inbox / "race-1", 1)
+    staging = race_variant(tmp_path / "staging" / "big", 2)
+    (staging / "padding.bin").write_bytes(os.urandom(4 << 20))  # extracts to 4 MiB
+    zip_folder(staging, inbox / "big.zip")
+    with small_tmpfs(tmp_path / "tmp", "1m") as temp:
+        monkeypatch.setenv("TMPDIR", str(temp))
+        _one_line_error(_triage(inbox, db), "1 case(s) not triaged", "big.zip",
+                        "No space left on device", "run again")
+        assert statuses(db) == {"race-1": ("ok", "kb2406705-race", None)}
+        subprocess.run(["mount", "-o", "remount,size=16m", str(temp)], check=True)
+        again = _triage(inbox, db)
+        assert again.exit_code == 0, again.output
+        assert "1 already known, 1 triaged (0 failed)" in again.output
+        assert statuses(db)["big.zip"][:2] == ("ok", "kb2406705-race")
