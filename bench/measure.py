@@ -4,7 +4,8 @@
 
 TOOL is one of ``python-evtx`` (parse only: every record rendered to XML), ``evtx-rs`` (parse
 only: ``records_json()`` of the Rust-backed package, one thread), or ``analyze:BACKEND:PREFILTER``
-(``evtxmpio`` end to end: ingest, normalize, timelines, rules, verdict and the JSON report).
+(``evtxmpio`` end to end: ingest, normalize, timelines, rules, verdict and the JSON report; one
+process) or ``analyze:BACKEND:PREFILTER:Njobs`` (the same, the .evtx read by N processes).
 The time printed covers the work only; run.py adds the process's wall time and peak RSS.
 """
 
@@ -36,11 +37,11 @@ def parse_evtx_rs(path: Path) -> dict[str, object]:
     return {"records": records}
 
 
-def analyze(path: Path, backend: str, prefilter: bool) -> dict[str, object]:
+def analyze(path: Path, backend: str, prefilter: bool, jobs: int = 1) -> dict[str, object]:
     from evtxmpio import pipeline
     from evtxmpio.report import render_json
 
-    case = pipeline.analyze([path], backend=backend, prefilter=prefilter)
+    case = pipeline.analyze([path], backend=backend, prefilter=prefilter, jobs=jobs)
     render_json(case)
     account = case.accounts[0]
     return {"records": account.records_read, "events": account.records_used,
@@ -72,8 +73,9 @@ def main() -> None:
     elif tool == "evtx-rs":
         result = parse_evtx_rs(path)
     elif tool.startswith("analyze:"):
-        _, backend, prefilter = tool.split(":")
-        result = analyze(path, backend, prefilter == "prefilter")
+        _, backend, prefilter, *jobs = tool.split(":")
+        result = analyze(path, backend, prefilter == "prefilter",
+                         int(jobs[0].removesuffix("jobs")) if jobs else 1)
     else:
         raise SystemExit(f"unknown tool {tool!r}")
     result["seconds"] = time.perf_counter() - started

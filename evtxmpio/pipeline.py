@@ -43,7 +43,7 @@ def analyze(inputs: Iterable[Path], rules_dirs: Iterable[Path] = (),
             all_events: bool = False, backend: str = "auto", prefilter: bool = True,
             tz: str | None = None, strict: bool = False, limits: Limits | None = None,
             progress: ProgressHook | None = None,
-            on_stage: Callable[[str], None] | None = None) -> CaseResult:
+            on_stage: Callable[[str], None] | None = None, jobs: int = 1) -> CaseResult:
     """Analyze one case made of files and directories.
 
     Args:
@@ -58,6 +58,8 @@ def analyze(inputs: Iterable[Path], rules_dirs: Iterable[Path] = (),
         limits: resource limits per input file and archive (defaults: :class:`Limits`).
         progress: told how far the reading of each file is (the command line's progress).
         on_stage: told ``"analysing"`` when reading is done and the analysis starts.
+        jobs: processes that may read one large .evtx at once (``0``: one per core); the
+            result is the same as with ``1``.
 
     Raises:
         InputError: when an input path does not exist, nothing could be read at all, or
@@ -72,7 +74,8 @@ def analyze(inputs: Iterable[Path], rules_dirs: Iterable[Path] = (),
     result = ingest_paths(
         paths, keep=None if all_events else is_relevant, backend=backend, tz=tz,
         relevance=None if all_events else relevance(),
-        chunk_prefilter=prefilter, limits=limits, progress=progress)
+        chunk_prefilter=prefilter, limits=limits, progress=progress,
+        jobs=jobs)
     if result.accounts and all(a.records_read == 0 and a.errors for a in result.accounts):
         problems = "; ".join(f"{a.file}: {a.errors[0]}" for a in result.accounts)
         raise InputError(f"no input could be read ({problems})")

@@ -15,7 +15,8 @@ def test_bench_dry_run() -> None:
     assert completed.returncode == 0, completed.stderr[-2000:]
     document = json.loads((REPO / "bench" / "cache" / "dry-run" / "dry-run.json").read_text())
     tools = {m["tool"] for m in document["results"]}
-    assert tools == {"python-evtx", "evtx-rs", "analyze:rust:prefilter", "analyze:rust:full",
+    assert tools == {"python-evtx", "evtx-rs", "analyze:rust:prefilter",
+                     "analyze:rust:prefilter:2jobs", "analyze:rust:full",
                      "analyze:python:full", "analyze:python:prefilter"}
     counts = {m["records"] for m in document["results"]}
     assert len(counts) == 1  # every tool read the same records

@@ -68,6 +68,9 @@ def analyze(
     strict: Annotated[bool, typer.Option(
         "--strict", help="Fail (exit 1) on the first input problem instead of reporting it.")
     ] = False,
+    jobs: Annotated[int, typer.Option(
+        "--jobs", "-j", metavar="N", min=0, help="Processes that read one large .evtx at once, "
+        "each a part of its chunks; 0 = one per core (at most 2). The result is the same.")] = 0,
     limit: LimitOption = None,
 ) -> None:
     """Analyze one case and write its report; print the verdict and findings."""
@@ -89,7 +92,7 @@ def analyze(
             case = pipeline.analyze(
                 inputs, rules_dirs=rules or [], all_events=all_events, backend=backend.value,
                 prefilter=prefilter, tz=tz, strict=strict, limits=limits, progress=progress,
-                on_stage=progress.stage if progress else None)
+                on_stage=progress.stage if progress else None, jobs=jobs)
     except Error as exc:
         raise fail(str(exc)) from exc
     if progress is not None:

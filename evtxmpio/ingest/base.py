@@ -108,6 +108,8 @@ class ReadOptions:
             the pre-filter's unless ``prefilter_providers`` names others.
         tz: IANA zone assumed for exports that carry local time without an offset.
         threads: worker threads of the Rust backend (``0`` = its default).
+        jobs: processes that may read one large .evtx at once, each a part of its chunks
+            (:mod:`evtxmpio.ingest.evtx_parts`); ``1`` reads in this process only.
         chunk_prefilter: with ``prefilter_providers``, skip .evtx chunks that hold none of
             them; ``False`` decodes every chunk but still skips other providers' records
             before they are built.
@@ -121,6 +123,7 @@ class ReadOptions:
     relevance: Relevance | None = None
     tz: str | None = None
     threads: int = 1
+    jobs: int = 1
     chunk_prefilter: bool = True
     xml_event_chars: int = 16 << 20
     csv_field_chars: int = 16 << 20

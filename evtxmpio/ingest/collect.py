@@ -87,7 +87,7 @@ def expand_paths(paths: Iterable[Path]) -> Iterator[Path]:
 def make_options(backend: str = "auto", prefilter_providers: Iterable[str] | None = None,
                  tz: str | None = None, threads: int = 1,
                  chunk_prefilter: bool = True, limits: Limits | None = None,
-                 relevance: Relevance | None = None) -> ReadOptions:
+                 relevance: Relevance | None = None, jobs: int = 1) -> ReadOptions:
     """Check the ingest options and build :class:`ReadOptions`.
 
     Raises:
@@ -103,7 +103,7 @@ def make_options(backend: str = "auto", prefilter_providers: Iterable[str] | Non
                  if prefilter_providers is not None else None)
     limits = limits or Limits()
     return ReadOptions(backend=resolved, prefilter_providers=providers, relevance=relevance,
-                       tz=tz, threads=threads,
+                       tz=tz, threads=threads, jobs=jobs,
                        chunk_prefilter=chunk_prefilter, xml_event_chars=limits.xml_event_bytes,
                        csv_field_chars=limits.csv_field_bytes)
 
@@ -122,7 +122,7 @@ def ingest_paths(
     prefilter_providers: Iterable[str] | None = None, tz: str | None = None,
     dedupe: bool = True, limits: Limits | ArchiveLimits | None = None, threads: int = 1,
     chunk_prefilter: bool = True, progress: ProgressHook | None = None,
-    relevance: Relevance | None = None,
+    relevance: Relevance | None = None, jobs: int = 1,
 ) -> IngestResult:
     """Read every input; count what was read, used and skipped per file.
 
@@ -145,6 +145,8 @@ def ingest_paths(
         chunk_prefilter: with ``prefilter_providers``, skip chunks without any of them
             (``False``: decode every chunk, still skip other providers' records unbuilt).
         progress: told how far each file is (:data:`ProgressHook`).
+        jobs: processes that may read one large .evtx at once (``0``: one per core); the
+            result is that of ``1``, sooner (:mod:`evtxmpio.ingest.evtx_parts`).
         relevance: which records can matter by provider, event id and content (the pipeline
             passes ``catalog.relevance.relevance()``, the table ``keep`` also applies); .evtx
             records it rejects are skipped ``not-relevant`` before they are built, and its
@@ -156,7 +158,7 @@ def ingest_paths(
     """
     resolved = as_limits(limits)
     run = _Run(keep, make_options(backend, prefilter_providers, tz, threads, chunk_prefilter,
-                                  resolved, relevance),
+                                  resolved, relevance, jobs),
                Deduplicator() if dedupe else None, resolved, progress)
     result = IngestResult()
     for path in expand_paths(paths):

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from evtxmpio.errors import Error
 from evtxmpio.ingest.base import InputFormat, ReadOptions, Source, register
 from evtxmpio.ingest.evtx_chunks import EVTX_MAGIC
+from evtxmpio.ingest.evtx_parts import read_in_parts
 from evtxmpio.ingest.evtx_python import read_evtx_python
 from evtxmpio.ingest.evtx_rust import read_evtx_rust
 from evtxmpio.ingest.evtx_walk import ReadItem
@@ -66,6 +67,8 @@ def resolve_backend(backend: str) -> str:
 def read_evtx(source: Source, options: ReadOptions | None = None) -> Iterator[ReadItem]:
     """Read a .evtx with the backend ``options.backend`` names (``auto`` by default)."""
     backend = resolve_backend(options.backend if options else "auto")
+    if backend == "rust" and options is not None and options.jobs != 1:
+        return read_in_parts(read_evtx_rust, source, options)
     if backend == "rust":
         return read_evtx_rust(source, options)
     return read_evtx_python(source, options)

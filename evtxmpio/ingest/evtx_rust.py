@@ -69,10 +69,12 @@ _TIMES = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z(?:\x00\d{4}-\d\d
 MAX_RUST_FILETIME = 2_650_466_808_009_999_999
 
 
-def read_evtx_rust(source: Source, options: ReadOptions | None = None) -> Iterator[ReadItem]:
-    """Yield every record ``evtx`` decodes, chunk by chunk, with issues for the rest."""
+def read_evtx_rust(source: Source, options: ReadOptions | None = None, first: int = 0,
+                   stop: int | None = None) -> Iterator[ReadItem]:
+    """Yield every record ``evtx`` decodes, chunk by chunk, with issues for the rest (of the
+    chunk slots ``first`` to ``stop - 1`` only, when given: see :func:`walk_chunks`)."""
     options = options or ReadOptions()
-    for item in walk_chunks(source, options):
+    for item in walk_chunks(source, options, first, stop):
         if isinstance(item, ChunkToDecode):
             yield from _decode_chunk(item, source.name, options)
         else:

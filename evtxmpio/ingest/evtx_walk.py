@@ -69,21 +69,33 @@ def _read_exact(stream: BinaryIO, size: int) -> bytes:
     return b"".join(parts)
 
 
-def walk_chunks(source: Source, options: ReadOptions | None = None
+def walk_chunks(source: Source, options: ReadOptions | None = None, first: int = 0,
+                stop: int | None = None
                 ) -> Iterator[IngestIssue | SkippedRecords | ChunkToDecode]:
-    """Stream the chunk slots of ``source``: issues, pre-filtered blocks, chunks to decode."""
+    """Stream the chunk slots of ``source``: issues, pre-filtered blocks, chunks to decode.
+
+    ``first`` and ``stop`` walk only the chunk slots ``first`` to ``stop - 1`` (``None``: to the
+    end of the file): a file read in parts gives, part after part, exactly the items of one
+    walk (file header issues come with the part that starts at slot 0, the end-of-file ones
+    with the part that reaches the end).
+    """
     providers = options.chunk_providers if options and options.chunk_prefilter else None
     pattern = ProviderMatcher(providers) if providers else None
     with source.open() as stream:
         header = _read_exact(stream, FILE_HEADER_SIZE)
-        yield from _header_issues(source.name, header)
+        if first == 0:
+            yield from _header_issues(source.name, header)
         if len(header) < FILE_HEADER_SIZE:
             return
-        index = 0
-        while data := _read_exact(stream, CHUNK_SIZE):
+        index = first
+        if first:
+            stream.seek(FILE_HEADER_SIZE + first * CHUNK_SIZE)
+        while (stop is None or index < stop) and (data := _read_exact(stream, CHUNK_SIZE)):
             info = parse_chunk(data, index)
             index += 1
             yield from _chunk_items(source.name, header, info, data, pattern)
+    if stop is not None:
+        return
     file_header = parse_file_header(header)
     if file_header is not None and file_header.checksum_ok and file_header.chunk_count > index:
         # A cut at a chunk boundary leaves no partial chunk behind: only the count tells.
