@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import zipfile
 from pathlib import Path
 
@@ -11,16 +12,44 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"
-CORPUS = REPO.parent / "shared" / "corpus"
+# The shared real-world .evtx corpus: ../shared/corpus beside the checkout, or EVTXMPIO_CORPUS.
+CORPUS = Path(os.environ.get("EVTXMPIO_CORPUS") or REPO.parent / "shared" / "corpus")
 RACE_XML_CASE = SAMPLES / "kb2406705-race-xml" / "case"
+
+
+def in_ci() -> bool:
+    """``CI=true`` (or 1/yes): a missing corpus is then a failure, never a skip."""
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def corpus_present() -> bool:
+    """Whether the shared corpus is there (its ``reference-counts.json``)."""
+    return (CORPUS / "reference-counts.json").is_file()
+
+
+def require_corpus() -> Path:
+    """The corpus folder; skip the test without it, or fail it under ``CI=true``."""
+    if corpus_present():
+        return CORPUS.resolve()
+    message = f"shared corpus not found at {CORPUS} (README: tests that need ../shared)"
+    if in_ci():
+        pytest.fail(f"CI=true: {message}", pytrace=False)
+    pytest.skip(message)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under ``CI=true`` a missing corpus stops the run before any test is collected: tests
+    parametrized over the corpus files would otherwise quietly become no tests at all."""
+    del config
+    if in_ci() and not corpus_present():
+        raise pytest.UsageError(f"CI=true but the shared corpus is missing at {CORPUS}: the "
+                                "corpus tests would skip or parametrize to nothing")
 
 
 @pytest.fixture(scope="session")
 def corpus() -> Path:
-    """The shared real-world .evtx corpus (``../shared/corpus`` beside the checkout)."""
-    if not (CORPUS / "reference-counts.json").is_file():
-        pytest.skip(f"shared corpus not found at {CORPUS} (README: tests that need ../shared)")
-    return CORPUS
+    """The shared real-world .evtx corpus."""
+    return require_corpus()
 
 
 @pytest.fixture(scope="session")

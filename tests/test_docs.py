@@ -11,6 +11,7 @@ import pytest
 import typer.main
 from typer.testing import CliRunner
 
+from evtxmpio.catalog import flapping_threshold
 from evtxmpio.cli import app
 from evtxmpio.detect import shipped_rules
 
@@ -45,12 +46,33 @@ def test_readme_opens_with_the_two_setup_commands() -> None:
     assert first[1] in ci
 
 
-def test_rules_are_complete() -> None:
-    for rule in shipped_rules():
-        assert rule.id and rule.title and rule.severity and rule.remediation, rule.id
-        assert rule.examples, rule.id
-        assert rule.id in README or rule.id in (REPO / "rules" / "README.md").read_text(
-            encoding="utf-8")
+def _readme_rules_table() -> dict[str, str]:
+    """``rule id -> kind`` from the README's table of shipped rules."""
+    table = README[README.index("\n| id | kind |"):]
+    table = table[:table.index("\n\n")]
+    return dict(re.findall(r"^\| `([a-z0-9-]+)` \| ([a-z]+)", table, re.MULTILINE))
+
+
+def test_readme_lists_every_shipped_rule_with_its_kind() -> None:
+    """The README's rule table is the shipped rules, no more, no fewer, each with its kind."""
+    table = _readme_rules_table()
+    assert table == {rule.id: rule.kind for rule in shipped_rules()}
+
+
+def test_every_rule_has_examples_both_ways() -> None:
+    """``examples`` is optional for Rule.from_dict; a shipped rule shows a hit and a miss."""
+    missing = [rule.id for rule in shipped_rules()
+               if not (rule.examples.get("match") and rule.examples.get("no_match"))]
+    assert missing == []
+
+
+def test_readme_flapping_words_match_the_threshold() -> None:
+    """The README says the flapping threshold in words; they follow the rule's numbers."""
+    threshold = flapping_threshold()
+    words = {2: "two", 3: "three", 4: "four", 5: "five"}[threshold.min_epochs]
+    period = {3600: "an hour", 86400: "a day"}[threshold.window_s]
+    row = next(line for line in README.splitlines() if line.startswith("| `mpio-path-flapping`"))
+    assert f"{words} or more epochs within {period}" in row
 
 
 def test_ruff_is_clean() -> None:

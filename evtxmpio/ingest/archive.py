@@ -98,7 +98,8 @@ class _Capped(io.RawIOBase):
         data = self._inner.read(min(len(buffer), meter.cap - self._position + 1))
         self._position += len(data)
         if self._position > meter.cap:
-            raise ArchiveLimitError(f"{self._name}: expands beyond the archive size limit")
+            raise ArchiveLimitError(f"{self._name}: the member expands beyond its size limit "
+                                    "(raise with --limit archive-member=SIZE)")
         if self._position > meter.high:
             meter.budget.remaining -= self._position - meter.high
             meter.high = self._position
@@ -162,8 +163,8 @@ def _zip_members(source: Source, limits: ArchiveLimits, budget: Budget
             infos = [info for info in archive.infolist() if not info.is_dir()]
             if len(infos) > limits.max_members:
                 yield IngestIssue(source.name, None, "zip.too-many-members",
-                                  f"{len(infos)} members, limit {limits.max_members}; "
-                                  "only the first ones are read")
+                                  f"{len(infos)} members, limit {limits.max_members}; only the "
+                                  "first ones are read (raise with --limit archive-members=N)")
             for info in infos[:limits.max_members]:
                 problem = _member_problem(info, limits, budget)
                 if problem:
@@ -189,11 +190,13 @@ def _member_problem(info: zipfile.ZipInfo, limits: ArchiveLimits, budget: Budget
     if (info.external_attr >> 16) & 0o170000 == 0o120000:
         return "symbolic link member"
     if info.file_size > limits.max_member_bytes:
-        return f"{info.file_size} bytes uncompressed, limit {limits.max_member_bytes}"
+        return (f"{info.file_size} bytes uncompressed, limit {limits.max_member_bytes} "
+                "(raise with --limit archive-member=SIZE)")
     if info.file_size > budget.remaining:
-        return "archive expands beyond its total size limit"
+        return ("archive expands beyond its total size limit "
+                "(raise with --limit archive-total=SIZE)")
     if info.file_size > (1 << 20) and info.file_size > limits.max_ratio * max(
             info.compress_size, 1):
         return (f"compression ratio {info.file_size // max(info.compress_size, 1)} above "
-                f"{limits.max_ratio} (zip bomb?)")
+                f"{limits.max_ratio}, a zip bomb? (raise with --limit archive-ratio=N)")
     return None

@@ -173,6 +173,19 @@ def _row_text(request: IoRequest) -> list[str]:
     ]
 
 
+def require_pyarrow(path: Path) -> None:
+    """Parquet streams need pyarrow, an optional part (``pip install 'evtxmpio[parquet]'``).
+
+    Raises:
+        StreamError: naming the file and the extra to install.
+    """
+    try:
+        import pyarrow.parquet  # noqa: F401
+    except ImportError as exc:
+        raise StreamError(f"{path}: Parquet streams need pyarrow: "
+                          "pip install 'evtxmpio[parquet]' (or use CSV)") from exc
+
+
 class StreamWriter:
     """Writes :class:`IoRequest` rows to ``.csv`` or ``.parquet`` (chosen by suffix), streaming.
 
@@ -185,6 +198,8 @@ class StreamWriter:
         self.path = Path(path)
         self.rows = 0
         self._parquet = self.path.suffix == ".parquet"
+        if self._parquet:
+            require_pyarrow(self.path)
         self._batch: list[IoRequest] = []
         self._writer = None
         if not self._parquet:
@@ -314,6 +329,7 @@ def _parse_row(row: list[str]) -> IoRequest:
 
 
 def _read_parquet(path: Path) -> Iterator[tuple[int, IoRequest]]:
+    require_pyarrow(path)
     import pyarrow.parquet as pq
 
     try:

@@ -125,8 +125,9 @@ class DaskExecutor:
         self.note = note or (lambda _text: None)
         try:
             from distributed import Client
-        except ImportError as exc:  # pragma: no cover - dask is a dependency
-            raise Error("--scheduler needs the 'distributed' package") from exc
+        except ImportError as exc:  # an optional part: pip install 'evtxmpio[dask]'
+            raise Error("--scheduler needs the 'distributed' package: "
+                        "pip install 'evtxmpio[dask]'") from exc
         # The client's own log lines (reconnect attempts, tracebacks) would bury the one-line
         # error of a lost cluster.
         logging.getLogger("distributed.client").setLevel(logging.CRITICAL)

@@ -12,6 +12,7 @@ import argparse
 import codecs
 import gzip
 import io
+import os
 import sys
 import zipfile
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ FUZZ_DIR = Path(__file__).resolve().parent
 ROOT = FUZZ_DIR.parents[1]
 DATA = ROOT / "tests" / "ingest" / "data"
 SAMPLES = ROOT / "samples"
-CORPUS_EVTX = ROOT.parent / "shared" / "corpus" / "evtx"
+CORPUS_EVTX = Path(os.environ.get("EVTXMPIO_CORPUS") or ROOT.parent / "shared" / "corpus") / "evtx"
 CANARY_URL = (FUZZ_DIR / "canary.txt").as_uri()
 EVTX_MAX_SEED = 4096 + 2 * 65536  # a header and two chunks
 XML_MAX_SEED = 64 << 10

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import CORPUS as CORPUS_DIR
+from tests.conftest import require_corpus
+
 DATA = Path(__file__).resolve().parent / "data"
-CORPUS_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
 
 
 def corpus_files() -> list[Path]:
@@ -23,9 +25,7 @@ def corpus_key(path: Path) -> str:
 
 @pytest.fixture(scope="session")
 def corpus_dir() -> Path:
-    if not (CORPUS_DIR / "reference-counts.json").is_file():
-        pytest.skip(f"shared corpus not found at {CORPUS_DIR}")
-    return CORPUS_DIR.resolve()
+    return require_corpus()
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import zipfile
 from pathlib import Path
 
 from evtxmpio.ingest import ArchiveLimits, ingest_paths
@@ -47,22 +48,41 @@ def test_path_traversal_member_is_refused(tmp_path: Path) -> None:
 
 
 def test_zip_bomb_is_refused_before_reading(tmp_path: Path) -> None:
+    """The bomb member is refused from its declared sizes, naming the limit to raise; the
+    other member of the archive is read as usual."""
+    trace = (DATA / "tracerpt.csv").read_bytes()
     case = tmp_path / "bomb.zip"
-    case.write_bytes(zip_bytes({"zeros.evtx": b"\x00" * (8 << 20)}))
+    case.write_bytes(zip_bytes({"zeros.evtx": b"\x00" * (8 << 20), "trace.csv": trace}))
+    zeros = zipfile.ZipFile(case).getinfo("zeros.evtx")
+    ratio = zeros.file_size // zeros.compress_size
+    assert ratio > 200
     result = ingest_paths([case])
-    [account] = result.accounts
-    assert "ratio" in account.errors[0]
+    archive, member = result.accounts
+    assert archive.errors == [f"zip.member-refused: 'zeros.evtx': compression ratio {ratio} "
+                              "above 200, a zip bomb? (raise with --limit archive-ratio=N)"]
+    assert (member.file, member.records_used) == (f"{case}!trace.csv", 2)
+    assert [a.file for a in result.accounts] == [str(case), f"{case}!trace.csv"]
     small = ingest_paths([case], limits=ArchiveLimits(max_total_bytes=1 << 20, max_ratio=10**9))
-    assert "limit" in small.accounts[0].errors[0]
+    assert small.accounts[0].errors == [
+        "zip.member-refused: 'zeros.evtx': archive expands beyond its total size limit "
+        "(raise with --limit archive-total=SIZE)"]
+    assert small.accounts[1].records_used == 2
 
 
 def test_gzip_bomb_is_cut_at_the_budget(tmp_path: Path) -> None:
+    """gzip declares no trustworthy size: reading stops when the budget is spent, and the
+    error names the limit; nothing past it is read."""
     case = tmp_path / "bomb.csv.gz"
-    body = b"Level,Date and Time,Source,Event ID,Task Category\n" + b"x" * (4 << 20)
+    rows = (DATA / "eventviewer.csv").read_bytes()
+    body = rows + b"x" * (4 << 20)
     case.write_bytes(gzip.compress(body))
     result = ingest_paths([case], limits=ArchiveLimits(max_total_bytes=1 << 20))
     member = result.accounts[1]
-    assert any("limit" in error for error in member.errors)
+    assert member.file == f"{case}!bomb.csv"
+    [error] = member.errors
+    assert "expands beyond its total size limit (raise with --limit archive-total=SIZE)" in error
+    assert member.records_used == 3  # the rows before the junk are kept
+    assert sum(len(r.message or "") for r in result.records) < (1 << 20)
 
 
 def test_nesting_depth_is_limited(tmp_path: Path) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
+import evtx as evtx_rs
+import Evtx.Evtx as python_evtx
 import pytest
 from lxml import etree
 
@@ -121,8 +123,6 @@ def test_tracerpt_csv(race) -> None:
 
 
 def test_evtx_read_by_both_readers(race) -> None:
-    evtx_rs = pytest.importorskip("evtx")
-    python_evtx = pytest.importorskip("Evtx.Evtx")
     path = str(race.out_dir / "System-FS01.evtx")
     with python_evtx.Evtx(path) as log:
         ids_py = [record.record_num() for record in log.records()]
@@ -148,7 +148,6 @@ def test_counterfactual_fixed_replay_of_race_stream(race, tmp_path: Path) -> Non
 
 
 def test_parquet_stream_round_trip(race, tmp_path: Path) -> None:
-    pytest.importorskip("pyarrow")
     result = replay(RACE, model="buggy", out_dir=tmp_path, formats=("xml",),
                     stream_format="parquet")
     rows_parquet = list(read_stream(tmp_path / "stream.parquet"))

@@ -6,6 +6,8 @@ import importlib.util
 import json
 from pathlib import Path
 
+import evtx as evtx_rs
+import Evtx.Evtx as python_evtx
 import pytest
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
@@ -50,8 +52,6 @@ def test_sample_truth_and_size(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_sample_evtx_read_by_both_readers(name: str) -> None:
-    evtx_rs = pytest.importorskip("evtx")
-    python_evtx = pytest.importorskip("Evtx.Evtx")
     for path in (SAMPLES / name).glob("*.evtx"):
         with python_evtx.Evtx(str(path)) as log:
             ids = [record.record_num() for record in log.records()]
