@@ -47,6 +47,13 @@ def test_installed_wheel_runs_from_another_directory(wheel: Path, tmp_path: Path
     assert completed.returncode == 0, completed.stderr
     assert "kb2406705-race" in completed.stdout
     assert "KB 2406705" in (workdir / "out.html").read_text(encoding="utf-8")
+    # issue 16: outside a checkout, `rules test` runs the rules' examples and says that the
+    # sample cases were skipped, instead of failing for want of samples/
+    rules_test = subprocess.run([str(venv / "bin" / "evtxmpio"), "rules", "test"], cwd=workdir,
+                                env=env, capture_output=True, text=True)
+    assert rules_test.returncode == 0, rules_test.stdout + rules_test.stderr
+    assert "Sample cases skipped" in rules_test.stdout
+    assert "examples ok, sample cases skipped" in rules_test.stdout
     location = subprocess.run([str(python), "-c", "import evtxmpio; print(evtxmpio.__file__)"],
                               cwd=workdir, env=env, capture_output=True, text=True, check=True)
     assert str(REPO) not in location.stdout
