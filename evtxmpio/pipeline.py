@@ -102,7 +102,7 @@ def analyze_ingested(result: IngestResult, rules: list[Rule], inputs: list[str],
     timelines = build_timelines(events)
     luns = lun_outcomes(events, timelines)
     findings = correlate_delayed_writes(run_rules(rules, events, timelines), luns, events)
-    judged = judge(policy, events, findings, luns, names)
+    judged = judge(policy, events, findings, luns, names, result.attempted)
     return CaseResult(
         inputs=inputs, events=events, timelines=timelines, findings=findings,
         verdict=judged.verdict, delayed_write_failures=delayed_write_failures(events, luns),

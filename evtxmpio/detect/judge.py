@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import pandas as pd
@@ -32,7 +33,8 @@ def _host_of(finding: Finding) -> str:
 
 
 def judge(policy: Policy, events: pd.DataFrame, findings: list[Finding],
-          luns: list[LunOutcome], names: HostNames | None = None) -> Judgement:
+          luns: list[LunOutcome], names: HostNames | None = None, records_read: int = 0
+          ) -> Judgement:
     """Verdict per host (``""`` is the host of trace exports that name none) and for the case.
 
     Args:
@@ -41,6 +43,7 @@ def judge(policy: Policy, events: pd.DataFrame, findings: list[Finding],
         findings: every finding of the case; each host sees only its own.
         luns: LUN outcomes of the case.
         names: how host names were unified (uncertain pairs become a fact).
+        records_read: records read from the inputs, said when none was kept.
     """
     names = names or HostNames()
     host_column = events["host"].fillna("").astype(str)
@@ -53,5 +56,7 @@ def judge(policy: Policy, events: pd.DataFrame, findings: list[Finding],
         facts = host_facts(events.loc[host_column == host], host, luns, status.get(host),
                            names.others(host))
         verdicts.append(HostVerdict(host, decide(policy, own[host], facts), facts))
-    case = case_verdict(verdicts) if verdicts else decide(policy, [], NO_HOST_FACTS)
+    nothing = dataclasses.replace(NO_HOST_FACTS, inputs=(
+        f"{records_read} record(s) read, none from a provider MPIO analysis uses",))
+    case = case_verdict(verdicts) if verdicts else decide(policy, [], nothing)
     return Judgement(verdicts, hotfix, case)
