@@ -31,16 +31,21 @@ valid_paths    Int64                    trace GetPathResult ValidPathCount
 status         Int64                    NTSTATUS (trace Status, IO packet FinalStatus)
 old_state      string                   trace StateChange/DevicePathState OldState
 new_state      string                   trace NewState
-trigger        string                   trace Trigger / Reason
+trigger        string                   trace Trigger / Reason; FailoverClustering: the role
 error_code     Int64                    IO_ERROR_LOG_PACKET ErrorCode
 unique_error   Int64                    IO_ERROR_LOG_PACKET UniqueErrorValue
 dump_data      string                   IO_ERROR_LOG_PACKET DumpData as upper-case hex
-device         string                   ``%1`` device object of a driver event (RaidPort...)
-target         string                   iSCSI target name or address from iScsiPrt dump data
-volume         string                   volume / device a file-system event names
+device         string                   ``%1`` device object of a driver event (RaidPort...);
+                                        FailoverClustering: the cluster resource
+target         string                   iSCSI target name or address from iScsiPrt dump data;
+                                        FailoverClustering: the other node / cluster named
+volume         string                   volume / device a file-system event names;
+                                        FailoverClustering: the Cluster Shared Volume
 file           string                   file named by a delayed-write event
 message        string                   rendered message text (offline templates or export)
 data           string                   JSON object of all Data fields (``"1"``.. for unnamed)
+disk_number    Int64                    Windows disk number M of ``\\Device\\HarddiskM`` (disk
+                                        events, FailoverClustering 1792-1795 Device Number)
 ============== ======================== ==================================================
 """
 
@@ -147,6 +152,7 @@ class EventRecord:
     file: str | None = None
     message: str | None = None
     data: str = "{}"
+    disk_number: int | None = None
 
 
 EVENT_COLUMNS: dict[str, str] = {
@@ -183,6 +189,7 @@ EVENT_COLUMNS: dict[str, str] = {
     "file": "string",
     "message": "string",
     "data": "string",
+    "disk_number": "Int64",
 }
 
 assert list(EVENT_COLUMNS) == [f.name for f in fields(EventRecord)]

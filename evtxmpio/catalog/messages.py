@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from functools import cache
 
 from evtxmpio.catalog._load import fail, load
+from evtxmpio.catalog.cluster import cluster_templates, provider_name
 
 _INSERT = re.compile(r"%(\d+)")
 
@@ -22,6 +23,8 @@ def _templates() -> dict[str, dict[int, str]]:
             raise fail("messages", f"provider {provider!r}: templates must map ids to text")
         for name in (provider, *entry.get("aliases", ())):
             table[str(name).lower()] = dict(templates)
+    # The Failover Clustering templates live with the rest of its facts (cluster.yaml).
+    table.setdefault(provider_name().lower(), cluster_templates())
     return table
 
 

@@ -10,11 +10,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from evtxmpio.catalog.cluster import cluster_event, provider_name
 from evtxmpio.catalog.relevance import relevance
 from evtxmpio.model import RawRecord
 from evtxmpio.normalize.iopacket import decode_packet
 
 _MPIO_DISK = re.compile(r"\\Device\\MPIODisk(\d+)", re.IGNORECASE)
+_HARDDISK = re.compile(r"\\Device\\Harddisk(\d+)\\", re.IGNORECASE)
+_STATUS_TEXT = re.compile(r"0x([0-9a-f]{1,8})\b|\b([0-9a-f]{8})\b|\((\d+)\)|^(\d+)$",
+                          re.IGNORECASE)
 _DELAYED_WRITE_FILE = re.compile(
     r"(?:save all the data for the file|Delayed-Write Data\}?.*? to)\s+(.+?)\.\s+The data",
     re.IGNORECASE | re.DOTALL,
@@ -85,12 +89,42 @@ def mpio_fields(record: RawRecord) -> Fields:
 
 
 def disk_fields(record: RawRecord) -> Fields:
-    """``disk``/``Disk`` events: volume-less; keep the PDO for 153/154."""
+    """``disk``/``Disk`` events: volume-less; keep the PDO for 153/154, the disk number of
+    ``%1`` (``\\Device\\HarddiskM\\DRM``) or, for 153/154, of ``%3`` (``Disk %3``)."""
     values = record.data_values()
     fields: Fields = packet_fields(record)
+    match = _HARDDISK.match(values[0]) if values else None
+    fields["disk_number"] = int(match.group(1)) if match else None
     if record.event_id in (153, 154) and len(values) > 3:
         fields["mpio_disk"] = mpio_disk_of(values[3])
+        fields["disk_number"] = parse_int(values[2]) if values[2].strip().isdigit() else None
     return fields
+
+
+def cluster_fields(record: RawRecord) -> Fields:
+    """``Microsoft-Windows-FailoverClustering`` (docs/failover-clustering.md): inserts read by
+    position into the CSV (``volume``), resource (``device``), role (``trigger``), node named
+    (``target``), ``disk_number`` and error code (``status``); never an MPIO disk."""
+    event = cluster_event(record.event_id)
+    if event is None:
+        return {}
+    columns: Fields = dict(event.columns(record.data_values()))
+    if "disk_number" in columns:
+        columns["disk_number"] = parse_int(str(columns["disk_number"]))
+    if "status" in columns:
+        columns["status"] = status_of(str(columns["status"]))
+    return columns
+
+
+def status_of(text: str) -> int | None:
+    """The error code a cluster event quotes: ``STATUS_IO_TIMEOUT(c00000b5)`` -> 0xC00000B5,
+    ``(1460)`` or ``1460`` -> 1460; ``None`` when the text holds none."""
+    match = _STATUS_TEXT.search(text.strip())
+    if match is None:
+        return None
+    prefixed, bare, paren, plain = match.groups()
+    hex_digits = prefixed or bare
+    return int(hex_digits, 16) if hex_digits else int(paren or plain)
 
 
 def ntfs_fields(record: RawRecord) -> Fields:
@@ -193,6 +227,7 @@ EXTRACTORS: dict[str, Callable[[RawRecord], Fields]] = {
     "ftdisk": ntfs_fields,
     "application popup": popup_fields,
     "iscsiprt": iscsi_fields,
+    provider_name().lower(): cluster_fields,
 }
 
 RELEVANT_PROVIDERS = relevance().providers
