@@ -205,3 +205,28 @@ def test_issue_14_an_mpio_sys_version_at_or_past_the_fixed_one(tmp_path: Path, v
     log = hw.write(tmp_path / "System.xml", [_driver(version), *race(NODE1)])
     case = pipeline.analyze([log], all_events=True)
     assert case.hotfix[0].status == status
+
+
+def _servicing(error: str) -> str:
+    """Servicing 2 in the Setup log: package KB2406705 changed state (domain reference 2.8)."""
+    return ("<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>"
+            "<Provider Name='Microsoft-Windows-Servicing' "
+            "Guid='{bd12f3b8-fc40-4a61-a307-b7a013a069c1}'/><EventID>2</EventID>"
+            "<Version>0</Version><Level>0</Level><Task>1</Task><Opcode>0</Opcode>"
+            "<Keywords>0x8000000000000000</Keywords>"
+            "<TimeCreated SystemTime='2011-05-02T10:00:00.0000000Z'/>"
+            "<EventRecordID>41</EventRecordID><Channel>Setup</Channel>"
+            f"<Computer>{NODE1}</Computer><Security UserID='S-1-5-18'/></System><UserData>"
+            "<CbsPackageChangeState xmlns='http://manifests.microsoft.com/win/2004/08/windows/"
+            "setup_provider'><PackageIdentifier>KB2406705</PackageIdentifier>"
+            "<IntendedPackageState>Installed</IntendedPackageState>"
+            f"<ErrorCode>{error}</ErrorCode><Client>WindowsUpdateAgent</Client>"
+            "</CbsPackageChangeState></UserData></Event>")
+
+
+@pytest.mark.parametrize(("error", "status"), [("0x0", "installed-before-incident"),
+                                               ("0x800f081e", "unknown")])
+def test_issue_14_servicing_in_the_setup_log(tmp_path: Path, error: str, status: str) -> None:
+    case = analyze(tmp_path, Setup=[_servicing(error)], System=race(NODE1))
+    assert case.hotfix[0].status == status
+    assert case.verdict.verdict == "kb2406705-race"
