@@ -17,118 +17,32 @@ from typing import Any
 import pandas as pd
 
 from evtxmpio import __version__
-from evtxmpio.detect import CaseResult, Finding
-from evtxmpio.report.axis import duration_text
+from evtxmpio.detect import CaseResult
 from evtxmpio.report.hostview import host_views
 from evtxmpio.report.incidents import (
-    SEVERITY_ORDER,
-    group_findings,
-    shared_evidence,
-    worst_severity,
+    EVIDENCE_CAP,
+    FINDINGS_CAP,
+    EvidenceRow,
+    FindingView,
+    IncidentView,
+    Link,
+    RuleLine,
+    evidence_anchors,
+    incident_views,
 )
-from evtxmpio.report.jsonout import iso, path_id_text
+from evtxmpio.report.jsonout import iso
 from evtxmpio.report.problems import input_problems
 from evtxmpio.report.swimlane import UNNAMED_HOST, SwimLanes, build_swimlanes
 
-__all__ = ["EvidenceRow", "FindingView", "IncidentView", "Link", "LunView", "ReportContext",
-           "build_context"]
+__all__ = ["EVIDENCE_CAP", "FINDINGS_CAP", "EvidenceRow", "FindingView", "IncidentView", "Link",
+           "LunView", "ReportContext", "RuleLine", "build_context"]
 # Verdicts the KB 2406705 fix status bears on; other verdicts show the advice without the table.
 HOTFIX_VERDICTS = frozenset({"kb2406705-race"})
 
-MAX_MESSAGE = 2000
-EVIDENCE_CAP = 100
-FINDINGS_CAP = 200
 DELAYED_WRITES_CAP = 500
 ISSUES_CAP = 200
 HEALTH_KEYS = ("dirty", "chunks_prefiltered", "record_id_gaps", "record_id_backwards",
                "time_backwards", "first_time", "last_time")
-
-
-@dataclass(frozen=True, slots=True)
-class EvidenceRow:
-    """One evidence event as shown in the report."""
-
-    time: str | None
-    host: str
-    provider: str
-    event_id: int | None
-    message: str
-    source_file: str
-    record_id: int | None
-    findings: tuple[int, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Link:
-    """A reference; ``href`` is set only for http(s) URLs, otherwise it is shown as text."""
-
-    text: str
-    href: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class FindingView:
-    """One finding as shown in the report; ``anchor`` is its link target, ``number`` the
-    number the evidence tables cite it by, ``incident`` its incident's anchor and
-    ``evidence_total`` how many evidence events it has (listed in its incident)."""
-
-    anchor: str
-    number: int
-    incident: str
-    rule_id: str
-    title: str
-    severity: str
-    description: str
-    remediation: str
-    references: tuple[Link, ...]
-    host: str | None
-    mpio_disk: int | None
-    path_id: str | None
-    start: str | None
-    end: str | None
-    evidence_total: int
-
-
-@dataclass(frozen=True, slots=True)
-class RuleLine:
-    """One line of an incident's summary: the findings of one rule, worst rules first.
-
-    ``anchor`` links to the first of them; ``count`` says how many; ``where`` names their
-    MPIO disks and Path IDs; ``start`` is the first one's time.
-    """
-
-    severity: str
-    title: str
-    anchor: str
-    count: int
-    where: str
-    start: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class IncidentView:
-    """Findings of one host that overlap or follow closely in time: one outage.
-
-    ``evidence`` is the union of the findings' evidence, each event once and at most
-    ``EVIDENCE_CAP`` of them (``evidence_total`` counts them all); ``severity`` is the worst
-    finding's, ``severities`` counts them (``3 critical, 1 high``), ``duration`` reads
-    ``12 s``; ``summary`` has one line per rule, ``findings`` every finding.
-    """
-
-    anchor: str
-    number: int
-    host: str
-    start: str | None
-    end: str | None
-    duration: str
-    severity: str
-    severities: str
-    mpio_disks: tuple[str, ...]
-    path_ids: tuple[str, ...]
-    summary: tuple[RuleLine, ...]
-    findings: tuple[FindingView, ...]
-    evidence: tuple[EvidenceRow, ...]
-    evidence_total: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,77 +123,6 @@ def _int(value: Any) -> int | None:
     return None if value is None or pd.isna(value) else int(value)
 
 
-def _evidence(case: CaseResult, cited: list[tuple[int, tuple[int, ...]]]
-              ) -> tuple[EvidenceRow, ...]:
-    columns = ["time", "host", "provider", "event_id", "message", "source_file", "record_id"]
-    shown = cited[:EVIDENCE_CAP]
-    subset = case.events.loc[[row for row, _ in shown], columns]
-    return tuple(
-        EvidenceRow(iso(time), _text(host), _text(provider), _int(eid),
-                    _text(message)[:MAX_MESSAGE], _text(file), _int(rid), numbers)
-        for (time, host, provider, eid, message, file, rid), (_, numbers) in zip(
-            subset.itertuples(index=False, name=None), shown, strict=True)
-    )
-
-
-def _link(reference: str) -> Link:
-    safe = reference.lower().startswith(("https://", "http://"))
-    return Link(reference, reference if safe else None)
-
-
-def _finding_view(number: int, incident: str, finding: Finding) -> FindingView:
-    rule = finding.rule
-    return FindingView(f"finding-{number}", number, incident, rule.id, rule.title,
-                       finding.severity, rule.description, rule.remediation,
-                       tuple(_link(r) for r in rule.references), finding.host,
-                       finding.mpio_disk, path_id_text(finding.path_id), iso(finding.start),
-                       iso(finding.end), len(finding.evidence))
-
-
-def _incidents(case: CaseResult) -> tuple[IncidentView, ...]:
-    """The shown findings (numbered in detect's order) grouped per incident."""
-    shown = case.findings[:FINDINGS_CAP]
-    views = []
-    for number, indices in enumerate(group_findings(shown), 1):
-        anchor = f"incident-{number}"
-        members = [shown[i] for i in indices]
-        findings = tuple(_finding_view(i + 1, anchor, shown[i]) for i in indices)
-        cited = shared_evidence(members, [f.number for f in findings])
-        starts = [f.start for f in members if f.start is not None]
-        ends = [f.end if f.end is not None else f.start for f in members if f.start is not None]
-        start, end = (min(starts), max(ends)) if starts else (None, None)
-        severities = [f.severity for f in members]
-        views.append(IncidentView(
-            anchor, number, str(members[0].host or UNNAMED_HOST), iso(start), iso(end),
-            duration_text(end.value - start.value) if starts else "",
-            worst_severity(severities), _severity_counts(severities),
-            tuple(f"MPIODisk{d}" for d in sorted({f.mpio_disk for f in members
-                                                   if f.mpio_disk is not None})),
-            tuple(sorted({t for t in (path_id_text(f.path_id) for f in members) if t})),
-            _summary(findings), findings, _evidence(case, cited), len(cited)))
-    return tuple(views)
-
-
-def _summary(findings: tuple[FindingView, ...]) -> tuple[RuleLine, ...]:
-    by_rule: dict[str, list[FindingView]] = {}
-    for view in findings:
-        by_rule.setdefault(view.rule_id, []).append(view)
-    lines = []
-    for views in by_rule.values():
-        first = views[0]
-        disks = sorted({v.mpio_disk for v in views if v.mpio_disk is not None})
-        paths = sorted({v.path_id for v in views if v.path_id})
-        where = " ".join([*(f"MPIODisk{d}" for d in disks), *paths])
-        lines.append(RuleLine(first.severity, first.title, first.anchor, len(views), where,
-                              first.start))
-    return tuple(sorted(lines, key=lambda line: SEVERITY_ORDER.index(line.severity)
-                        if line.severity in SEVERITY_ORDER else len(SEVERITY_ORDER)))
-
-
-def _severity_counts(severities: list[str]) -> str:
-    return ", ".join(f"{severities.count(s)} {s}" for s in SEVERITY_ORDER if s in severities)
-
-
 def _account_view(account: Mapping[str, Any]) -> dict[str, Any]:
     view = dict(account)
     view["errors"] = list(account.get("errors") or [])
@@ -328,17 +171,6 @@ def _hotfix(case: CaseResult) -> tuple[dict[str, Any], ...]:
                  for h in getattr(case, "hotfix", None) or [])
 
 
-def _anchors(incidents: tuple[IncidentView, ...], case: CaseResult) -> dict[int, str]:
-    """Evidence row -> the anchor of the first finding (by number) that cites it."""
-    anchors: dict[int, str] = {}
-    views = sorted((view for incident in incidents for view in incident.findings),
-                   key=lambda view: view.number)
-    for view in views:
-        for row in case.findings[view.number - 1].evidence:
-            anchors.setdefault(row, view.anchor)
-    return anchors
-
-
 def _explanation(case: CaseResult, luns: tuple[LunView, ...], window: tuple[str, str] | None
                  ) -> str:
     removed = sum(1 for lun in luns if lun.last_state == "REMOVED")
@@ -360,7 +192,7 @@ def build_context(case: CaseResult, redacted: bool = False) -> ReportContext:
     if len(events) and events["time"].notna().any():
         window = (iso(events["time"].min()), iso(events["time"].max()))
     verdict = case.verdict.verdict
-    incidents = _incidents(case)
+    incidents = incident_views(case)
     luns = _luns(case, disks)
     problems = input_problems(case)
     return ReportContext(
@@ -380,7 +212,7 @@ def build_context(case: CaseResult, redacted: bool = False) -> ReportContext:
         luns=luns,
         time_window=window,
         inputs=tuple(case.inputs),
-        swimlanes=build_swimlanes(events, case.timelines, _anchors(incidents, case),
+        swimlanes=build_swimlanes(events, case.timelines, evidence_anchors(incidents, case),
                                   outcomes(case)),
         incidents=incidents,
         findings_shown=min(len(case.findings), FINDINGS_CAP),
