@@ -30,6 +30,7 @@ from evtxmpio.detect import (
 )
 from evtxmpio.detect.examples import ExampleResult, run_examples
 from evtxmpio.detect.groundtruth import compare_with_truth
+from evtxmpio.detect.impact import attribute_impact
 from evtxmpio.detect.rules import check_rule_file
 from evtxmpio.errors import InputError, RuleError
 from evtxmpio.ingest import IngestResult, ingest_paths
@@ -37,6 +38,7 @@ from evtxmpio.ingest.collect import ProgressHook
 from evtxmpio.ingest.limits import Limits
 from evtxmpio.normalize import is_relevant, normalize_records, sort_events
 from evtxmpio.timeline import align_trace_clocks, build_timelines
+from evtxmpio.timeline.cluster_clock import align_cluster_clocks
 
 
 def analyze(inputs: Iterable[Path], rules_dirs: Iterable[Path] = (),
@@ -98,6 +100,7 @@ def analyze_ingested(result: IngestResult, rules: list[Rule], inputs: list[str],
     policy = policy or shipped_policy()
     events, names = unify_hosts(normalize_records(result.records))
     events, clocks = align_trace_clocks(events)
+    events, clusters = align_cluster_clocks(events)
     events = analysis_frame(sort_events(events))
     timelines = build_timelines(events)
     luns = lun_outcomes(events, timelines)
@@ -108,7 +111,8 @@ def analyze_ingested(result: IngestResult, rules: list[Rule], inputs: list[str],
         verdict=judged.verdict, delayed_write_failures=delayed_write_failures(events, luns),
         accounts=result.accounts, issues=result.issues, rules=rules, luns=luns,
         hotfix=judged.hotfix, clock_alignment=clocks, hosts=judged.hosts, host_names=names,
-        policy=policy,
+        policy=policy, clusters=clusters,
+        impact=attribute_impact(events, timelines, luns, findings, clusters),
     )
 
 

@@ -10,12 +10,14 @@ from evtxmpio.detect.delayed_writes import DelayedWriteFailure
 from evtxmpio.detect.engine import Finding
 from evtxmpio.detect.hosts import HostNames
 from evtxmpio.detect.hotfix import HotfixStatus
+from evtxmpio.detect.impact import Impact
 from evtxmpio.detect.luns import LunOutcome
 from evtxmpio.detect.policy import Policy
 from evtxmpio.detect.rules import Rule
 from evtxmpio.detect.verdict import HostVerdict, Verdict
 from evtxmpio.ingest import FileAccount, IngestIssue
 from evtxmpio.timeline import ClockAlignment
+from evtxmpio.timeline.cluster_clock import Cluster
 
 
 @dataclass(slots=True)
@@ -38,6 +40,8 @@ class CaseResult:
         hosts: verdict, confidence, reasons and facts per host, by host name.
         host_names: host names folded into one machine, and pairs that could not be told.
         policy: the verdict policy that decided.
+        clusters: hosts recognised as nodes of one failover cluster, with their clocks.
+        impact: every Failover Clustering impact event, attributed or not (time order).
     """
 
     inputs: list[str]
@@ -55,3 +59,5 @@ class CaseResult:
     hosts: list[HostVerdict] = field(default_factory=list)
     host_names: HostNames = field(default_factory=HostNames)
     policy: Policy | None = None
+    clusters: list[Cluster] = field(default_factory=list)
+    impact: list[Impact] = field(default_factory=list)
