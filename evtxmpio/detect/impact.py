@@ -66,7 +66,8 @@ def attribute_impact(events: pd.DataFrame, timelines: pd.DataFrame, luns: list[L
     rows = cluster_rows(events)
     if rows.empty:
         return []
-    context = _Context(events, build_links(events), storage_incidents(timelines, luns, findings),
+    incidents = storage_incidents(timelines, luns, findings, events)
+    context = _Context(events, build_links(events), incidents,
                        {n: c.nodes for c in clusters for n in c.nodes})
     impacts: list[Impact] = []
     for row in rows.sort_values("time", kind="mergesort").index:

@@ -90,7 +90,7 @@ def build_links(events: pd.DataFrame) -> Links:
 
 
 def storage_incidents(timelines: pd.DataFrame, luns: list[LunOutcome],
-                      findings: list[Finding]) -> list[Incident]:
+                      findings: list[Finding], events: pd.DataFrame) -> list[Incident]:
     """One :class:`Incident` per (host, MPIO disk) whose outcome is not ``unaffected``."""
     disks = timelines.loc[timelines["scope"] == "disk"] if len(timelines) else timelines
     incidents = []
@@ -104,12 +104,25 @@ def storage_incidents(timelines: pd.DataFrame, luns: list[LunOutcome],
         end = lun.removed_at if lun.removed_at is not None else lines["time"].max()
         incidents.append(Incident(lun.host, lun.mpio_disk, left.min(), end,
                                   lun.removed_at is not None,
-                                  _worst_finding(findings, lun.host, lun.mpio_disk)))
+                                  _worst_finding(findings, events, lun.host, lun.mpio_disk)))
     return sorted(incidents, key=lambda i: (i.start, i.host, i.mpio_disk))
 
 
-def _worst_finding(findings: list[Finding], host: str, disk: int) -> str | None:
-    own = [f for f in findings if f.host == host and f.mpio_disk == disk]
+def _worst_finding(findings: list[Finding], events: pd.DataFrame, host: str, disk: int
+                   ) -> str | None:
+    """The most severe, then earliest, finding about ``disk`` of ``host``: its own, or one
+    about a Path ID whose evidence includes an event of that disk."""
+    def about(finding: Finding) -> bool:
+        if finding.host != host:
+            return False
+        if finding.mpio_disk is not None:
+            return finding.mpio_disk == disk
+        rows = events.loc[[r for r in finding.evidence if r in events.index], "mpio_disk"]
+        return bool((rows == disk).fillna(False).any())
+
+    own = [f for f in findings if about(f)]
     if not own:
         return None
-    return max(own, key=lambda f: (SEVERITY_RANK.get(f.severity, 0), f.rule.id)).rule.id
+    return min(own, key=lambda f: (-SEVERITY_RANK.get(f.severity, 0),
+                                   f.start.value if f.start is not None else 0,
+                                   f.rule.id)).rule.id

@@ -19,6 +19,7 @@ import pandas as pd
 from evtxmpio import __version__
 from evtxmpio.detect import CaseResult
 from evtxmpio.report.hostview import host_views
+from evtxmpio.report.impactview import impact_views
 from evtxmpio.report.incidents import (
     EVIDENCE_CAP,
     FINDINGS_CAP,
@@ -70,6 +71,8 @@ class ReportContext:
             whether the verdict is one the fix bears on (the table is shown only then).
         host_verdicts: per host, its verdict (dicts of :func:`.hostview.host_views`;
             ``reports/hosts.html.j2`` renders them).
+        impact: what the storage incidents cost the cluster (:func:`.impactview.impact_views`:
+            sentences, unattributed cluster events, node clocks; ``reports/impact.html.j2``).
         hosts, mpio_disks, path_ids: what the case covers; ``luns`` one row per MPIO disk.
         time_window: first and last event time (ISO UTC) or ``None``.
         inputs: input paths as named by the engineer.
@@ -96,6 +99,7 @@ class ReportContext:
     hotfix: tuple[dict[str, Any], ...]
     hotfix_relevant: bool
     host_verdicts: tuple[dict[str, Any], ...]
+    impact: dict[str, Any]
     hosts: tuple[str, ...]
     mpio_disks: tuple[str, ...]
     path_ids: tuple[str, ...]
@@ -206,6 +210,7 @@ def build_context(case: CaseResult, redacted: bool = False) -> ReportContext:
         hotfix=_hotfix(case),
         hotfix_relevant=verdict in HOTFIX_VERDICTS,
         host_verdicts=host_views(case),
+        impact=impact_views(case),
         hosts=tuple(sorted({str(h) or UNNAMED_HOST for h in events["host"].dropna()})),
         mpio_disks=tuple(f"{host}: MPIODisk{disk}" for host, disk in disks),
         path_ids=tuple(f"0x{p:08x}" for p in paths),

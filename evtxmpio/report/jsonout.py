@@ -15,6 +15,7 @@ import pandas as pd
 
 from evtxmpio import __version__
 from evtxmpio.detect import CaseResult, DelayedWriteFailure, Finding
+from evtxmpio.detect.impact import incident_costs
 
 SCHEMA = "evtxmpio.case/1"
 
@@ -106,6 +107,38 @@ def host_dicts(case: CaseResult) -> list[dict[str, Any]]:
             for h in getattr(case, "hosts", None) or []]
 
 
+def impact_dicts(case: CaseResult) -> list[dict[str, Any]]:
+    """``impact[]``: every Failover Clustering impact event, attributed or with its reason."""
+    return [{"host": i.host, "kind": i.kind, "name": i.name, "time": iso(i.time),
+             "record": evidence_refs(case, (i.row,))[0], "node": i.node,
+             "attributed_to": None if i.incident is None else {
+                 "host": i.incident.host, "mpio_disk": i.incident.mpio_disk,
+                 "finding": i.incident.finding},
+             "reason": i.reason, "chain": evidence_refs(case, i.chain),
+             "candidates": [{"host": c.host, "mpio_disk": c.mpio_disk} for c in i.candidates]}
+            for i in getattr(case, "impact", None) or []]
+
+
+def cluster_dicts(case: CaseResult) -> list[dict[str, Any]]:
+    """``clusters[]``: nodes recognised as one cluster, why, and each node's clock offset."""
+    def seconds(delta: pd.Timedelta | None) -> float | None:
+        return None if delta is None else delta.total_seconds()
+
+    return [{"name": c.name, "nodes": list(c.nodes), "reference": c.reference,
+             "evidence": list(c.evidence),
+             "clocks": [{"host": k.host, "offset_s": seconds(k.offset), "pairs": k.pairs,
+                         "spread_s": seconds(k.spread), "applied": k.applied}
+                        for k in c.clocks]}
+            for c in getattr(case, "clusters", None) or []]
+
+
+def impact_summary(case: CaseResult) -> list[dict[str, Any]]:
+    """``impact_summary[]``: one sentence per storage incident that cost the cluster."""
+    return [{"host": cost.incident.host, "mpio_disk": cost.incident.mpio_disk,
+             "finding": cost.incident.finding, "sentence": cost.sentence}
+            for cost in incident_costs(getattr(case, "impact", None) or [])]
+
+
 def case_dict(case: CaseResult) -> dict[str, Any]:
     """The whole ``evtxmpio.case/1`` document."""
     return {
@@ -128,6 +161,9 @@ def case_dict(case: CaseResult) -> dict[str, Any]:
             {"host": a.host, "file": a.source_file, "offset_s": a.offset.total_seconds(),
              "pairs": a.pairs, "applied": a.applied, "host_inferred": a.host_inferred}
             for a in case.clock_alignment],
+        "clusters": cluster_dicts(case),
+        "impact": impact_dicts(case),
+        "impact_summary": impact_summary(case),
     }
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from evtxmpio.catalog import event_group
+from evtxmpio.catalog.cluster import cluster_event, provider_name
 from evtxmpio.report.axis import AxisBreak, Tick, TimeAxis, build_axis, duration_text
 
 LABEL_W = 210.0
@@ -30,6 +31,7 @@ MAX_LANES = 150
 MAX_TITLE = 220
 FAILOVER_NAMES = event_group("failover")
 IO_ERROR_NAMES = event_group("io-error")
+CLUSTER_PREFIX = provider_name().lower() + ":"
 UNNAMED_HOST = "(no host name: trace export)"
 NOT_DRAWN = ("ABSENT",)  # a disk that does not exist yet has no bar
 STATE_CLASS = {"NORMAL": "normal", "active": "normal", "restored": "normal", "IN_FO": "in-fo",
@@ -109,8 +111,13 @@ class _Mark:
 
 
 def marker_kind(name: str, status: Any = None) -> str | None:
-    """``failover``, ``io-error``, ``delayed-write`` or ``None`` for an event name."""
+    """``failover``, ``io-error``, ``delayed-write``, ``cluster`` (what a Failover Clustering
+    event says an incident cost) or ``None`` for an event name."""
     lowered = name.lower()
+    if lowered.startswith(CLUSTER_PREFIX):
+        event = cluster_event(int(lowered[len(CLUSTER_PREFIX):] or -1)) \
+            if lowered[len(CLUSTER_PREFIX):].isdigit() else None
+        return "cluster" if event is not None and event.is_impact else None
     if name in FAILOVER_NAMES:
         return "failover"
     if lowered in event_group("delayed-write"):
@@ -149,9 +156,11 @@ def _lane_keys(timelines: pd.DataFrame, events: pd.DataFrame, marks: list[_Mark]
     for host, disk in disks.itertuples(index=False, name=None):
         keys.add((str(host), "disk", int(disk)))
     for mark in marks:
-        if mark.disk is None or (mark.host, "disk", mark.disk) not in keys:
+        if mark.kind == "cluster":
+            keys.add((mark.host, "cluster", None))
+        elif mark.disk is None or (mark.host, "disk", mark.disk) not in keys:
             keys.add((mark.host, "other", None))
-    order = {"disk": 0, "path": 1, "other": 2}
+    order = {"disk": 0, "path": 1, "cluster": 2, "other": 3}
     return sorted(keys, key=lambda k: (k[0], order[k[1]], -1 if k[2] is None else k[2]))
 
 
@@ -180,6 +189,8 @@ def _label(scope: str, key: int | None) -> str:
         return f"MPIODisk{key}"
     if scope == "path":
         return f"Path 0x{key:08x}"
+    if scope == "cluster":
+        return "cluster (CSV, roles, nodes)"
     return "other (iSCSI, disk, Ntfs)"
 
 
@@ -246,6 +257,8 @@ def _place_marks(axis: TimeAxis, marks: list[_Mark],
     merged: dict[tuple[float, str, float], list[_Mark]] = {}
     for mark in marks:
         targets = [(mark.host, "disk", mark.disk)] if mark.disk is not None else []
+        if mark.kind == "cluster":
+            targets = [(mark.host, "cluster", None)]
         if mark.kind == "failover" and mark.path is not None:
             targets.append((mark.host, "path", mark.path))
         targets = [t for t in targets if t in lane_y] or [(mark.host, "other", None)]

@@ -20,6 +20,7 @@ from rich.measure import Measurement
 from rich.table import Table
 
 from evtxmpio.report.hostview import host_views
+from evtxmpio.report.impactview import NODE_COLUMNS, UNATTRIBUTED_COLUMNS, impact_views
 from evtxmpio.report.jsonout import iso, path_id_text
 from evtxmpio.report.problems import input_problems
 from evtxmpio.report.visible import show_hidden_terminal
@@ -86,6 +87,7 @@ def print_summary(case: CaseResult, console: Console) -> None:
         for line in plain_lines(case):
             console.out(line, highlight=False)
     print_hosts(case, console)
+    print_impact(case, console)
 
 
 def plain_lines(case: CaseResult) -> list[str]:
@@ -175,3 +177,23 @@ def print_hosts(case: CaseResult, console: Console) -> None:
         print_rows(console, f"Verdict per host ({len(views)})", HOST_COLUMNS, [
             (v["host"], v["verdict"], f"{v['confidence']:.0%}", v["os"], v["hotfix"],
              v["reasons"][0] if v["reasons"] else "") for v in views])
+
+
+def print_impact(case: CaseResult, console: Console) -> None:
+    """What the incidents cost the cluster (one sentence each), the cluster events not
+    attributed and the node clocks, when the logs hold cluster events or cluster nodes."""
+    views = impact_views(case)
+    if views["nodes"]:
+        print_rows(console, "Cluster nodes (one clock)", NODE_COLUMNS, [
+            (n["cluster"], n["host"], n["offset"], str(n["pairs"]), n["applied"])
+            for n in views["nodes"]])
+    if not views["total"]:
+        return
+    console.out(f"What the storage incidents cost the cluster ({len(views['costs'])}):",
+                highlight=False)
+    for sentence in views["costs"] or ("none attributed",):
+        console.out(f"  {one_line(sentence)}", highlight=False)
+    if views["unattributed"]:
+        print_rows(console, f"Cluster events not attributed ({len(views['unattributed'])})",
+                   UNATTRIBUTED_COLUMNS, [(u["time"], u["host"], u["kind"], u["name"],
+                                           u["reason"]) for u in views["unattributed"]])

@@ -75,6 +75,25 @@ def ingest_rows(document: dict[str, Any]) -> list[Row]:
             for number, entry in enumerate(document["ingest"])]
 
 
+def impact_rows(document: dict[str, Any]) -> list[Row]:
+    """One ``impact`` row per Failover Clustering impact event (``impact[]``), with the
+    sentence of the incident it is attributed to."""
+    sentences = {(s["host"], s["mpio_disk"]): s["sentence"] for s in document["impact_summary"]}
+    rows: list[Row] = []
+    for number, item in enumerate(document["impact"]):
+        cause = item["attributed_to"] or {}
+        rows.append({
+            "impact_no": number, "host": item["host"], "kind": item["kind"],
+            "name": item["name"], "time": utc_text(item["time"]),
+            "file": item["record"]["file"], "record_id": item["record"]["record_id"],
+            "node": item["node"], "attributed": bool(cause),
+            "attributed_host": cause.get("host"), "mpio_disk": cause.get("mpio_disk"),
+            "finding": cause.get("finding"), "reason": item["reason"],
+            "sentence": sentences.get((cause.get("host"), cause.get("mpio_disk"))),
+        })
+    return rows
+
+
 def case_row(case: CaseResult, document: dict[str, Any]) -> Row:
     """The ``cases`` columns a successful analysis fills."""
     events = case.events
@@ -110,4 +129,5 @@ def case_tables(case: CaseResult) -> dict[str, list[Row]]:
         "evidence": finding_evidence + failure_evidence,
         "delayed_write_failures": failures,
         "ingest": ingest_rows(document),
+        "impact": impact_rows(document),
     }

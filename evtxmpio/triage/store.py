@@ -47,15 +47,22 @@ SCHEMA: dict[str, str] = {
         records_recovered BIGINT, chunks_damaged BIGINT, duplicates_removed BIGINT,
         truncated BOOLEAN, errors VARCHAR[], skip_reasons VARCHAR,
         PRIMARY KEY (case_id, file_no)""",
+    "impact": """
+        case_id VARCHAR NOT NULL, impact_no INTEGER NOT NULL, host VARCHAR, kind VARCHAR,
+        name VARCHAR, time TIMESTAMP_NS, file VARCHAR, record_id BIGINT, node VARCHAR,
+        attributed BOOLEAN, attributed_host VARCHAR, mpio_disk BIGINT, finding VARCHAR,
+        reason VARCHAR, sentence VARCHAR, PRIMARY KEY (case_id, impact_no)""",
     "case_runs": """
         case_id VARCHAR PRIMARY KEY, executor VARCHAR, worker VARCHAR,
         started_at TIMESTAMPTZ, duration_s DOUBLE, detail VARCHAR""",
 }
 # Tables whose contents depend only on the inbox (compared between local and Dask runs).
-CONTENT_TABLES = ("cases", "findings", "evidence", "delayed_write_failures", "ingest")
+CONTENT_TABLES = ("cases", "findings", "evidence", "delayed_write_failures", "ingest",
+                  "impact")
 ORDER = {"cases": "case_id", "findings": "case_id, finding_no",
          "evidence": "case_id, owner, owner_no, evidence_no",
          "delayed_write_failures": "case_id, failure_no", "ingest": "case_id, file_no",
+         "impact": "case_id, impact_no",
          "case_runs": "case_id"}
 
 

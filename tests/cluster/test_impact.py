@@ -132,3 +132,9 @@ def test_without_the_disk_link_nothing_is_attributed(tmp_path: Path) -> None:
     assert pause.incident is None
     assert "do not say which MPIO disk backs 'Cluster Disk 1'" in pause.reason
     assert {(c.host, c.mpio_disk) for c in pause.candidates} == {(A, 2), (A, 3)}
+
+
+def test_the_incident_names_the_race_finding(case) -> None:
+    pause = _impact(case, A, 115)
+    # Logged first (10.00 s), the duplicate failover on the Path ID of MPIODisk2 is the race.
+    assert pause.incident.finding == "mpio-duplicate-failover"
