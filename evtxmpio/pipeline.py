@@ -37,6 +37,7 @@ from evtxmpio.ingest import IngestResult, ingest_paths
 from evtxmpio.ingest.collect import ProgressHook
 from evtxmpio.ingest.limits import Limits
 from evtxmpio.normalize import is_relevant, normalize_records, sort_events
+from evtxmpio.pathtext import path_text
 from evtxmpio.timeline import align_trace_clocks, build_timelines
 from evtxmpio.timeline.cluster_clock import align_cluster_clocks
 
@@ -89,7 +90,7 @@ def analyze(inputs: Iterable[Path], rules_dirs: Iterable[Path] = (),
             raise InputError(f"--strict: {problems[0]}")
     if on_stage is not None:
         on_stage("analysing")
-    return analyze_ingested(result, rules, [str(p) for p in paths],
+    return analyze_ingested(result, rules, [path_text(p) for p in paths],
                             shipped_policy(rules_dirs))
 
 

@@ -47,6 +47,7 @@ def triage(
     from rich.console import Console
 
     from evtxmpio.ingest.limits import parse_limits
+    from evtxmpio.pathtext import path_text
     from evtxmpio.report.visible import show_hidden_line
     from evtxmpio.triage import TriageOptions, make_reporter, run_triage
     from evtxmpio.triage.archive import default_limits
@@ -63,20 +64,21 @@ def triage(
                                 limits=parse_limits(limit or [], default_limits()))
         summary = run_triage(options, make_reporter(Console(stderr=True)))
     except Error as exc:
-        raise fail(show_hidden_line(str(exc))) from exc
+        raise fail(show_hidden_line(path_text(str(exc)))) from exc
     verdicts = ", ".join(f"{v} {n}" for v, n in summary.verdicts.most_common()) or "none"
     repaired = f" ({summary.repaired} again for a missing report)" if summary.repaired else ""
     typer.echo(f"{summary.found} case(s) found, {summary.skipped} already known, "
                f"{summary.ran} triaged{repaired} ({summary.failed} failed) in "
                f"{summary.elapsed_s:.1f} s; verdicts: {verdicts}")
+    def shown(text: object) -> str:
+        return show_hidden_line(path_text(str(text)))
+
     for name, original in summary.duplicates:
-        typer.echo(f"{show_hidden_line(name)}: same content as {show_hidden_line(original)}, "
-                   "not triaged twice")
-    typer.echo(f"Database: {show_hidden_line(str(db))}")
+        typer.echo(f"{shown(name)}: same content as {shown(original)}, not triaged twice")
+    typer.echo(f"Database: {shown(db)}")
     if summary.index is not None:
-        typer.echo(f"Index: {show_hidden_line(str(summary.index))}")
+        typer.echo(f"Index: {shown(summary.index)}")
     if summary.left:
         name, reason = summary.left[0]
         raise fail(f"{len(summary.left)} case(s) not triaged, the machine could not run them "
-                   f"now (first: {show_hidden_line(name)}: {show_hidden_line(reason)}); "
-                   "run again to triage them")
+                   f"now (first: {shown(name)}: {shown(reason)}); run again to triage them")

@@ -21,6 +21,7 @@ from evtxmpio.catalog.relevance import Relevance, providers_only
 from evtxmpio.errors import Error
 from evtxmpio.ingest.health import HealthLedger
 from evtxmpio.model import RawRecord
+from evtxmpio.pathtext import path_text
 
 SNIFF_BYTES = 4096
 
@@ -256,4 +257,6 @@ class FileAccount:
 
 def path_source(path: Path, display: str | None = None) -> Source:
     """A :class:`Source` for a file on disk."""
-    return Source(name=display or str(path), open=lambda: path.open("rb"), size=path.stat().st_size)
+    # A name that is not UTF-8 is shown escaped (\xff); the file is still opened by its path.
+    return Source(name=display or path_text(path), open=lambda: path.open("rb"),
+                  size=path.stat().st_size)

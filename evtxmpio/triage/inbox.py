@@ -17,6 +17,7 @@ from pathlib import Path
 
 from evtxmpio.errors import InputError
 from evtxmpio.ingest.archive import ArchiveLimits
+from evtxmpio.pathtext import name_bytes
 from evtxmpio.triage.archive import (
     ARCHIVE_SUFFIXES,
     TRIAGE_ARCHIVE_LIMITS,
@@ -73,7 +74,8 @@ def _hash_members(members: Iterable[tuple[str, Iterator[bytes]]]) -> str:
             body.update(block)
             size += len(block)
         # Length-prefixed fields keep (name, bytes) pairs unambiguous.
-        digest.update(name.encode("utf-8") + b"\0" + size.to_bytes(8, "little"))
+        # The name's own bytes (a name that is not UTF-8 included; UTF-8 names unchanged).
+        digest.update(name_bytes(name) + b"\0" + size.to_bytes(8, "little"))
         digest.update(body.digest())
     return digest.hexdigest()
 

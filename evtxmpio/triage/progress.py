@@ -18,6 +18,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from evtxmpio.pathtext import path_text
 from evtxmpio.report.visible import show_hidden_line
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ class Reporter(Protocol):
 def outcome_text(outcome: CaseOutcome) -> str:
     """``case-01 ok kb2406705-race (0.9)`` or ``case-02 FAILED timeout: ...``; the case name
     and the reason (customer text) with controls and bidi characters shown visibly."""
-    name = show_hidden_line(outcome.spec.name)
+    name = show_hidden_line(path_text(outcome.spec.name))
     if outcome.status == "transient":
         return f"{name} NOT TRIAGED {show_hidden_line(outcome.failure_reason or '')} (run again)"
     if outcome.status != "ok":

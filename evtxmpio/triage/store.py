@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 
 from evtxmpio.errors import Error
+from evtxmpio.pathtext import path_text
 from evtxmpio.report.visible import show_hidden_line
 from evtxmpio.triage.outcome import CaseOutcome, Row, one_line
 
@@ -66,6 +67,16 @@ ORDER = {"cases": "case_id", "findings": "case_id, finding_no",
          "case_runs": "case_id"}
 
 
+def _storable(value: Any) -> Any:
+    """``value`` with every string valid UTF-8: a file name that is not UTF-8 (surrogate
+    escapes) is stored escaped (``\\xff``), as :func:`evtxmpio.pathtext.path_text` shows it."""
+    if isinstance(value, str):
+        return path_text(value)
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    return value
+
+
 class StoreError(Error):
     """The case database cannot be opened or written."""
 
@@ -100,7 +111,7 @@ class CaseStore:
         marks = ", ".join("?" for _ in columns)
         self.connection.executemany(
             f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
-            [[case_id, *row.values()] for row in rows])
+            [[case_id, *map(_storable, row.values())] for row in rows])
 
     def write(self, outcome: CaseOutcome, executor: str) -> None:
         """Replace the case's rows in every table, in one transaction."""
@@ -123,7 +134,8 @@ class CaseStore:
         except duckdb.Error as exc:
             with contextlib.suppress(duckdb.Error):  # a failed COMMIT has no transaction left
                 connection.execute("ROLLBACK")
-            raise StoreError(f"{self.path}: cannot write case {show_hidden_line(spec.name)}: "
+            raise StoreError(f"{self.path}: cannot write case "
+                             f"{show_hidden_line(path_text(spec.name))}: "
                              f"{one_line(str(exc))}") from exc
 
     def query(self, sql: str, parameters: list[Any] | None = None) -> list[dict[str, Any]]:

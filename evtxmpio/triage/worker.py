@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from evtxmpio import pipeline, report
 from evtxmpio.errors import Error
+from evtxmpio.pathtext import path_text
 from evtxmpio.triage.archive import default_limits, extract
 from evtxmpio.triage.lifeline import TemporaryFolderError, case_folder
 from evtxmpio.triage.memory import memory_cap, memory_reason
@@ -54,13 +55,14 @@ def materialize(spec: CaseSpec, limits: ArchiveLimits) -> Iterator[Path]:
 def relabel(text: str, root: Path) -> str:
     """``text`` with the case folder's absolute path removed (``/tmp/x/System.xml`` ->
     ``System.xml``)."""
-    prefix = str(root)
-    return text.replace(prefix + os.sep, "").replace(prefix, ".")
+    for prefix in dict.fromkeys((str(root), path_text(root))):  # raw and as ingest shows it
+        text = text.replace(prefix + os.sep, "").replace(prefix, ".")
+    return text
 
 
 def relabel_case(case: CaseResult, root: Path, name: str) -> None:
     """Make every file name in ``case`` relative to the case (in place)."""
-    case.inputs = [name]
+    case.inputs = [path_text(name)]
     case.events = case.events.assign(
         source_file=case.events["source_file"].map(
             lambda value: value if value is None or not isinstance(value, str)
@@ -81,7 +83,7 @@ def worker_name() -> str:
 def failure(exc: Exception, root: Path) -> tuple[str, str]:
     """``(status, one-line reason)`` of a case whose analysis raised ``exc``: ``transient``
     for a fault of the machine (a full disk, the temporary folder), else ``failed``."""
-    text = relabel(str(exc), root)
+    text = path_text(relabel(str(exc), root))
     if isinstance(exc, TemporaryFolderError) or transient_cause(exc) is not None:
         return TRANSIENT, one_line(text)
     if isinstance(exc, Error):

@@ -16,6 +16,7 @@ the whole case, and random search finds that only sometimes.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
@@ -139,3 +140,20 @@ def test_analyze_of_a_failover_at_the_edge_of_the_clock(tmp_path: Path, edge: st
     document = json.loads((tmp_path / "case.json").read_text(encoding="utf-8"))
     assert document["verdict"] in CONTRACT_VERDICTS
     assert edge[:19] in (tmp_path / "timeline.csv").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("output_format", ["html", "json", "csv", "timesketch"])
+def test_analyze_of_a_file_whose_name_is_not_utf8(tmp_path: Path, output_format: str) -> None:
+    # Byte 0xFF in the name: Python sees the surrogate escape "\udcff" and still opens it.
+    case = Path(os.fsdecode(bytes(tmp_path) + b"/case\xff"))
+    case.mkdir()
+    log = Path(os.fsdecode(bytes(case) + b"/Sys\xfftem.xml"))
+    log.write_bytes((RACE_XML_CASE / "System.xml").read_bytes())
+    out = tmp_path / f"out.{output_format}"
+    result = CliRunner().invoke(app, ["analyze", str(case), "-f", output_format, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_bytes().decode("utf-8")  # valid UTF-8
+    shown = "Sys\\\\xfftem.xml" if output_format in ("json", "timesketch") else "Sys\\xfftem.xml"
+    assert shown in text and "\ufffd" not in text
+    if output_format == "json":
+        assert json.loads(text)["verdict"] == "kb2406705-race"

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
 import pytest
 from typer.testing import CliRunner, Result
 
@@ -206,3 +207,26 @@ def test_a_full_temporary_folder_is_not_recorded_as_a_case_failure(
         assert again.exit_code == 0, again.output
         assert "1 already known, 1 triaged (0 failed)" in again.output
         assert statuses(db)["big.zip"][:2] == ("ok", "kb2406705-race")
+
+
+def test_names_that_are_not_utf8_are_triaged_and_shown_escaped(tmp_path: Path) -> None:
+    inbox, db, reports = tmp_path / "inbox", tmp_path / "cases.duckdb", tmp_path / "reports"
+    race_variant(inbox / "race-1", 1)
+    folder = race_variant(Path(os.fsdecode(bytes(inbox) + b"/case\xff")), 2)
+    (folder / "System.xml").rename(Path(os.fsdecode(bytes(folder) + b"/Sys\xfftem.xml")))
+    result = _triage(inbox, db, "--reports", str(reports))
+    assert result.exit_code == 0, result.output
+    assert "] case\\xff ok kb2406705-race" in result.output
+    assert statuses(db) == {"race-1": ("ok", "kb2406705-race", None),
+                            "case\\xff": ("ok", "kb2406705-race", None)}
+    with duckdb.connect(str(db), read_only=True) as connection:
+        files = connection.execute("SELECT DISTINCT i.file FROM ingest i JOIN cases c "
+                                   "USING (case_id) WHERE c.name = 'case\\xff'").fetchall()
+    assert files == [("Sys\\xfftem.xml",)]
+    index = (reports / "index.html").read_text(encoding="utf-8")
+    assert "case\\xff" in index
+    (report,) = [p for p in reports.glob("*.html") if p.name != "index.html"
+                 and "Sys\\xfftem.xml" in p.read_text(encoding="utf-8")]
+    assert report.read_text(encoding="utf-8").rstrip().endswith("</html>")
+    again = _triage(inbox, db, "--reports", str(reports))
+    assert "2 already known, 0 triaged" in again.output
