@@ -85,8 +85,10 @@ class RichReporter:
         self.progress.start()
 
     def case_done(self, outcome: CaseOutcome) -> None:
-        """Advance; print failed cases above the bar."""
-        if outcome.status != "ok":
+        """Advance; print failed and not triaged cases above the bar."""
+        if outcome.status == "transient":
+            self.progress.console.print(Text(outcome_text(outcome), style="yellow"))
+        elif outcome.status != "ok":
             self.failures += 1
             self.progress.console.print(Text(outcome_text(outcome), style="red"))
         self.progress.update(self.task, advance=1, failures=self.failures)
@@ -118,7 +120,7 @@ class LogReporter:
     def case_done(self, outcome: CaseOutcome) -> None:
         """Log the case."""
         self.done += 1
-        self.failures += outcome.status != "ok"
+        self.failures += outcome.status not in ("ok", "transient")
         rate = self.done / max(time.monotonic() - self.started, 1e-9) * 60
         self._print(f"[{self.done}/{self.total}] {outcome_text(outcome)} ({rate:.1f} cases/min)")
 

@@ -230,3 +230,17 @@ def test_names_that_are_not_utf8_are_triaged_and_shown_escaped(tmp_path: Path) -
     assert report.read_text(encoding="utf-8").rstrip().endswith("</html>")
     again = _triage(inbox, db, "--reports", str(reports))
     assert "2 already known, 0 triaged" in again.output
+
+
+def test_an_analyzer_that_cannot_start_leaves_the_cases_for_the_next_run(tmp_path: Path
+                                                                          ) -> None:
+    inbox, db = tmp_path / "inbox", tmp_path / "cases.duckdb"
+    race_variant(inbox / "race-1", 1)
+    reporter = Collect()
+    summary = run_triage(TriageOptions(inbox, db), reporter,
+                         LocalExecutor(1, child_module="tests.triage.no_such_module"))
+    assert (summary.ran, summary.failed) == (0, 0)
+    assert summary.left == [("race-1", "not run: no analyzer process could be started")]
+    assert reporter.failures == 0 and statuses(db) == {}
+    again = run_triage(TriageOptions(inbox, db), Collect(), LocalExecutor(1))
+    assert (again.skipped, again.ran, again.failed) == (0, 1, 0)
