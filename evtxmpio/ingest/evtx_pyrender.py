@@ -1,4 +1,4 @@
-"""Make python-evtx render typed values the way Windows and the Rust backend do.
+"""Render python-evtx records the way Windows and the Rust backend do, without patching it.
 
 python-evtx 0.8 renders substitution values its own way (corpus README, domain reference
 section 1.4): Binary as base64, HexInt32/64 zero-padded, GUIDs lower-case, FILETIME through a
@@ -10,37 +10,34 @@ size_t as hex, string arrays keeping their empty strings. GUIDs are rendered the
 ``{UPPER-CASE}``; :mod:`evtxmpio.ingest.event_element` brings the Rust backend's bare GUIDs to the
 same form.
 
-Strings are decoded as UTF-16LE with unpaired surrogates dropped, as ``evtx`` does: python-evtx
-decodes with the BOM-sniffing ``utf16`` codec and loses the whole record to a
-``UnicodeDecodeError`` for one damaged code unit.
+Strings (names and values) are decoded as UTF-16LE with unpaired surrogates dropped, as
+``evtx`` does: python-evtx decodes with the BOM-sniffing ``utf16`` codec and loses the whole
+record to a ``UnicodeDecodeError`` for one damaged code unit.
 
 python-evtx also follows the chunk's name and template hash chains (``next offset`` links) with
 no bound: a damaged link that points back into its own chain (``tests/ingest/mutate.py``
-``name_chain_loop``) made it loop forever. The patched loaders stop a chain at the first offset
-met twice; every name and template is still found on its own offset when a record needs it.
+``name_chain_loop``) made it loop forever. :func:`chunk_records` reads a chunk through a
+subclass of python-evtx's ``ChunkHeader`` whose loaders stop a chain at the first offset met
+twice; every name and template is still found on its own offset when a record needs it.
 
-:func:`rendering` replaces these methods of python-evtx's classes only
-while it is active and restores the originals on leaving (exceptions included), so other users
-of python-evtx in the same process (the replay tests use it as an oracle) see its own rendering.
-The python backend decodes one chunk's records to XML text inside the context and yields them
-after leaving it, so the patch never stays installed across a ``yield``. The patch is
-process-wide while active: do not render with python-evtx from another thread at that time.
+Nothing of python-evtx is changed: its classes keep their methods, so other users in the same
+process (the replay tests use it as an oracle) and other threads see its own rendering.
+:func:`record_xml` walks the record's node tree through python-evtx's node API the way its
+``Views.render_root_node`` does, and formats each value node by its type here.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import struct
-import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 from xml.sax.saxutils import escape
 
 from evtxmpio.catalog import FILETIME_UNIX_EPOCH
 
-_LOCK = threading.RLock()
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -96,10 +93,21 @@ def _size_string(node: object) -> str:
     return "0x" + format(node.num(), "x")  # type: ignore[attr-defined]
 
 
-def _unpack_wstring(block: Any, offset: int, length: int) -> str:
-    start = block._offset + offset
-    text = bytes(block._buf[start:start + 2 * length]).decode("utf-16-le", "surrogatepass")
+def _wstring(node: Any, field: str, length: int) -> str:
+    """The UTF-16LE field ``field`` of ``node`` (``length`` code units), lone surrogates dropped."""
+    start = node._offset + getattr(node, "_off_" + field)
+    text = bytes(node._buf[start:start + 2 * length]).decode("utf-16-le", "surrogatepass")
     return _LONE_SURROGATE.sub("", text)
+
+
+def _wstring_value(node: Any) -> str:
+    length = node.string_length() if node._length is None else node._length // 2
+    return _wstring(node, "_string", length).rstrip("\x00")
+
+
+def _name(node: Any) -> str:
+    """The text of a NameStringNode (element, attribute and entity names)."""
+    return _wstring(node, "string", node.string_length())
 
 
 def _follow(head: int, step: Callable[[int], int]) -> None:
@@ -136,44 +144,108 @@ def _load_templates(chunk: Any) -> None:
         _follow(chunk.unpack_dword(0x180 + bucket * 4), step)
 
 
-def _patches() -> dict[tuple[type, str], object]:
-    from Evtx import BinaryParser, Evtx, Nodes
+class _Renderer:
+    """python-evtx's chunk subclass and value formatters, built on first use (lazy import)."""
 
-    strings = {
-        Nodes.FiletimeTypeNode: _filetime_string,
-        Nodes.SystemtimeTypeNode: _systemtime_string,
-        Nodes.Hex32TypeNode: _hex_string,
-        Nodes.Hex64TypeNode: _hex_string,
-        Nodes.BinaryTypeNode: _binary_string,
-        Nodes.GuidTypeNode: _guid_string,
-        Nodes.BooleanTypeNode: _boolean_string,
-        Nodes.SizeTypeNode: _size_string,
-        Nodes.WstringArrayTypeNode: _wstring_array_string,
-    }
-    patches: dict[tuple[type, str], object] = {(cls, "string"): f for cls, f in strings.items()}
-    patches[(Evtx.ChunkHeader, "_load_strings")] = _load_strings
-    patches[(Evtx.ChunkHeader, "_load_templates")] = _load_templates
-    patches[(BinaryParser.Block, "unpack_wstring")] = _unpack_wstring
-    return patches
+    def __init__(self) -> None:
+        from Evtx import Evtx, Nodes, Views
+
+        class BoundedChunk(Evtx.ChunkHeader):
+            """A chunk whose name and template chains stop at a loop."""
+
+            def _load_strings(self) -> None:
+                _load_strings(self)
+
+            def _load_templates(self) -> None:
+                _load_templates(self)
+
+        self.chunk = BoundedChunk
+        self.nodes = Nodes
+        self.escape = Views.escape_value
+        self.validate_name = Views.validate_name
+        self.unexpected = Views.UnexpectedElementException
+        self.formatters: dict[type, Callable[[Any], str]] = {
+            Nodes.FiletimeTypeNode: _filetime_string,
+            Nodes.SystemtimeTypeNode: _systemtime_string,
+            Nodes.Hex32TypeNode: _hex_string,
+            Nodes.Hex64TypeNode: _hex_string,
+            Nodes.BinaryTypeNode: _binary_string,
+            Nodes.GuidTypeNode: _guid_string,
+            Nodes.BooleanTypeNode: _boolean_string,
+            Nodes.SizeTypeNode: _size_string,
+            Nodes.WstringArrayTypeNode: _wstring_array_string,
+            Nodes.WstringTypeNode: _wstring_value,
+        }
+
+    def value(self, node: Any) -> str:
+        formatter = self.formatters.get(type(node))
+        return formatter(node) if formatter is not None else node.string()
+
+    def substitution(self, sub: Any) -> str:
+        if isinstance(sub, self.nodes.BXmlTypeNode):
+            return self.root(sub.root())
+        return self.escape(self.value(sub))
+
+    def root(self, root: Any) -> str:
+        """``Views.render_root_node``, values formatted here."""
+        subs = root.substitutions()
+        if any(isinstance(sub, str) for sub in subs):
+            raise RuntimeError("string sub?")
+        if any(sub is None for sub in subs):
+            raise RuntimeError("null sub?")
+        acc: list[str] = []
+        for child in root.template().children():
+            self.node(child, subs, acc)
+        return "".join(acc)
+
+    def node(self, node: Any, subs: list[Any], acc: list[str]) -> None:
+        """One node of ``Views.render_root_node_with_subs`` (the nodes it skips are skipped)."""
+        nodes = self.nodes
+        if isinstance(node, nodes.OpenStartElementNode):
+            self.element(node, subs, acc)
+        elif isinstance(node, nodes.ValueNode):
+            acc.append(self.escape(self.value(node.children()[0])))
+        elif isinstance(node, nodes.CDataSectionNode):
+            text = _wstring(node, "cdata", node.string_length() - 2)
+            acc.append(f"<![CDATA[{self.escape(text)}]]>")
+        elif isinstance(node, nodes.EntityReferenceNode):
+            name = _name(node._chunk.strings()[node.string_offset()])
+            acc.append(self.escape(f"&{name};"))
+        elif isinstance(node, nodes.ProcessingInstructionTargetNode):
+            name = _name(node._chunk.strings()[node.string_offset()])
+            acc.append(self.escape(f"<?{name}"))
+        elif isinstance(node, nodes.ProcessingInstructionDataNode):
+            acc.append(self.escape(node.string()))
+        elif isinstance(node, nodes.TemplateInstanceNode):
+            raise self.unexpected("TemplateInstanceNode")
+        elif isinstance(node, nodes.NormalSubstitutionNode | nodes.ConditionalSubstitutionNode):
+            acc.append(self.substitution(subs[node.index()]))
+
+    def element(self, node: Any, subs: list[Any], acc: list[str]) -> None:
+        name = _name(node._chunk.strings()[node.string_offset()])
+        acc.append("<" + name)
+        children = node.children()
+        for child in children:
+            if isinstance(child, self.nodes.AttributeNode):
+                acc.append(f" {self.validate_name(_name(child.attribute_name()))}=\"")
+                self.node(child.attribute_value(), subs, acc)
+                acc.append('"')
+        acc.append(">")
+        for child in children:
+            self.node(child, subs, acc)
+        acc.append(f"</{self.validate_name(name)}>\n")
 
 
-@contextmanager
-def rendering() -> Iterator[None]:
-    """Render python-evtx values like Windows and ``evtx`` while active; restore on exit.
+@functools.cache
+def _renderer() -> _Renderer:
+    return _Renderer()
 
-    Re-entrant; the originals are put back when the outermost context leaves, also when the
-    body raises.
-    """
-    with _LOCK:
-        patches = _patches()
-        saved = {key: key[0].__dict__.get(key[1]) for key in patches}
-        for (cls, name), method in patches.items():
-            setattr(cls, name, method)
-        try:
-            yield
-        finally:
-            for (cls, name), original in saved.items():
-                if original is None:
-                    delattr(cls, name)
-                else:
-                    setattr(cls, name, original)
+
+def chunk_records(data: bytes) -> Iterator[Any]:
+    """python-evtx ``Record`` objects of one 64 KiB chunk (chains bounded, see above)."""
+    return _renderer().chunk(data, 0).records()
+
+
+def record_xml(record: Any) -> str:
+    """The record as Event XML text, values rendered like Windows and ``evtx`` do."""
+    return _renderer().root(record.root())

@@ -17,7 +17,7 @@ from evtxmpio.catalog.relevance import Relevance
 from evtxmpio.ingest.base import IngestIssue, ReadOptions, SkippedRecords, Source
 from evtxmpio.ingest.event_element import event_to_record, parse_event_xml
 from evtxmpio.ingest.evtx_chunks import looping_links, record_headers
-from evtxmpio.ingest.evtx_pyrender import rendering as python_rendering
+from evtxmpio.ingest.evtx_pyrender import chunk_records, record_xml
 from evtxmpio.ingest.evtx_walk import (
     ChunkToDecode,
     ReadItem,
@@ -47,10 +47,9 @@ def _decode_chunk_python(chunk: ChunkToDecode, name: str, relevance: Relevance |
         if chunk.cut is None else []
     yield from walk
     loops = looping_links(chunk.data)
-    if loops:  # the patched loaders stop at them (evtx_pyrender); said as the Rust backend does
+    if loops:  # the bounded loaders stop at them (evtx_pyrender); said as the Rust backend does
         yield chain_loop_issue(name, info, loops)
-    with python_rendering():  # patched rendering only while this chunk is rendered
-        rendered, walk_error = _render_chunk_python(chunk)
+    rendered, walk_error = _render_chunk_python(chunk)
     count = 0
     for offset, xml in rendered:
         if isinstance(xml, Exception):
@@ -91,16 +90,14 @@ def _render_chunk_python(chunk: ChunkToDecode
     Also why the record walk stopped, if python-evtx raised (its silent stops at a record
     header it does not accept are reported by :func:`walk_issues`).
     """
-    from Evtx.Evtx import ChunkHeader
-
     rendered: list[tuple[int, str | Exception]] = []
     try:
-        for record in ChunkHeader(chunk.data, 0).records():
+        for record in chunk_records(chunk.data):
             offset = record.offset()
             if chunk.cut is not None and offset + record.size() > chunk.cut:
                 break
             try:
-                rendered.append((offset, record.xml()))
+                rendered.append((offset, record_xml(record)))
             except Exception as exc:  # python-evtx raises assorted types per record
                 rendered.append((offset, exc))
     except Exception as exc:  # a broken record header ends the walk of this chunk
