@@ -144,3 +144,15 @@ def test_csv_export_rows_keep_their_message_text(tmp_path: Path) -> None:
     assert "E:\\data\\ledger.dat" in messages[50]
     assert messages[16] == "A fail-over on \\Device\\MPIODisk1 occurred."
     assert not frame["message"].str.contains("%").any()
+
+
+def test_rules_use_the_catalogue_groups() -> None:
+    """The delayed-write rule and detect.delayed_writes read one list, the catalogue's."""
+    from evtxmpio.detect import shipped_rules
+    from evtxmpio.detect.conditions import validate_conditions
+    from evtxmpio.errors import RuleError
+
+    rule = next(r for r in shipped_rules() if r.id == "delayed-write-failed")
+    assert rule.spec["conditions"][0]["select"]["name"] == {"in_group": "delayed-write"}
+    with pytest.raises(RuleError, match="unknown event group 'lost-writes'"):
+        validate_conditions({"name": {"in_group": "lost-writes"}}, {"name"}, "x.yaml")

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from evtxmpio.catalog import GROUPS, event_group
 from evtxmpio.errors import RuleError
 
 Mask = pd.Series
@@ -48,6 +49,8 @@ OPERATORS: dict[str, Operator] = {
     "regex": _regex,
     "icontains": lambda s, v: _lower(s).str.contains(str(v).lower(), regex=False),
     "exists": lambda s, v: s.notna() if v else s.isna(),
+    # an event-name group of the catalogue (evtxmpio/catalog/events.yaml), e.g. delayed-write
+    "in_group": lambda s, v: s.isin(sorted(event_group(str(v)))),
 }
 LIST_OPERATORS = frozenset({"in", "iin"})
 
@@ -79,6 +82,9 @@ def _validate_mapping(conditions: Any, columns: set[str], where: str) -> dict[st
                                 f"(known: {', '.join(sorted(OPERATORS))})")
             if operator in LIST_OPERATORS and not isinstance(value, list):
                 raise RuleError(f"{where}: operator {operator!r} on {column!r} needs a list")
+            if operator == "in_group" and value not in GROUPS:
+                raise RuleError(f"{where}: unknown event group {value!r} on {column!r} "
+                                f"(known: {', '.join(GROUPS)})")
             if operator == "regex":
                 try:
                     re.compile(str(value))

@@ -6,7 +6,7 @@ Schema (keys in this order)::
       "case": "kb2406705-race",          # workload name
       "model": "buggy",                  # variant replayed
       "seed": 2406705,
-      "verdict": "kb2406705-race",       # see VERDICTS
+      "verdict": "kb2406705-race",       # a verdict of rules/verdicts.yaml
       "verdict_reason": "...",
       "data_loss": true,
       "duplicated_path_ids": ["0x77030001"],
@@ -47,15 +47,6 @@ if TYPE_CHECKING:
     from evtxmpio.replay.model import ModelResult
     from evtxmpio.replay.state import DiskState, HostState
     from evtxmpio.replay.workload import Workload
-
-VERDICTS = (
-    "kb2406705-race",
-    "all-paths-down",
-    "path-flapping",
-    "healthy-failover",
-    "no-mpio-activity",
-    "inconclusive",
-)
 
 
 def ground_truth(workload: Workload, result: ModelResult) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -25,3 +26,11 @@ def test_flapping_boundary_same_in_truth_and_detection(extra: int, tmp_path: Pat
     assert result.ground_truth["verdict"] == expected
     case = pipeline.analyze(sorted((tmp_path / "out").glob("*.evtx")))
     assert case.verdict.verdict == expected
+
+
+def test_sample_truths_name_verdicts_of_the_policy() -> None:
+    """Ground truth has no verdict list of its own: its names are those of the policy."""
+    policy = yaml.safe_load((SAMPLES.parent / "rules" / "verdicts.yaml").read_text("utf-8"))
+    truths = {json.loads(p.read_text("utf-8"))["verdict"]
+              for p in SAMPLES.glob("*/ground_truth.json")}
+    assert truths and truths <= set(policy["verdicts"])
