@@ -6,11 +6,13 @@ its libraries load inside the command that needs them (see :mod:`evtxmpio.cli`).
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import click
 import typer
 import typer.core
+
+if TYPE_CHECKING:  # typer carries its own click; the names are only annotations here
+    import click
 
 from evtxmpio import __version__
 
