@@ -31,6 +31,8 @@ SAMPLES = {
     "path-flapping": ("buggy", ("evtx", "xml", "etw-xml", "etw-csv")),
     "four-luns-race-noise": ("buggy", ("evtx", "xml-viewer", "etw-csv")),
     "duplicated-export": ("fixed", ("evtx", "etw-xml")),
+    "cluster-race": ("buggy", ("evtx", "xml")),
+    "cluster-all-paths-down": ("buggy", ("evtx", "xml")),
 }
 EXPORT_SPLIT = (0.65, 0.40)
 """duplicated-export: export 1 holds the first 65 % of the records, export 2 from 40 % on."""

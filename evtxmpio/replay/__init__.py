@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from evtxmpio.replay.cluster_events import cluster_truth, node_events, skewed
 from evtxmpio.replay.model import VARIANTS, FailoverModel, ModelResult
 from evtxmpio.replay.noise import boot_records, noise_records
 from evtxmpio.replay.stream import StreamWriter, generate_stream, read_stream
@@ -96,6 +97,8 @@ def replay(
     for host in spec.hosts:
         _write_host(spec, host, result, chosen)
     result.ground_truth = ground_truth(spec, result.model)
+    if spec.cluster is not None:
+        result.ground_truth["cluster"] = cluster_truth(spec, spec.cluster, result.model)
     write_ground_truth(out / "ground_truth.json", result.ground_truth)
     result.files.append(out / "ground_truth.json")
     return result
@@ -109,13 +112,16 @@ def _tee(source: Iterable[IoRequest], writer: StreamWriter) -> Iterator[IoReques
 
 def system_log(workload: Workload, host: Host, model: ModelResult) -> Iterator[SystemEvent]:
     """Yield the host's whole System log, numbered: boot, model events and noise, merged."""
+    spec = workload.cluster
+    cluster = node_events(workload, spec, model, host.name) if spec else []
     preamble = sorted(
-        [*boot_records(workload, host), *model.system_events(host.name)],
+        [*boot_records(workload, host), *model.system_events(host.name), *cluster],
         key=lambda event: event.time_ns,
     )
     merged = heapq.merge(preamble, noise_records(workload, host), key=lambda e: e.time_ns)
+    offset = spec.clock_offset_ns(host.name) if spec else 0  # the node's clock (cluster.py)
     for record_id, event in enumerate(merged, start=host.first_record_id):
-        yield replace(event, record_id=record_id)
+        yield replace(skewed(event, offset), record_id=record_id)
 
 
 def host_stem(host: Host) -> str:

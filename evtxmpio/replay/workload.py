@@ -38,6 +38,7 @@ from typing import Any
 import yaml
 
 from evtxmpio.errors import Error
+from evtxmpio.replay.cluster import ClusterSpec, parse_cluster
 
 LOAD_BALANCE_POLICIES = (
     "failover-only",
@@ -137,6 +138,7 @@ class Workload:
     noise_per_hour: float = 0.0
     noise_mix: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_NOISE_MIX))
     timing: Timing = field(default_factory=Timing)
+    cluster: ClusterSpec | None = None
 
     @property
     def end_ns(self) -> int:
@@ -203,6 +205,8 @@ def _parse(data: dict[str, Any], where: str) -> Workload:
         noise_per_hour=float(noise.get("per_hour", 0)),
         noise_mix=mix,
         timing=Timing(**(data.get("timing") or {})),
+        cluster=parse_cluster(data.get("cluster"),
+                              {h.name: {lun.lun: lun.mpio_disk for lun in h.luns} for h in hosts}),
     )
     _check(workload)
     return workload

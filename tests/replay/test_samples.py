@@ -18,6 +18,8 @@ EXPECTED = {
     "path-flapping": "path-flapping",
     "four-luns-race-noise": "kb2406705-race",
     "duplicated-export": "healthy-failover",
+    "cluster-race": "kb2406705-race",
+    "cluster-all-paths-down": "all-paths-down",
 }
 
 
