@@ -17,7 +17,9 @@ in YAML files beside this module and ship inside the wheel:
 - ``events.yaml``: event-name groups (:func:`event_group`: ``path-failure``, ``failover``,
   ``teardown``, ``delayed-write``, ``io-error``), the disk state a System event implies
   (:func:`disk_state_of`) and the trace events logged with a System event
-  (:func:`trace_counterparts`).
+  (:func:`trace_counterparts`), what a classic event's dump or inserts carry
+  (:func:`classic_events`).
+- fixed names of the formats: :data:`EVENT_NAMESPACE`, :data:`TRACERPT_CSV_COLUMNS`.
 - the FILETIME epoch (:data:`FILETIME_UNIX_EPOCH`, :func:`filetime_to_ns`,
   :func:`ns_to_filetime`).
 - ``relevance.yaml``: which records can matter, by provider, event id and content
@@ -29,7 +31,13 @@ in YAML files beside this module and ship inside the wheel:
 
 from __future__ import annotations
 
-from evtxmpio.catalog.events import GROUPS, disk_state_of, event_group, trace_counterparts
+from evtxmpio.catalog.events import (
+    GROUPS,
+    classic_events,
+    disk_state_of,
+    event_group,
+    trace_counterparts,
+)
 from evtxmpio.catalog.flapping import FlappingThreshold, flapping_threshold
 from evtxmpio.catalog.messages import (
     fill_template,
@@ -37,6 +45,7 @@ from evtxmpio.catalog.messages import (
     message_template,
     template_inserts,
 )
+from evtxmpio.catalog.schema import EVENT_NAMESPACE, TRACERPT_CSV_COLUMNS
 from evtxmpio.catalog.timebase import FILETIME_UNIX_EPOCH, filetime_to_ns, ns_to_filetime
 from evtxmpio.catalog.trace import (
     TraceEventType,
@@ -56,12 +65,15 @@ from evtxmpio.catalog.windows import (
 )
 
 __all__ = [
+    "EVENT_NAMESPACE",
     "FILETIME_UNIX_EPOCH",
     "GROUPS",
+    "TRACERPT_CSV_COLUMNS",
     "Fix",
     "FlappingThreshold",
     "TraceEventType",
     "WindowsRelease",
+    "classic_events",
     "disk_state_of",
     "event_group",
     "filetime_to_ns",

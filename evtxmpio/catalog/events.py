@@ -37,6 +37,21 @@ def disk_state_of() -> Mapping[str, str]:
 
 
 @cache
+def classic_events(provider: str, carries: str) -> frozenset[int]:
+    """Event ids of a classic ``provider`` whose dump or inserts carry ``carries``.
+
+    ``("mpio", "path-id-in-dump")`` -> ``{16, 18, 19, 25, 33}``; see ``events.yaml``.
+
+    Raises:
+        KeyError: the catalogue names no such provider or field.
+    """
+    ids = load("events")["classic-fields"][provider.lower()][carries]
+    if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
+        raise fail("events", f"classic-fields {provider}.{carries} must be a list of ids")
+    return frozenset(ids)
+
+
+@cache
 def trace_counterparts() -> Mapping[str, tuple[str, ...]]:
     """System event name -> the trace events logged with it at the same moment."""
     return MappingProxyType({str(k): tuple(map(str, v))

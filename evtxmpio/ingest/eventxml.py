@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from evtxmpio.catalog import EVENT_NAMESPACE
 from evtxmpio.ingest.base import (
     IngestIssue,
     InputFormat,
@@ -26,7 +27,6 @@ from evtxmpio.ingest.decode import head_text
 from evtxmpio.ingest.event_stream import DECLARATION, read_event_stream
 from evtxmpio.model import RawRecord
 
-EVENT_NAMESPACE = "http://schemas.microsoft.com/win/2004/08/events/event"
 _NAMESPACED_EVENT = re.compile(r"<Event\s+xmlns\s*=\s*[\"']" + re.escape(EVENT_NAMESPACE))
 
 

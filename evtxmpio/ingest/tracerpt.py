@@ -24,7 +24,13 @@ from collections.abc import Iterator
 
 from lxml import etree
 
-from evtxmpio.catalog import filetime_to_ns, trace_fields, trace_header, trace_providers
+from evtxmpio.catalog import (
+    TRACERPT_CSV_COLUMNS,
+    filetime_to_ns,
+    trace_fields,
+    trace_header,
+    trace_providers,
+)
 from evtxmpio.ingest.base import (
     IngestIssue,
     InputFormat,
@@ -42,7 +48,9 @@ HEADER_GUID = trace_header()[1].strip("{}")
 TRACE_MARKS = re.compile(
     "|".join(["KernelTime=", *(re.escape(guid.strip("{}")) for guid in trace_providers().values()),
               re.escape(HEADER_GUID)]), re.IGNORECASE)
-CSV_HEADER = "Event Name, Type, Event ID"
+CSV_HEADER = ", ".join(TRACERPT_CSV_COLUMNS[:3])  # what the first line starts with
+_CLOCK_AT = TRACERPT_CSV_COLUMNS.index("Clock-Time")
+_USER_MS_AT = TRACERPT_CSV_COLUMNS.index("User(ms)")
 MPIO_TRACE_PROVIDERS = frozenset(name.lower() for name in trace_providers())
 
 
@@ -98,7 +106,7 @@ def read_tracerpt_csv(source: Source, options: ReadOptions | None = None
 
 def _trace_row(row: list[str], columns: dict[str, int], name: str, line_no: int
                ) -> RawRecord | IngestIssue | SkippedRecords:
-    payload_at = columns.get("User(ms)", 18) + 1
+    payload_at = columns.get("User(ms)", _USER_MS_AT) + 1
     if len(row) < payload_at:
         return IngestIssue(name, None, "csv.short-row",
                            f"row {line_no}: {len(row)} columns, payload starts at {payload_at}",
@@ -107,7 +115,7 @@ def _trace_row(row: list[str], columns: dict[str, int], name: str, line_no: int
     event_name = row[1] if len(row) > 1 else ""
     if provider.lower() == "eventtrace" or (event_name == "Header" and not provider):
         return SkippedRecords(name, 1, "trace-header")
-    clock = _int(_cell(row, columns, "Clock-Time", 16))
+    clock = _int(_cell(row, columns, "Clock-Time", _CLOCK_AT))
     time_ns = filetime_to_ns(clock) if clock is not None and clock > 0 else None
     names = trace_fields(provider, event_name)
     values = row[payload_at:]

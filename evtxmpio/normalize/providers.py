@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from evtxmpio.catalog import classic_events
 from evtxmpio.catalog.cluster import cluster_event, provider_name
 from evtxmpio.catalog.relevance import relevance
 from evtxmpio.model import RawRecord
@@ -26,10 +27,10 @@ _DELAYED_WRITE_FILE = re.compile(
 _VOLUME_OF_PATH = re.compile(
     r"^(\\Device\\HarddiskVolume\d+|\\\\\?\\Volume\{[0-9a-fA-F-]+\}|[A-Za-z]:)", re.IGNORECASE
 )
-PATH_ID_EVENTS = frozenset({16, 18, 19, 25, 33})
-DSM_NAME_EVENTS = frozenset({3, 20, 32, 33, 34, 35, 37, 38, 39})
-DSM_ID_EVENTS = frozenset({35, 36, 38})
-ISCSI_TARGET_EVENTS = frozenset({1, 32, 34, 39})
+PATH_ID_EVENTS = classic_events("mpio", "path-id-in-dump")
+DSM_NAME_EVENTS = classic_events("mpio", "dsm-name-insert")
+DSM_ID_EVENTS = classic_events("mpio", "dsm-id-in-dump")
+ISCSI_TARGET_EVENTS = classic_events("iscsiprt", "target-in-dump")
 DELAYED_WRITE_CAPTION = re.compile(r"delayed write|verz.gerten schreib", re.IGNORECASE)
 
 Fields = dict[str, object]

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from evtxmpio.catalog import EVENT_NAMESPACE
+
 if TYPE_CHECKING:
     from evtxmpio.replay.events import SystemEvent
 
@@ -48,7 +50,6 @@ TYPE_GUID = 0x0F
 TYPE_FILETIME = 0x11
 TYPE_HEX_INT64 = 0x15
 
-EVENT_NAMESPACE = "http://schemas.microsoft.com/win/2004/08/events/event"
 STRING_BUCKETS = 64
 TEMPLATE_BUCKETS = 32
 TEMPLATE_HEADER_SIZE = 24  # next offset, GUID, data size

@@ -16,20 +16,21 @@ import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from evtxmpio.catalog import ns_to_filetime, trace_header, trace_providers
+from evtxmpio.catalog import (
+    EVENT_NAMESPACE,
+    TRACERPT_CSV_COLUMNS,
+    ns_to_filetime,
+    trace_header,
+    trace_providers,
+)
 from evtxmpio.replay.xml_writer import escape_text
 
 if TYPE_CHECKING:
     from evtxmpio.replay.events import TraceEvent
 
-EVENT_NS = "http://schemas.microsoft.com/win/2004/08/events/event"
 HEADER_GUID = trace_header()[1]
 NULL_GUID = "{00000000-0000-0000-0000-000000000000}"
-CSV_HEADER = (
-    "Event Name, Type, Event ID, Version, Channel, Level, Opcode, Task, Keyword, PID, TID, "
-    "Processor Number, Instance ID, Parent Instance ID, Activity ID, Related Activity ID, "
-    "Clock-Time, Kernel(ms), User(ms), User Data"
-)
+CSV_HEADER = ", ".join(TRACERPT_CSV_COLUMNS)
 PROVIDER_GUIDS = trace_providers()
 _HEADER_DATA = (
     ("BufferSize", "65536"),
@@ -99,7 +100,7 @@ class TraceXmlWriter:
         rendering: str,
     ) -> str:
         return (
-            f'<Event xmlns="{EVENT_NS}">\n <System>\n  {provider}\n'
+            f'<Event xmlns="{EVENT_NAMESPACE}">\n <System>\n  {provider}\n'
             f"  <EventID>{event_id}</EventID><Version>{version}</Version><Level>{level}</Level>"
             "<Task>0</Task><Opcode>0</Opcode><Keywords>0x0</Keywords>\n"
             f'  <TimeCreated SystemTime="{local_time(time_ns, self._offset)}" />\n'

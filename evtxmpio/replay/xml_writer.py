@@ -21,6 +21,7 @@ import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from evtxmpio.catalog import EVENT_NAMESPACE
 from evtxmpio.replay.messages import LEVEL_NAMES, keyword_names, render_message
 
 if TYPE_CHECKING:
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 
     from evtxmpio.replay.events import SystemEvent
 
-EVENT_NS = "http://schemas.microsoft.com/win/2004/08/events/event"
 STYLES = ("wevtutil", "eventviewer")
 
 
@@ -57,7 +57,7 @@ def render_event(event: SystemEvent, style: str = "wevtutil") -> str:
     def attr(name: str, value: str) -> str:
         return f" {name}={q}{escape_attribute(value, q)}{q}"
 
-    parts = [f"<Event{attr('xmlns', EVENT_NS)}><System>", _provider(event, attr)]
+    parts = [f"<Event{attr('xmlns', EVENT_NAMESPACE)}><System>", _provider(event, attr)]
     qualifiers = "" if event.qualifiers is None else attr("Qualifiers", str(event.qualifiers))
     parts.append(f"<EventID{qualifiers}>{event.event_id}</EventID>")
     if event.version is not None:
