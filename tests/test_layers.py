@@ -143,6 +143,17 @@ def test_no_import_cycles() -> None:
     assert cycles(graph()) == []
 
 
+def test_no_reader_imports_another_reader() -> None:
+    """A format module (one that registers an InputFormat) shares code with its siblings
+    through helper modules, never by importing another format module."""
+    readers = {name for name, path in MODULES.items()
+               if "register(InputFormat(" in path.read_text(encoding="utf-8")}
+    assert len(readers) >= 4
+    edges = graph()
+    assert {reader: sorted(edges[reader] & (readers - {reader})) for reader in readers} == {
+        reader: [] for reader in readers}
+
+
 @pytest.mark.parametrize(("source", "expected"), [
     ("def f():\n    from evtxmpio.ingest.evtx_rust import x\n", {"evtxmpio.ingest.evtx_rust"}),
     ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import evtxmpio.report\n",
