@@ -6,6 +6,7 @@ node, each node's clock offset and Windows disk numbers. From the model's outcom
 module writes the Failover Clustering events that outcome implies (a project convention, [P]
 in docs/failover-clustering.md, with the event shapes of ``catalog/cluster.yaml``):
 
+* every node logs 1062 (joined the cluster ``name``) 20 s after the boot that opens its log;
 * every node whose MPIO disk of a cluster LUN fails over logs ``disk`` 153 naming the disk
   number and the MPIO disk's PDO (the newer-build form, reference 2.3);
 * when the owner's MPIO disk is torn down (REMOVED at ``r``): the owner logs 1792 (resource,

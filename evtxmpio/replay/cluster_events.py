@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     from evtxmpio.replay.workload import Workload
 
 
+JOINED_AFTER = 20 * SECOND
+"""When each node logs 1062 (joined the cluster) after the boot that opens its log."""
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """One node's MPIO disk of one cluster LUN: when it failed over, when it was torn down."""
@@ -54,6 +58,9 @@ def caused_events(workload: Workload, spec: ClusterSpec, model: ModelResult) -> 
             number = spec.disk_numbers[(host, lun)]
             events.append(Caused(disk_retry_with_pdo(outcome.failed_ns + 10 * MS, host, number,
                                                      outcome.mpio_disk), "chain", None, None))
+    for node in sorted({host for host, _ in seen}):  # the Cluster service joins after boot
+        events.append(Caused(cluster_record(workload.start_ns + JOINED_AFTER, node, 1062,
+                                            (spec.name,)), "cluster-name", spec.name, None))
     for cluster_lun in spec.luns:
         events += _owner_lost(spec, cluster_lun, seen)
     events += _node_removed(spec, seen)
@@ -133,7 +140,7 @@ def cluster_truth(workload: Workload, spec: ClusterSpec, model: ModelResult) -> 
     """The ``cluster`` part of the ground truth: nodes, clock offsets, impacts and causes."""
     impacts = []
     for caused in caused_events(workload, spec, model):
-        if caused.kind in ("chain", "context"):
+        if caused.kind in ("chain", "context", "cluster-name"):
             continue
         impacts.append({
             "host": caused.event.computer, "kind": caused.kind, "name": caused.name,

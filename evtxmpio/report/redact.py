@@ -24,10 +24,11 @@ from typing import Any
 import pandas as pd
 
 from evtxmpio.detect import CaseResult
+from evtxmpio.timeline.cluster_clock import cluster_rows
 
 MAP_SCHEMA = "evtxmpio.redaction/1"
 PREFIX = {"host": "HOST", "domain": "DOMAIN", "volume": "VOLUME", "file": "FILE", "ip": "IP",
-          "iscsi": "IQN"}
+          "iscsi": "IQN", "role": "ROLE"}
 _PATH_END = r"[^\s\"'<>|*?,;]+"
 PATTERNS = {
     "volume": re.compile(r"\\Device\\HarddiskVolume\d+(?![\\\w])|\\\\\?\\Volume\{[0-9A-Fa-f-]{36}\}"
@@ -198,6 +199,11 @@ def collect(case: CaseResult) -> Redactor:
     for volume in sorted(set(_column(events, "volume")) | {
             d.volume for d in case.delayed_write_failures if d.volume}):
         redactor.add("volume", volume)
+    for cluster in getattr(case, "clusters", None) or []:
+        if cluster.name:  # the cluster name is a computer name in the domain
+            redactor.add_host(cluster.name)
+    for role in sorted(set(_column(cluster_rows(events), "trigger"))):  # clustered roles
+        redactor.add("role", role)
     free_text = [v for c in TEXT_COLUMNS if c != "data" for v in _column(events, c)]
     free_text += _data_values(events) + [i.line() for i in case.issues]
     free_text += [e for a in case.accounts for e in a.errors]

@@ -105,10 +105,13 @@ def recognise_clusters(frame: pd.DataFrame) -> list[tuple[str | None, list[str],
     for key, what in ((CLUSTER_NAMING, "cluster"), (None, "volume"), (None, "device")):
         column = "target" if what == "cluster" else what
         subset = rows.loc[rows["event_id"].isin(key)] if key else rows
-        for value, group in subset.dropna(subset=[column]).groupby(column):
+        subset = subset.dropna(subset=[column])
+        # Cluster, CSV and resource names compare case-insensitively, as Windows does.
+        for _, group in subset.groupby(subset[column].str.casefold()):
             members = sorted(set(group["host"].astype(str)) - {""})
+            value = str(group[column].iloc[0])
             if what == "cluster" and members:
-                names.update(dict.fromkeys(members, str(value)))
+                names.update(dict.fromkeys(members, value))
             for other in members[1:]:
                 link(members[0], other, f"both name the {_noun(what)} '{value}'")
     by_short = {short_name(h): h for h in hosts}

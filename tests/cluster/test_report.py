@@ -76,3 +76,15 @@ def test_a_case_without_cluster_events_says_nothing_about_clusters(tmp_path: Pat
     print_summary(case, console)
     assert "Cluster nodes" not in console.export_text()
     assert "cost the cluster" not in console.export_text()
+
+
+def test_redaction_hides_nodes_csvs_roles_and_the_cluster_name(tmp_path: Path) -> None:
+    from evtxmpio.report.redact import collect
+
+    logs = sorted((Path(__file__).resolve().parents[2] / "samples" / "cluster-race").glob(
+        "System-*.evtx"))
+    case = analyze(logs)
+    text = json.dumps(collect(case).walk(json.loads(report.render(case, "json"))))
+    for name in ("NODE-A", "NODE-B", "Volume1", "VM-SQL01", "HV-CL1"):
+        assert name.lower() not in text.lower(), name
+    assert "ROLE-1" in text and "VOLUME-1" in text
