@@ -116,11 +116,21 @@ def _is_stale(folder: Path) -> bool:
         return True
 
 
+def temp_root() -> Path:
+    """The temporary directory analyzer processes started now would use (``$TMPDIR`` as it
+    is now; :func:`tempfile.gettempdir` caches the first answer of this process)."""
+    for variable in ("TMPDIR", "TEMP", "TMP"):
+        value = os.environ.get(variable)
+        if value and os.path.isdir(value):
+            return Path(value)
+    return Path(tempfile.gettempdir())
+
+
 def clean_stale_folders(root: Path | None = None) -> list[Path]:
     """Remove the ``evtxmpio-case-*`` folders of dead processes in ``root`` (default: the
     temporary directory); return what was removed."""
     removed = []
-    base = root or Path(tempfile.gettempdir())
+    base = root or temp_root()
     with contextlib.suppress(OSError):
         for folder in base.glob(FOLDER_PREFIX + "*"):
             if folder.is_dir() and not folder.is_symlink() and _is_stale(folder):

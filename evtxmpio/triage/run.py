@@ -19,6 +19,7 @@ from evtxmpio.triage.executors import (
 )
 from evtxmpio.triage.inbox import CaseEntry, discover
 from evtxmpio.triage.index import report_complete, report_name, write_index
+from evtxmpio.triage.lifeline import clean_stale_folders
 from evtxmpio.triage.outcome import OK, TRANSIENT, CaseOutcome, CaseSpec
 from evtxmpio.triage.progress import Reporter
 from evtxmpio.triage.store import CaseStore
@@ -171,6 +172,7 @@ def run_triage(options: TriageOptions, reporter: Reporter, executor: Executor | 
         ReportError: when a report cannot be written (that case is not recorded).
     """
     summary = TriageSummary()
+    clean_stale_folders()  # what analyzers killed in an earlier run left in $TMPDIR
     limits = options.case_limits()
     entries = discover(options.inbox, limits.archive)
     summary.found = len(entries)
