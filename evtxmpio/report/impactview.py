@@ -31,7 +31,8 @@ def impact_views(case: CaseResult) -> dict[str, Any]:
     nodes = tuple(
         {"cluster": c.name or "(name not in the logs)", "host": k.host,
          "offset": _offset(k.offset, k.host == c.reference), "pairs": k.pairs,
-         "applied": "yes" if k.applied else "no", "evidence": "; ".join(c.evidence)}
+         "applied": "yes" if k.applied else "no",
+         "evidence": "; ".join(c.evidence) if k.host == c.reference else "as above"}
         for c in getattr(case, "clusters", None) or [] for k in c.clocks)
     return {"costs": tuple(cost.sentence for cost in incident_costs(impacts)),
             "unattributed": unattributed, "nodes": nodes, "total": len(impacts)}

@@ -19,6 +19,7 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from evtxmpio.catalog.cluster import cluster_event, provider_name
@@ -81,12 +82,19 @@ def short_name(host: str) -> str:
 
 def cluster_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """The FailoverClustering events of ``frame``."""
-    return frame.loc[frame["provider"].str.lower().fillna("") == PROVIDER]
+    spellings = [name for name in frame["provider"].dropna().unique()
+                 if str(name).lower() == PROVIDER]  # a few distinct names, not every row
+    if not spellings:
+        return frame.iloc[:0]
+    return frame.iloc[np.flatnonzero(frame["provider"].isin(spellings).to_numpy(
+        dtype=bool, na_value=False))]
 
 
 def recognise_clusters(frame: pd.DataFrame) -> list[tuple[str | None, list[str], list[str]]]:
     """``(cluster name, nodes, evidence)`` for every group of two or more linked hosts."""
-    hosts = sorted(set(frame["host"].dropna().astype(str)) - {""})
+    hosts = sorted({str(h) for h in frame["host"].dropna().unique()} - {""})
+    if len(hosts) < 2:
+        return []
     parent = {host: host for host in hosts}
     evidence: dict[str, list[str]] = {}
 
@@ -140,7 +148,8 @@ def _noun(what: str) -> str:
 
 def _link_shared_paths(frame: pd.DataFrame, link: Callable[[str, str, str], None]) -> None:
     """Hosts with the same (MPIO disk, Path ID) layout see the same LUNs the same way."""
-    pairs = frame[["host", "mpio_disk", "path_id"]].dropna()
+    with_path = np.flatnonzero(frame["path_id"].notna().to_numpy(dtype=bool))
+    pairs = frame[["host", "mpio_disk", "path_id"]].iloc[with_path].dropna()
     layouts: dict[frozenset[tuple[int, int]], list[str]] = {}
     for host, group in pairs.groupby("host"):
         layout = frozenset(zip(group["mpio_disk"].astype(int), group["path_id"].astype(int),
