@@ -138,3 +138,37 @@ def test_the_incident_names_the_race_finding(case) -> None:
     pause = _impact(case, A, 115)
     # Logged first (10.00 s), the duplicate failover on the Path ID of MPIODisk2 is the race.
     assert pause.incident.finding == "mpio-duplicate-failover"
+
+
+def test_the_operational_channel_role_move_in_both_forms(tmp_path: Path) -> None:
+    operational = "Microsoft-Windows-FailoverClustering/Operational"
+    moves = [
+        xml.cluster(A, 300, at(11.3), 1641, [("GroupName", "SQL01"), ("SourceNode", "NODE-A"),
+                                             ("TargetNode", "NODE-B")], channel=operational),
+        xml.cluster(A, 301, at(11.4), 1641, [("GroupName", "SQL01"), ("TargetNode", "NODE-B")],
+                    channel=operational),
+    ]
+    case = analyze([hw.write(tmp_path / "System-A.xml", node_a()),
+                    hw.write(tmp_path / "Operational-A.xml", moves)])
+    for record_id in (300, 301):
+        moved = _impact(case, A, record_id)
+        assert (moved.kind, moved.name, moved.node) == ("role-moved", "SQL01", "NODE-B")
+        assert (moved.incident.host, moved.incident.mpio_disk) == (A, 3)
+    from evtxmpio.detect.impact import incident_costs
+    sentence = next(c.sentence for c in incident_costs(case.impact) if c.incident.mpio_disk == 3)
+    assert sentence.count("role SQL01 moved to NODE-B") == 1  # one move, three records
+
+
+@pytest.mark.parametrize("network_failure", [False, True])
+def test_a_node_removal_during_the_incident_is_storage_only_without_a_network_failure(
+        tmp_path: Path, network_failure: bool) -> None:
+    extra_a = [xml.partitioned(A, 400, at(12.0), "Cluster Network 1")] if network_failure else []
+    removal = [xml.node_removed(B, 401, at(20.0, SKEW_B), "NODE-A")]
+    case = analyze([hw.write(tmp_path / "System-A.xml", node_a() + extra_a),
+                    hw.write(tmp_path / "System-B.xml", node_b() + removal)])
+    removed = _impact(case, B, 401)
+    if network_failure:
+        assert removed.incident is None
+        assert "network failure" in removed.reason
+    else:
+        assert (removed.incident.host, removed.name) == (A, "NODE-A")
