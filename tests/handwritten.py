@@ -15,7 +15,8 @@ NS = "http://schemas.microsoft.com/win/2004/08/events/event"
 QUALIFIERS = {("mpio", 1): 16391, ("mpio", 2): 16391, ("mpio", 16): 49160, ("mpio", 17): 32776,
               ("mpio", 22): 49160, ("mpio", 23): 49160, ("mpio", 25): 32776,
               ("mpio", 32): 49161, ("iScsiPrt", 20): 49152, ("iScsiPrt", 34): 16384,
-              ("disk", 15): 49156, ("Ntfs", 50): 32772, ("EventLog", 6009): 32768}
+              ("disk", 15): 49156, ("Ntfs", 50): 32772, ("EventLog", 6009): 32768,
+              ("USER32", 1074): 32768}
 LEVEL = {16391: 4, 16384: 4, 32768: 4, 32772: 3, 32776: 3, 49152: 2, 49156: 2, 49160: 2,
          49161: 2}
 OS_6009 = {"2008R2SP1": ["6.01.", "7601", "Service Pack 1", "Multiprocessor Free", "17514"],
@@ -119,3 +120,11 @@ def write(path: Path, events: list[str]) -> Path:
     """The events back to back, no root, as wevtutil writes them."""
     path.write_text("".join(events), encoding="utf-8")
     return path
+
+
+def restart(host: str, rid: int, time: str, machine: str) -> str:
+    """USER32 1074: a planned restart of ``machine`` (7 strings, domain reference 2.8)."""
+    return classic(host, rid, time, "USER32", 1074, [
+        f"C:\\Windows\\system32\\winlogon.exe ({machine})", machine,
+        "No title for this reason could be found", "0x500ff", "restart", "",
+        "CONTOSO\\admin"])

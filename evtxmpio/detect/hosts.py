@@ -2,18 +2,26 @@
 
 Windows computer names compare case-insensitively, so ``fs01`` and ``FS01`` are one name. A
 short name (``FS01``) and a fully qualified one (``FS01.contoso.local``) are one machine only
-when the logs prove it: both appear as the ``Computer`` of records in one input file of one
-machine's log (a log file belongs to one machine; a ForwardedEvents log does not). Otherwise
-they are kept apart, and the pair is reported as uncertain. Nothing else ever joins two hosts.
+when the logs prove it:
+
+* both appear as the ``Computer`` of records in one input file of one machine's log (a log
+  file belongs to one machine; a ForwardedEvents log does not); or
+* a USER32 1074 (planned restart) logged by the FQDN names the short name as the computer it
+  restarts (its second string; domain reference 2.8; seen so in the corpus System logs).
+
+Otherwise they are kept apart, and the pair is reported as uncertain. Nothing else ever joins
+two hosts.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pandas as pd
 
 FORWARDED = "forwardedevents"
+RESTART = ("user32", 1074)  # provider (case-folded), event id
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +63,31 @@ def _files_of(events: pd.DataFrame) -> dict[str, set[str]]:
     return files
 
 
+def _self_names(events: pd.DataFrame) -> dict[str, dict[str, str]]:
+    """FQDN -> {short name it calls itself in USER32 1074 (case-folded): input file}."""
+    named: dict[str, dict[str, str]] = {}
+    restart = (events["provider"].astype("string").str.casefold() == RESTART[0]) & (
+        events["event_id"] == RESTART[1])
+    rows = events.loc[restart.fillna(False).astype(bool), ["host", "data", "source_file"]]
+    for host, data, source in rows.itertuples(index=False, name=None):
+        try:
+            values = list(json.loads(data).values()) if isinstance(data, str) else []
+        except ValueError:
+            continue
+        if isinstance(host, str) and len(values) > 1 and isinstance(values[1], str):
+            named.setdefault(host, {}).setdefault(values[1].strip().casefold(), str(source))
+    return named
+
+
+def _proof(short: str, fqdn: str, files: dict[str, set[str]],
+           named: dict[str, dict[str, str]]) -> str | None:
+    shared = sorted(files.get(short, set()) & files.get(fqdn, set()))
+    if shared:
+        return f"both name the computer of records in {shared[0]}"
+    source = named.get(fqdn, {}).get(short.casefold())
+    return f"USER32 1074 of {fqdn} in {source} names {short} as its computer" if source else None
+
+
 def unify_hosts(events: pd.DataFrame) -> tuple[pd.DataFrame, HostNames]:
     """Rename hosts to one name per machine where proven; report the uncertain pairs."""
     if events.empty:
@@ -68,13 +101,14 @@ def unify_hosts(events: pd.DataFrame) -> tuple[pd.DataFrame, HostNames]:
     names = sorted(files)
     uncertain = []
     rename: dict[str, str] = {}
+    named = _self_names(events)
     for short in (n for n in names if "." not in n):
         fqdns = [n for n in names if "." in n and n.split(".", 1)[0].casefold() == short.casefold()]
-        proven = [f for f in fqdns if files[short] & files[f]]
-        if len(proven) == 1:
-            rename[short] = proven[0]
-            shared = sorted(files[short] & files[proven[0]])[0]
-            merged.append((short, proven[0], f"both name the computer of records in {shared}"))
+        proofs = {f: p for f in fqdns if (p := _proof(short, f, files, named)) is not None}
+        if len(proofs) == 1:
+            (fqdn, proof), = proofs.items()
+            rename[short] = fqdn
+            merged.append((short, fqdn, proof))
         else:
             uncertain.extend((short, f) for f in fqdns)
     if rename:

@@ -230,3 +230,20 @@ def test_issue_14_servicing_in_the_setup_log(tmp_path: Path, error: str, status:
     case = analyze(tmp_path, Setup=[_servicing(error)], System=race(NODE1))
     assert case.hotfix[0].status == status
     assert case.verdict.verdict == "kb2406705-race"
+
+
+def test_issue_14_a_restart_event_proves_the_short_name(tmp_path: Path) -> None:
+    # The FQDN's own log restarts "NODE1" (USER32 1074, second string): the short-name log
+    # (another file) is the same machine.
+    fqdn_log = [hw.restart(NODE1, 99, "2011-06-14T06:50:00.0000000", "NODE1"), *healthy(NODE1)]
+    case = analyze(tmp_path, **{"System-a": race("NODE1"), "System-b": fqdn_log})
+    assert [h.host for h in case.hosts] == [NODE1]
+    assert case.host_names.merged[0][:2] == ("NODE1", NODE1)
+    assert "USER32 1074" in case.host_names.merged[0][2]
+
+
+def test_issue_14_a_restart_of_another_machine_proves_nothing(tmp_path: Path) -> None:
+    fqdn_log = [hw.restart(NODE1, 99, "2011-06-14T06:50:00.0000000", "ADMIN01"),
+                *healthy(NODE1)]
+    case = analyze(tmp_path, **{"System-a": race("NODE1"), "System-b": fqdn_log})
+    assert sorted(h.host for h in case.hosts) == ["NODE1", NODE1]
