@@ -43,9 +43,38 @@ volume         string                   volume / device a file-system event name
                                         FailoverClustering: the Cluster Shared Volume
 file           string                   file named by a delayed-write event
 message        string                   rendered message text (offline templates or export)
-data           string                   JSON object of all Data fields (``"1"``.. for unnamed)
+data           string                   every Data field as a JSON object (``"1"``.. for
+                                        unnamed), the lossless text that rules may match
+                                        (``regex``, ``icontains``); no stage parses it: what a
+                                        stage needs from it is a typed column below
 disk_number    Int64                    Windows disk number M of ``\\Device\\HarddiskM`` (disk
                                         events, FailoverClustering 1792-1795 Device Number)
+os_version     string                   OS version an OS event names: EventLog 6009 ``%1``
+                                        (``6.01.``), Kernel-General 12 ``Major.Minor``
+os_build       Int64                    OS build of the same events (6009 ``%2``,
+                                        Kernel-General 12 BuildVersion)
+name           string                   ``provider:event_id`` for System events with the
+                                        provider lower-cased (``mpio:16``, ``ntfs:50``),
+                                        ``PROVIDER:SymbolicName`` for trace events
+                                        (``MPIO:FailoverStart``); set once, by normalize
+============== ======================== ==================================================
+
+``to_frame`` builds the columns of :class:`EventRecord` (all but ``name``);
+:func:`evtxmpio.normalize.normalize_records` adds ``name`` and returns the checked event frame.
+
+Analysis frame columns (``ANALYSIS_COLUMNS``; ``check_analysis_frame``): the event frame plus
+what the timeline computes per event (:func:`evtxmpio.timeline.analysis_frame`). It is what
+rules read and what ``CaseResult.events`` holds.
+
+============== ======================== ==================================================
+column         dtype                    meaning
+============== ======================== ==================================================
+(event frame)                           every column above, in that order
+episode        string                   the failure epoch of the event's Path ID,
+                                        ``host|0xPATHID|n``; disk-level events without a
+                                        Path ID: their disk's latest episode; else missing
+paths_left     Int64                    estimated usable paths of the event's disk at that
+                                        moment (missing when unknown; 0 after mpio 23)
 ============== ======================== ==================================================
 """
 
@@ -153,6 +182,8 @@ class EventRecord:
     message: str | None = None
     data: str = "{}"
     disk_number: int | None = None
+    os_version: str | None = None
+    os_build: int | None = None
 
 
 EVENT_COLUMNS: dict[str, str] = {
@@ -190,27 +221,34 @@ EVENT_COLUMNS: dict[str, str] = {
     "message": "string",
     "data": "string",
     "disk_number": "Int64",
+    "os_version": "string",
+    "os_build": "Int64",
+    "name": "string",
 }
+RECORD_COLUMNS: dict[str, str] = {c: t for c, t in EVENT_COLUMNS.items() if c != "name"}
+"""The columns :func:`to_frame` builds from :class:`EventRecord` (``name`` comes after)."""
+ANALYSIS_COLUMNS: dict[str, str] = {**EVENT_COLUMNS, "episode": "string", "paths_left": "Int64"}
 
-assert list(EVENT_COLUMNS) == [f.name for f in fields(EventRecord)]
+assert list(RECORD_COLUMNS) == [f.name for f in fields(EventRecord)]
 
 
 def to_frame(events: Iterable[EventRecord]) -> pd.DataFrame:
-    """Build the event frame from normalized events, with the dtypes of ``EVENT_COLUMNS``."""
-    rows = [tuple(getattr(event, name) for name in EVENT_COLUMNS) for event in events]
-    frame = pd.DataFrame.from_records(rows, columns=list(EVENT_COLUMNS))
+    """The columns of normalized events (``RECORD_COLUMNS``, with their dtypes); normalize adds
+    ``name`` to make the event frame."""
+    rows = [tuple(getattr(event, name) for name in RECORD_COLUMNS) for event in events]
+    frame = pd.DataFrame.from_records(rows, columns=list(RECORD_COLUMNS))
     try:
         with warnings.catch_warnings():  # a value past 64 bits warns before it raises
             warnings.simplefilter("ignore", RuntimeWarning)
-            return frame.astype(EVENT_COLUMNS)
+            return frame.astype(RECORD_COLUMNS)
     except (OverflowError, TypeError, ValueError):
         # A crafted or damaged log can give numbers no 64-bit column holds (an EventID of
         # 10**30, a 40-digit PathId): those cells become missing, the rest of the case stays.
-        for index, (name, dtype) in enumerate(EVENT_COLUMNS.items()):
+        for index, (name, dtype) in enumerate(RECORD_COLUMNS.items()):
             if dtype == "Int64":  # from the rows themselves: no detour through float64
                 frame[name] = pd.array([row[index] if _fits_int64(row[index]) else None
                                         for row in rows], dtype="Int64")
-        return frame.astype(EVENT_COLUMNS)
+        return frame.astype(RECORD_COLUMNS)
 
 
 def _fits_int64(value: object) -> bool:
@@ -220,26 +258,55 @@ def _fits_int64(value: object) -> bool:
 
 def empty_frame() -> pd.DataFrame:
     """An event frame with no rows and the right dtypes."""
-    return to_frame([])
+    return to_frame([]).assign(name=pd.array([], dtype="string"))
 
 
-def check_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Assert that ``frame`` follows the column contract; return it for ``.pipe`` chains.
+def check_frame(frame: pd.DataFrame, schema: dict[str, str] | None = None,
+                what: str = "event frame") -> pd.DataFrame:
+    """Assert that ``frame`` follows the column contract (``schema``, default
+    ``EVENT_COLUMNS``): the same columns in the same order, each of its dtype, and a
+    ``RangeIndex`` (rules and reports point at events by row label); return ``frame`` for
+    ``.pipe`` chains.
 
     Raises:
-        TypeError: when a column is missing, extra or of another dtype.
+        TypeError: when a column is missing, extra, out of order or of another dtype, or the
+            index is not ``0..n-1``.
     """
-    if list(frame.columns) != list(EVENT_COLUMNS):
-        raise TypeError(f"event frame columns {list(frame.columns)} != {list(EVENT_COLUMNS)}")
-    for name, dtype in EVENT_COLUMNS.items():
+    schema = EVENT_COLUMNS if schema is None else schema
+    if list(frame.columns) != list(schema):
+        raise TypeError(f"{what} columns {list(frame.columns)} != {list(schema)}")
+    for name, dtype in schema.items():
         if str(frame[name].dtype) != dtype:
-            raise TypeError(f"event frame column {name!r} is {frame[name].dtype}, not {dtype}")
+            raise TypeError(f"{what} column {name!r} is {frame[name].dtype}, not {dtype}")
+    if not frame.index.equals(pd.RangeIndex(len(frame))):
+        raise TypeError(f"{what} index is not 0..{len(frame) - 1}")
     return frame
+
+
+def check_analysis_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """:func:`check_frame` for the analysis frame (``ANALYSIS_COLUMNS``)."""
+    return check_frame(frame, ANALYSIS_COLUMNS, "analysis frame")
 
 
 def dump_data_json(data: dict[str, str]) -> str:
     """Serialize a record's data dict the way the ``data`` column stores it."""
     return json.dumps(data, ensure_ascii=False, sort_keys=False)
+
+
+def data_values(column: pd.Series) -> list[str]:
+    """Every distinct Data value of a ``data`` column, in first-seen order (the reader that
+    pairs with :func:`dump_data_json`; for callers that must see every insertion string, like
+    ``--redact`` learning names). A text that is not a JSON object counts as one value."""
+    values: dict[str, None] = {}
+    for text in column.dropna().unique():
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            values.setdefault(str(text))
+            continue
+        if isinstance(parsed, dict):
+            values.update(dict.fromkeys(str(v) for v in parsed.values()))
+    return list(values)
 
 
 def ns_to_timestamp(time_ns: int | None) -> pd.Timestamp | None:

@@ -10,12 +10,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from evtxmpio.catalog.relevance import relevance
 from evtxmpio.detect import (
     CaseResult,
     Policy,
     Rule,
-    analysis_frame,
     correlate_delayed_writes,
     delayed_write_failures,
     judge,
@@ -28,7 +29,7 @@ from evtxmpio.detect import (
     shipped_rules,
     unify_hosts,
 )
-from evtxmpio.detect.examples import ExampleResult, run_examples
+from evtxmpio.detect.examples import ExampleResult, example_frames, example_result
 from evtxmpio.detect.groundtruth import compare_with_truth
 from evtxmpio.detect.impact import attribute_impact
 from evtxmpio.detect.rules import check_rule_file
@@ -36,9 +37,10 @@ from evtxmpio.errors import InputError, RuleError
 from evtxmpio.ingest import IngestResult, ingest_paths
 from evtxmpio.ingest.collect import ProgressHook
 from evtxmpio.ingest.limits import Limits
+from evtxmpio.model import check_analysis_frame, check_frame
 from evtxmpio.normalize import is_relevant, normalize_records, sort_events
 from evtxmpio.pathtext import path_text
-from evtxmpio.timeline import align_trace_clocks, build_timelines
+from evtxmpio.timeline import align_trace_clocks, analysis_frame, build_timelines
 from evtxmpio.timeline.cluster_clock import align_cluster_clocks
 
 
@@ -100,21 +102,34 @@ def analyze_ingested(result: IngestResult, rules: list[Rule], inputs: list[str],
     verdict per host and for the case (``policy``: the shipped one when not given)."""
     policy = policy or shipped_policy()
     events, names = unify_hosts(normalize_records(result.records))
-    events, clocks = align_trace_clocks(events)
-    events, clusters = align_cluster_clocks(events)
-    events = analysis_frame(sort_events(events))
-    timelines = build_timelines(events)
+    events, clocks = align_trace_clocks(check_frame(events))
+    events, clusters = align_cluster_clocks(check_frame(events))
+    events, timelines = timeline_stage(sort_events(events))
     luns = lun_outcomes(events, timelines)
     findings = correlate_delayed_writes(run_rules(rules, events, timelines), luns, events)
     judged = judge(policy, events, findings, luns, names, result.attempted)
     return CaseResult(
-        inputs=inputs, events=events, timelines=timelines, findings=findings,
+        inputs=inputs, events=check_analysis_frame(events), timelines=timelines,
+        findings=findings,
         verdict=judged.verdict, delayed_write_failures=delayed_write_failures(events, luns),
         accounts=result.accounts, issues=result.issues, rules=rules, luns=luns,
         hotfix=judged.hotfix, clock_alignment=clocks, hosts=judged.hosts, host_names=names,
         policy=policy, clusters=clusters,
         impact=attribute_impact(events, timelines, luns, findings, clusters),
     )
+
+
+def timeline_stage(events: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The sorted event frame -> the checked analysis frame (the timeline's per-event columns)
+    and the disk and path state timelines built on it: what detect reads."""
+    frame = analysis_frame(check_frame(events))
+    return frame, build_timelines(frame)
+
+
+def run_examples(rule: Rule) -> list[ExampleResult]:
+    """Every example of ``rule`` through the timeline and the rule engine, as a case would go."""
+    return [example_result(rule, expected, index, *timeline_stage(frame))
+            for expected, index, frame in example_frames(rule)]
 
 
 NOT_LOGS = frozenset({"ground_truth.json", "workload.yaml", "stream.csv", "stream.parquet"})

@@ -39,6 +39,14 @@ ALLOWED = {
 }
 # The report never reads raw input: not even the ingest readers' helpers.
 REPORT_NEVER = ("ingest",)
+# Detect reads the analysis frame and timelines the pipeline hands it and never calls back
+# into the timeline stage: from it, only saturating time arithmetic, the result types a case
+# carries and the cluster lookups of impact attribution, each by name.
+DETECT_FROM_TIMELINE = {
+    "evtxmpio.timeline.saturate": {"shift", "seconds_delta", "difference"},
+    "evtxmpio.timeline.clock": {"ClockAlignment"},
+    "evtxmpio.timeline.cluster_clock": {"Cluster", "cluster_rows", "short_name"},
+}
 
 
 def module_name(path: Path) -> str:
@@ -137,6 +145,46 @@ def test_parts_import_only_what_they_may() -> None:
                     source == "report" and part(target) in REPORT_NEVER):
                 problems.append(f"{module} imports {target}")
     assert problems == []
+
+
+def names_taken(source: str) -> set[tuple[str, str]]:
+    """``(module, name)`` of every ``from evtxmpio.x import name`` (``(module, "*")`` for a
+    plain ``import``), absolute imports only (the package uses no relative ones)."""
+    taken: set[tuple[str, str]] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            taken.update((alias.name, "*") for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            taken.update((node.module, alias.name) for alias in node.names)
+    return taken
+
+
+def test_detect_does_not_call_back_into_the_timeline() -> None:
+    problems = []
+    for module, path in sorted(MODULES.items()):
+        if part(module) != "detect":
+            continue
+        for source, name in sorted(names_taken(path.read_text(encoding="utf-8"))):
+            if _from_timeline(source, name) and name not in DETECT_FROM_TIMELINE.get(source,
+                                                                                   set()):
+                problems.append(f"{module} takes {name} from {source}")
+    assert problems == []
+
+
+def _from_timeline(source: str, name: str) -> bool:
+    return source.startswith("evtxmpio.timeline") or (source, name) == ("evtxmpio", "timeline")
+
+
+@pytest.mark.parametrize(("source", "allowed"), [
+    ("from evtxmpio.timeline import analysis_frame\n", False),
+    ("from evtxmpio.timeline.episodes import assign_episodes\n", False),
+    ("import evtxmpio.timeline.states\n", False),
+    ("from evtxmpio import timeline\n", False),
+    ("from evtxmpio.timeline.saturate import shift\n", True),
+])
+def test_the_detect_rule_sees_each_way_in(source: str, allowed: bool) -> None:
+    taken = [(m, n) for m, n in names_taken(source) if _from_timeline(m, n)]
+    assert all(n in DETECT_FROM_TIMELINE.get(m, set()) for m, n in taken) == allowed
 
 
 def test_no_import_cycles() -> None:

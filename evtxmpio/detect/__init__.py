@@ -1,12 +1,14 @@
-"""Detect: analysis frame + timelines + ``rules/*.yaml`` -> findings and the case verdict."""
+"""Detect: analysis frame + timelines + ``rules/*.yaml`` -> findings and the case verdict.
+
+Detect reads the analysis frame the timeline made (:func:`evtxmpio.timeline.analysis_frame`:
+``name``, ``episode``, ``paths_left`` included) and never calls back into the timeline.
+"""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
 from pathlib import Path
-
-import pandas as pd
 
 from evtxmpio.detect.case import CaseResult
 from evtxmpio.detect.delayed_writes import DelayedWriteFailure, delayed_write_failures
@@ -21,7 +23,6 @@ from evtxmpio.detect.rules import Rule, load_rule_file, load_rules, rule_files
 from evtxmpio.detect.verdict import HostVerdict, Verdict, decide, incident_start
 from evtxmpio.errors import RuleError
 from evtxmpio.resources import data_dir
-from evtxmpio.timeline import assign_episodes, event_name
 
 __all__ = [
     "SEVERITY_RANK",
@@ -37,7 +38,6 @@ __all__ = [
     "Policy",
     "Rule",
     "Verdict",
-    "analysis_frame",
     "correlate_delayed_writes",
     "decide",
     "delayed_write_failures",
@@ -110,11 +110,3 @@ def verdict_ranks() -> dict[str, int]:
     """Verdict id -> rank (0 = most severe) of the shipped policy, for ordering cases."""
     return shipped_policy().ranks()
 
-
-def analysis_frame(events: pd.DataFrame) -> pd.DataFrame:
-    """The event frame plus ``name``, ``episode`` and ``paths_left`` for the rules."""
-    names = [event_name(p, None if pd.isna(e) else int(e), str(k)) for p, e, k in zip(
-        events["provider"], events["event_id"], events["kind"], strict=True)]
-    extra = assign_episodes(events)
-    return events.assign(name=pd.array(names, dtype="string"), episode=extra["episode"],
-                         paths_left=extra["paths_left"])

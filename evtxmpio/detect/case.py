@@ -16,7 +16,7 @@ from evtxmpio.detect.policy import Policy
 from evtxmpio.detect.rules import Rule
 from evtxmpio.detect.verdict import HostVerdict, Verdict
 from evtxmpio.ingest import FileAccount, IngestIssue
-from evtxmpio.timeline import ClockAlignment
+from evtxmpio.timeline.clock import ClockAlignment
 from evtxmpio.timeline.cluster_clock import Cluster
 
 

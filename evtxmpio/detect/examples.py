@@ -1,8 +1,9 @@
-"""Run a rule's ``examples`` (true positives and true negatives) through the real engine.
+"""A rule's ``examples`` (true positives and true negatives) as event frames.
 
 An example is a list of events given as column values; ``name`` (``mpio:16``,
 ``MPIO:FailoverStart``) stands for provider, event id and kind. Each example becomes an event
-frame that goes through the same timeline and rule code as a real case.
+frame that :func:`evtxmpio.pipeline.run_examples` sends through the same timeline and rule code
+as a real case (detect does not call the timeline itself).
 """
 
 from __future__ import annotations
@@ -16,9 +17,8 @@ import pandas as pd
 from evtxmpio.catalog import trace_events
 from evtxmpio.detect.engine import run_rules
 from evtxmpio.detect.rules import Rule
-from evtxmpio.model import EventRecord, check_frame, to_frame
-from evtxmpio.normalize import sort_events
-from evtxmpio.timeline import build_timelines
+from evtxmpio.model import EventRecord, check_analysis_frame, check_frame, to_frame
+from evtxmpio.normalize import add_names, sort_events
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,20 +56,25 @@ def example_event(values: Mapping[str, Any], number: int) -> EventRecord:
 
 
 def example_frame(events: list[Mapping[str, Any]]) -> pd.DataFrame:
-    """An event frame built from example events, checked and sorted."""
+    """An event frame built from example events (``name`` as normalize sets it), checked and
+    sorted."""
     return to_frame(example_event(e, n) for n, e in enumerate(events, 1)).pipe(
-        sort_events).pipe(check_frame)
+        add_names).pipe(sort_events).pipe(check_frame)
 
 
-def run_examples(rule: Rule) -> list[ExampleResult]:
-    """Evaluate every example of ``rule``."""
-    from evtxmpio.detect import analysis_frame
-
-    results = []
+def example_frames(rule: Rule) -> list[tuple[str, int, pd.DataFrame]]:
+    """``(expected, index, event frame)`` of every example of ``rule``; ``expected`` is
+    ``match`` or ``no_match``."""
+    frames = []
     for expected in ("match", "no_match"):
         for index, example in enumerate(rule.examples.get(expected, []) or []):
             events = [example] if isinstance(example, Mapping) else list(example)
-            frame = analysis_frame(example_frame(events))
-            findings = run_rules([rule], frame, build_timelines(frame))
-            results.append(ExampleResult(rule.id, expected, index, bool(findings)))
-    return results
+            frames.append((expected, index, example_frame(events)))
+    return frames
+
+
+def example_result(rule: Rule, expected: str, index: int, frame: pd.DataFrame,
+                   timelines: pd.DataFrame) -> ExampleResult:
+    """Run ``rule`` on one example's analysis frame and timelines."""
+    findings = run_rules([rule], check_analysis_frame(frame), timelines)
+    return ExampleResult(rule.id, expected, index, bool(findings))

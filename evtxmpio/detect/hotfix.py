@@ -8,7 +8,6 @@ incident proves the fix was present.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -44,24 +43,16 @@ class HotfixStatus:
     evidence_text: str | None = None
 
 
-def _data(events: pd.DataFrame, index: int) -> dict[str, str]:
-    return json.loads(events.at[index, "data"])
-
-
 def _os_of(events: pd.DataFrame, rows: pd.Index) -> tuple[WindowsRelease | None, int | None]:
-    for index in rows:
-        data = _data(events, index)
-        name = events.at[index, "name"]
-        if name == "eventlog:6009" and len(data) >= 2:
-            build = str(data.get("2", ""))
-            if build.isdigit():
-                return windows_release(str(data.get("1", "")), int(build)), index
-        if name == "microsoft-windows-kernel-general:12" and data.get("BuildVersion", "").isdigit():
-            version = f"{data.get('MajorVersion', '')}.{data.get('MinorVersion', '')}"
-            return windows_release(version, int(data["BuildVersion"])), index
-    return None, None
+    """The OS the first of ``rows`` names (``os_version``/``os_build``, typed by normalize)."""
+    if rows.empty:
+        return None, None
+    index = rows[0]
+    return windows_release(str(events.at[index, "os_version"]),
+                           int(events.at[index, "os_build"])), index
 
 
+OS_EVENTS = ("eventlog:6009", "microsoft-windows-kernel-general:12")
 INSTALL_EVENTS = ("microsoft-windows-windowsupdateclient:19", "microsoft-windows-servicing:2")
 _MPIO_VERSION = re.compile(r"mpio\.(?:sys|inf)\D{0,80}?(\d+\.\d+\.\d{4,5}\.\d{4,5})", re.I)
 
@@ -80,21 +71,20 @@ def _fixed_file(text: str, fixed: str | None) -> str | None:
     return found if same_release and _version_tuple(found) >= _version_tuple(fixed) else None
 
 
-def _installs(events: pd.DataFrame, group: pd.DataFrame, fixed: str | None
-              ) -> list[tuple[int, str]]:
+def _installs(group: pd.DataFrame, fixed: str | None) -> list[tuple[int, str]]:
     """Rows of ``group`` proving the fix: an install naming KB 2406705 (WindowsUpdateClient 19,
-    Servicing 2 without error), or an mpio.sys version at or past ``fixed``; with a label."""
+    Servicing 2 whose ``ErrorCode``, typed as ``status``, is 0 or absent), or an mpio.sys
+    version at or past ``fixed``; with a label. The Data text is searched, never parsed."""
     found = []
-    data = group["data"].astype("string")
-    candidates = group["name"].isin(INSTALL_EVENTS) | data.str.contains(
+    text = group["data"].fillna("")
+    candidates = group["name"].isin(INSTALL_EVENTS) | text.str.contains(
         r"mpio\.(?:sys|inf)", case=False, regex=True).fillna(False).astype(bool)
+    succeeded = group["status"].fillna(0) == 0
+    names_kb = text.str.lower().str.contains(KB.lower(), regex=False).fillna(False)
     for index in group.index[candidates]:
-        text = json.dumps(_data(events, index))
-        name = events.at[index, "name"]
-        if name in INSTALL_EVENTS and KB.lower() in text.lower() and str(
-                _data(events, index).get("ErrorCode", "0x0")).lower() in ("0", "0x0", ""):
-            found.append((index, f"{events.at[index, 'provider']} {events.at[index, 'event_id']}"))
-        elif (version := _fixed_file(text, fixed)) is not None:
+        if group.at[index, "name"] in INSTALL_EVENTS and names_kb[index] and succeeded[index]:
+            found.append((index, f"{group.at[index, 'provider']} {group.at[index, 'event_id']}"))
+        elif (version := _fixed_file(str(text[index]), fixed)) is not None:
             found.append((index, f"mpio.sys {version}"))
     return found
 
@@ -113,11 +103,11 @@ def hotfix_status(events: pd.DataFrame,
     for host, group in events.groupby("host", sort=True):
         start = incident_start.get(str(host)) if isinstance(incident_start, Mapping) \
             else incident_start
-        os_rows = group.index[group["name"].isin(
-            ["eventlog:6009", "microsoft-windows-kernel-general:12"])]
+        os_rows = group.index[group["name"].isin(OS_EVENTS) & group["os_build"].notna()
+                              & group["os_version"].notna()]
         release, os_row = _os_of(events, os_rows)
         fixed = fix(KB).fixed_version(release) if release else None
-        installs = _installs(events, group, fixed)
+        installs = _installs(group, fixed)
         evidence = tuple(r for r in (os_row, *(i for i, _ in installs)) if r is not None)
         applies = None if release is None else fix(KB).applies_to(release)
         status, text = "unknown", None

@@ -18,11 +18,11 @@ from evtxmpio.detect.conditions import validate_conditions
 from evtxmpio.detect.policy import POLICY_FILE
 from evtxmpio.detect.ruleyaml import LineDict, LineLoader, Where, line_of, plain
 from evtxmpio.errors import RuleError
-from evtxmpio.model import EVENT_COLUMNS
+from evtxmpio.model import ANALYSIS_COLUMNS
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 KINDS = ("match", "threshold", "sequence", "transition", "any")
-RULE_COLUMNS = set(EVENT_COLUMNS) | {"name", "episode", "paths_left"}
+RULE_COLUMNS = set(ANALYSIS_COLUMNS)
 TIMELINE_STATES = {"ABSENT", "NORMAL", "IN_FO", "WAIT1", "WAIT2", "WAIT3", "DEGRADED", "REMOVED",
                    "active", "failed", "removed", "restored", "unknown"}
 GROUP_COLUMNS = {"host", "mpio_disk", "path_id", "episode", "file", "volume", "failover_id"}

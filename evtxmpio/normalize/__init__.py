@@ -1,7 +1,8 @@
 """Normalize: :class:`RawRecord` -> :class:`EventRecord` -> the event frame.
 
 Typed MPIO fields come from :mod:`evtxmpio.normalize.providers`; message text from
-:mod:`evtxmpio.normalize.messages`. ``normalize_records`` returns a frame that passes
+:mod:`evtxmpio.normalize.messages`; the ``name`` column, once for every later stage, from
+:mod:`evtxmpio.normalize.names`. ``normalize_records`` returns a frame that passes
 :func:`evtxmpio.model.check_frame`, sorted in the total order (time, host, channel,
 record id, source file, offset) so that two runs give identical output.
 """
@@ -22,11 +23,13 @@ from evtxmpio.model import (
     to_frame,
 )
 from evtxmpio.normalize.messages import render_message
+from evtxmpio.normalize.names import add_names, event_names
 from evtxmpio.normalize.providers import extract, is_relevant
 
 SORT_COLUMNS = ["time", "host", "channel", "record_id", "source_file", "source_offset"]
 
-__all__ = ["SORT_COLUMNS", "is_relevant", "normalize_record", "normalize_records", "sort_events"]
+__all__ = ["SORT_COLUMNS", "add_names", "event_names", "is_relevant", "normalize_record",
+           "normalize_records", "sort_events"]
 
 
 def normalize_record(record: RawRecord) -> EventRecord:
@@ -77,4 +80,4 @@ def number_trace_records(records: Iterable[RawRecord]) -> Iterator[RawRecord]:
 def normalize_records(records: Iterable[RawRecord]) -> pd.DataFrame:
     """Normalize records into a checked, sorted event frame."""
     return to_frame(normalize_record(r) for r in number_trace_records(records)).pipe(
-        sort_events).pipe(check_frame)
+        add_names).pipe(sort_events).pipe(check_frame)

@@ -188,6 +188,29 @@ def dump_text(dump: bytes) -> str | None:
     return None
 
 
+def os_fields(record: RawRecord) -> Fields:
+    """The OS an EventLog 6009 (``%1`` version, ``%2`` build) or Kernel-General 12 (named
+    Major/Minor/BuildVersion) names, for the hotfix check (domain reference 3.6)."""
+    data = record.data_dict()
+    if record.provider.lower() == "eventlog":
+        version, build = (data.get("1", ""), data.get("2")) if record.event_id == 6009 \
+            else (None, None)
+    elif record.event_id == 12:
+        version = f"{data.get('MajorVersion', '')}.{data.get('MinorVersion', '')}"
+        build = data.get("BuildVersion")
+    else:
+        return {}
+    if version is None or build is None or not (build.isascii() and build.isdigit()):
+        return {}
+    return {"os_version": version, "os_build": int(build)}
+
+
+def install_fields(record: RawRecord) -> Fields:
+    """WindowsUpdateClient / Servicing: the ``ErrorCode`` of an install as ``status``."""
+    code = record.data_dict().get("ErrorCode", "").strip()
+    return {"status": parse_int(code)} if code else {}
+
+
 _TRACE_INT = {
     "MpioDisk": "mpio_disk", "PathId": "path_id", "FailoverId": "failover_id",
     "RequestId": "request_id", "NewPathId": "new_path_id", "ReturnedPathId": "new_path_id",
@@ -229,6 +252,10 @@ EXTRACTORS: dict[str, Callable[[RawRecord], Fields]] = {
     "application popup": popup_fields,
     "iscsiprt": iscsi_fields,
     provider_name().lower(): cluster_fields,
+    "eventlog": os_fields,
+    "microsoft-windows-kernel-general": os_fields,
+    "microsoft-windows-windowsupdateclient": install_fields,
+    "microsoft-windows-servicing": install_fields,
 }
 
 RELEVANT_PROVIDERS = relevance().providers

@@ -24,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 from evtxmpio.detect import CaseResult
+from evtxmpio.model import data_values
 from evtxmpio.timeline.cluster_clock import cluster_rows
 
 MAP_SCHEMA = "evtxmpio.redaction/1"
@@ -159,16 +160,7 @@ def _column(frame: pd.DataFrame, name: str) -> list[str]:
 
 
 def _data_values(frame: pd.DataFrame) -> list[str]:
-    values = []
-    for text in _column(frame, "data"):
-        try:
-            parsed = json.loads(text)
-        except ValueError:
-            values.append(text)
-            continue
-        if isinstance(parsed, dict):
-            values.extend(str(v) for v in parsed.values())
-    return values
+    return data_values(frame["data"]) if "data" in frame else []
 
 
 def collect(case: CaseResult) -> Redactor:

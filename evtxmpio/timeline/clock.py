@@ -32,7 +32,6 @@ from dataclasses import dataclass
 import pandas as pd
 
 from evtxmpio.catalog import trace_counterparts
-from evtxmpio.timeline.episodes import event_name
 from evtxmpio.timeline.saturate import near, shift_all
 
 MAX_SKEW = pd.Timedelta(seconds=30)
@@ -71,9 +70,7 @@ def align_trace_clocks(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[ClockAli
     Host-less trace events are first attributed (:func:`attribute_trace_hosts`).
     """
     frame, inferred = attribute_trace_hosts(frame)
-    names = pd.Series([event_name(p, None if pd.isna(e) else int(e), str(k)) for p, e, k in
-                       zip(frame["provider"], frame["event_id"], frame["kind"], strict=True)],
-                      index=frame.index, dtype="string")
+    names = frame["name"]
     trace = frame["kind"].astype(str).str.startswith("etw:")
     alignments = []
     times = frame["time"].copy()

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from evtxmpio.catalog import event_group, trace_event
+from evtxmpio.catalog import event_group
+from evtxmpio.model import check_analysis_frame, check_frame
 
 PATH_FAILURE = event_group("path-failure")
 
@@ -33,14 +34,12 @@ class _HostState:
     disks_on_path: dict[int, set[int]] = field(default_factory=dict)
 
 
-def event_name(provider: str, event_id: int | None, kind: str) -> str:
-    """``mpio:16`` for System events, ``MPIO:FailoverStart`` for trace events."""
-    if event_id is not None and pd.isna(event_id):
-        event_id = None  # a damaged record's missing id (pd.NA from the Int64 column)
-    if kind.startswith("etw:"):
-        known = trace_event(int(event_id)) if event_id is not None else None
-        return f"{provider}:{known.name if known else event_id}"
-    return f"{provider.lower()}:{event_id}"
+def analysis_frame(events: pd.DataFrame) -> pd.DataFrame:
+    """The checked analysis frame: the sorted event frame plus ``episode`` and ``paths_left``
+    (:data:`evtxmpio.model.ANALYSIS_COLUMNS`), what rules and reports read per event."""
+    extra = assign_episodes(check_frame(events))
+    return events.assign(episode=extra["episode"], paths_left=extra["paths_left"]).pipe(
+        check_analysis_frame)
 
 
 def assign_episodes(frame: pd.DataFrame) -> pd.DataFrame:
@@ -53,12 +52,9 @@ def assign_episodes(frame: pd.DataFrame) -> pd.DataFrame:
     episodes: list[str | None] = []
     paths_left: list[int | None] = []
     hosts: dict[str, _HostState] = {}
-    columns = ["host", "provider", "event_id", "kind", "mpio_disk", "path_id", "path_count"]
-    for host, provider, event_id, kind, disk, path_id, count in frame[columns].itertuples(
-        index=False, name=None
-    ):
+    columns = ["host", "name", "mpio_disk", "path_id", "path_count"]
+    for host, name, disk, path_id, count in frame[columns].itertuples(index=False, name=None):
         state = hosts.setdefault(host, _HostState())
-        name = event_name(provider, event_id, kind)
         disk = None if pd.isna(disk) else int(disk)
         path_id = None if pd.isna(path_id) else int(path_id)
         count = None if pd.isna(count) else int(count)

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from evtxmpio.detect import Rule, analysis_frame, run_rules
+from evtxmpio.detect import Rule, run_rules
 from evtxmpio.detect.examples import example_frame
-from evtxmpio.timeline import build_timelines
+from evtxmpio.timeline import analysis_frame, build_timelines
 
 # Two cluster nodes log event 16 for the same Path ID on their own MPIODisk1 / MPIODisk2.
 EVENTS = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from evtxmpio.detect import shipped_rules
-from evtxmpio.detect.examples import run_examples
+from evtxmpio.pipeline import run_examples
 
 RULES = shipped_rules()
 CASES = [(rule, result) for rule in RULES for result in run_examples(rule)]

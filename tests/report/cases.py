@@ -10,11 +10,11 @@ from typing import Any
 
 import pandas as pd
 
-from evtxmpio.detect import CaseResult, Finding, Rule, Verdict, analysis_frame
+from evtxmpio.detect import CaseResult, Finding, Rule, Verdict
 from evtxmpio.detect.delayed_writes import delayed_write_failures
 from evtxmpio.detect.examples import example_frame
 from evtxmpio.ingest import FileAccount, IngestIssue
-from evtxmpio.timeline import build_timelines
+from evtxmpio.timeline import analysis_frame, build_timelines
 
 # Each payload sets a window-level marker if it ever runs.
 SCRIPT = "<script>window.__pwned_script=1</script>"
