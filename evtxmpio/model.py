@@ -38,7 +38,8 @@ dump_data      string                   IO_ERROR_LOG_PACKET DumpData as upper-ca
 device         string                   ``%1`` device object of a driver event (RaidPort...);
                                         FailoverClustering: the cluster resource
 target         string                   iSCSI target name or address from iScsiPrt dump data;
-                                        FailoverClustering: the other node / cluster named
+                                        FailoverClustering: the other node / cluster named;
+                                        USER32 1074: the computer it restarts (``%2``)
 volume         string                   volume / device a file-system event names;
                                         FailoverClustering: the Cluster Shared Volume
 file           string                   file named by a delayed-write event

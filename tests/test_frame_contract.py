@@ -126,3 +126,12 @@ def test_hotfix_reads_the_typed_columns_not_the_json(tmp_path: Path) -> None:
     case = pipeline.analyze([log], all_events=True)
     assert case.hotfix[0].os is not None and "2012 R2" in case.hotfix[0].os
     assert case.hotfix[0].evidence == (1,)  # the second OS event (row labels are 0-based)
+
+
+def test_the_computer_a_restart_names_is_typed() -> None:
+    """USER32 1074 ``%2`` (domain reference 2.8) is what host unification reads, as ``target``."""
+    data = tuple((None, value) for value in (
+        "C:\\Windows\\system32\\winlogon.exe (NODE1)", "NODE1", "No title", "0x500ff",
+        "restart", "", "CONTOSO\\admin"))
+    frame = normalize_records([_record("USER32", 1074, data=data)])
+    assert frame.at[0, "target"] == "NODE1"

@@ -15,7 +15,6 @@ two hosts.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import pandas as pd
@@ -68,14 +67,10 @@ def _self_names(events: pd.DataFrame) -> dict[str, dict[str, str]]:
     named: dict[str, dict[str, str]] = {}
     restart = (events["provider"].astype("string").str.casefold() == RESTART[0]) & (
         events["event_id"] == RESTART[1])
-    rows = events.loc[restart.fillna(False).astype(bool), ["host", "data", "source_file"]]
-    for host, data, source in rows.itertuples(index=False, name=None):
-        try:
-            values = list(json.loads(data).values()) if isinstance(data, str) else []
-        except ValueError:
-            continue
-        if isinstance(host, str) and len(values) > 1 and isinstance(values[1], str):
-            named.setdefault(host, {}).setdefault(values[1].strip().casefold(), str(source))
+    rows = events.loc[restart.fillna(False).astype(bool), ["host", "target", "source_file"]]
+    for host, machine, source in rows.itertuples(index=False, name=None):
+        if isinstance(host, str) and isinstance(machine, str):  # %2, typed by normalize
+            named.setdefault(host, {}).setdefault(machine.strip().casefold(), str(source))
     return named
 
 

@@ -205,6 +205,12 @@ def os_fields(record: RawRecord) -> Fields:
     return {"os_version": version, "os_build": int(build)}
 
 
+def restart_fields(record: RawRecord) -> Fields:
+    """USER32 1074 (a planned restart): ``%2``, the computer it restarts, as ``target``."""
+    values = record.data_values()
+    return {"target": values[1]} if record.event_id == 1074 and len(values) > 1 else {}
+
+
 def install_fields(record: RawRecord) -> Fields:
     """WindowsUpdateClient / Servicing: the ``ErrorCode`` of an install as ``status``."""
     code = record.data_dict().get("ErrorCode", "").strip()
@@ -256,6 +262,7 @@ EXTRACTORS: dict[str, Callable[[RawRecord], Fields]] = {
     "microsoft-windows-kernel-general": os_fields,
     "microsoft-windows-windowsupdateclient": install_fields,
     "microsoft-windows-servicing": install_fields,
+    "user32": restart_fields,
 }
 
 RELEVANT_PROVIDERS = relevance().providers
