@@ -76,15 +76,15 @@ def _installs(group: pd.DataFrame, fixed: str | None) -> list[tuple[int, str]]:
     Servicing 2 whose ``ErrorCode``, typed as ``status``, is 0 or absent), or an mpio.sys
     version at or past ``fixed``; with a label. The Data text is searched, never parsed."""
     found = []
-    text = group["data"].fillna("")
-    candidates = group["name"].isin(INSTALL_EVENTS) | text.str.contains(
+    candidates = group["name"].isin(INSTALL_EVENTS) | group["data"].str.contains(
         r"mpio\.(?:sys|inf)", case=False, regex=True).fillna(False).astype(bool)
-    succeeded = group["status"].fillna(0) == 0
-    names_kb = text.str.lower().str.contains(KB.lower(), regex=False).fillna(False)
-    for index in group.index[candidates]:
-        if group.at[index, "name"] in INSTALL_EVENTS and names_kb[index] and succeeded[index]:
-            found.append((index, f"{group.at[index, 'provider']} {group.at[index, 'event_id']}"))
-        elif (version := _fixed_file(str(text[index]), fixed)) is not None:
+    rows = group.loc[candidates, ["name", "data", "status", "provider", "event_id"]]
+    for index, name, text, status, provider, event_id in rows.itertuples(name=None):
+        text = "" if pd.isna(text) else str(text)
+        if name in INSTALL_EVENTS and KB.lower() in text.lower() and (pd.isna(status)
+                                                                       or status == 0):
+            found.append((index, f"{provider} {event_id}"))
+        elif (version := _fixed_file(text, fixed)) is not None:
             found.append((index, f"mpio.sys {version}"))
     return found
 
