@@ -26,7 +26,9 @@ class CaseResult:
 
     Attributes:
         inputs: the paths the engineer named.
-        events: the analysis frame (event frame + ``name``, ``episode``, ``paths_left``).
+        events: the analysis frame (:data:`evtxmpio.model.ANALYSIS_COLUMNS`: the event frame,
+            ``name`` included, plus the timeline's ``episode`` and ``paths_left``); it passes
+            :func:`evtxmpio.model.check_analysis_frame`.
         timelines: disk and path transitions (:data:`evtxmpio.timeline.TIMELINE_COLUMNS`).
         findings: rule hits, sorted.
         verdict: the case verdict: the most severe host verdict.
