@@ -129,7 +129,10 @@ class _Context:
         if kind.startswith("role-"):
             role = _text(self.events.at[row, "trigger"]) or ""
             return {r: [link] for r, link in self.links.role_to_resource.get(role, {}).items()}
-        return {device: []} if device else {}
+        if device:
+            return {device: []}
+        volume = _text(self.events.at[row, "volume"]) or ""  # a CSV event without its resource
+        return {r: [link] for r, link in self.links.csv_to_resource.get(volume, {}).items()}
 
     def _through_resources(self, impact: Impact, resources: dict[str, list[int]]) -> Impact:
         for resource, first_rows in sorted(resources.items()):
@@ -221,7 +224,13 @@ def incident_costs(impacts: Iterable[Impact]) -> list[IncidentCost]:
             groups.setdefault(impact.incident, []).append(impact)
     costs = []
     for incident, group in groups.items():
-        clauses = list(dict.fromkeys(_clause(i) for i in group))
+        hosts: dict[tuple[str, str | None, str | None], list[str]] = {}
+        for impact in group:  # one clause per (kind, name, node), naming every node that said it
+            hosts.setdefault((impact.kind, impact.name, impact.node), [])
+            if impact.host not in hosts[(impact.kind, impact.name, impact.node)]:
+                hosts[(impact.kind, impact.name, impact.node)].append(impact.host)
+        clauses = [_clause(kind, name, node, " and ".join(where))
+                   for (kind, name, node), where in hosts.items()]
         first = f"{clauses[0]} {_timing(group[0], incident)}"
         sentence = "; ".join([first[:1].upper() + first[1:], *clauses[1:]]) + "."
         costs.append(IncidentCost(incident, sentence, tuple(group)))
@@ -229,9 +238,9 @@ def incident_costs(impacts: Iterable[Impact]) -> list[IncidentCost]:
                                         c.incident.mpio_disk))
 
 
-def _clause(impact: Impact) -> str:
-    node = "another node" if impact.node is None else impact.node
-    return _CLAUSES[impact.kind].format(name=impact.name or "?", host=impact.host, node=node)
+def _clause(kind: str, name: str | None, node: str | None, hosts: str) -> str:
+    return _CLAUSES[kind].format(name=name or "?", host=hosts,
+                                 node="another node" if node is None else node)
 
 
 def _timing(impact: Impact, incident: Incident, always_host: bool = False) -> str:

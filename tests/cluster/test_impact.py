@@ -118,8 +118,7 @@ def test_one_sentence_per_incident(case) -> None:
     from evtxmpio.detect.impact import incident_costs
     sentences = [cost.sentence for cost in incident_costs(case.impact)]
     assert sentences == [
-        f"CSV Volume1 paused on {A} 0.4 s after MPIODisk2 was torn down; "
-        f"CSV Volume1 paused on {B}.",
+        f"CSV Volume1 paused on {A} and {B} 0.4 s after MPIODisk2 was torn down.",
         f"Resource 'Cluster Disk 2' failed on {A} 0.8 s after MPIODisk3 was torn down; "
         "role SQL01 moved to NODE-B.",
     ]
@@ -172,3 +171,13 @@ def test_a_node_removal_during_the_incident_is_storage_only_without_a_network_fa
         assert "network failure" in removed.reason
     else:
         assert (removed.incident.host, removed.name) == (A, "NODE-A")
+
+
+def test_a_csv_event_without_its_resource_follows_the_csv_name(tmp_path: Path) -> None:
+    short = xml.cluster(B, 500, at(10.9, SKEW_B), 5142, [("VolumeName", "Volume1")])
+    case = analyze([hw.write(tmp_path / "System-A.xml", node_a()),
+                    hw.write(tmp_path / "System-B.xml", [*node_b(), short])])
+    lost = _impact(case, B, 500)
+    assert (lost.kind, lost.name) == ("csv-inaccessible", "Volume1")
+    assert (lost.incident.host, lost.incident.mpio_disk) == (A, 2)
+    assert 115 in set(case.events.loc[list(lost.chain), "record_id"])  # 5120: Volume1 = CD 1

@@ -50,7 +50,7 @@ def test_json_impact_entries(case) -> None:
 def test_html_says_what_it_cost_escaped(case) -> None:
     page = report.render(case, "html")
     assert "What it cost the cluster" in page
-    assert html.escape(f"CSV Volume1 paused on {A} 0.4 s after MPIODisk2 was torn down",
+    assert html.escape(f"CSV Volume1 paused on {A} and {B} 0.4 s after MPIODisk2 was torn down",
                        quote=False) in page
     assert "<script>alert(1)" not in page
     assert "&lt;script&gt;" in page
@@ -63,7 +63,7 @@ def test_terminal_prints_one_sentence_per_incident(case) -> None:
     console = Console(record=True, width=300, force_terminal=False)
     print_summary(case, console)
     text = console.export_text()
-    assert f"CSV Volume1 paused on {A} 0.4 s after MPIODisk2 was torn down" in text
+    assert f"CSV Volume1 paused on {A} and {B} 0.4 s after MPIODisk2 was torn down" in text
     assert "role SQL01 moved to NODE-B" in text
     assert "\u202e" not in text
     assert "Cluster events not attributed (2)" in text
