@@ -9,6 +9,7 @@ out by hand from the domain reference, not computed by the code under test.
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pandas as pd
@@ -135,3 +136,17 @@ def test_the_computer_a_restart_names_is_typed() -> None:
         "restart", "", "CONTOSO\\admin"))
     frame = normalize_records([_record("USER32", 1074, data=data)])
     assert frame.at[0, "target"] == "NODE1"
+
+
+def test_detect_and_timeline_parse_no_json() -> None:
+    """What they need from the Data fields is a typed column; a new ``json`` import there
+    means someone is parsing the ``data`` text again."""
+    package = Path(__file__).resolve().parents[1] / "evtxmpio"
+    users = []
+    for path in sorted([*package.glob("detect/*.py"), *package.glob("timeline/*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module] if isinstance(node, ast.ImportFrom) else []
+            if any(name and name.split(".")[0] == "json" for name in names):
+                users.append(path.name)
+    assert users == []
