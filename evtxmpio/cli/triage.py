@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from evtxmpio.cli.app import LimitOption, PlainCommand, app, fail
 from evtxmpio.errors import Error
+
+if TYPE_CHECKING:
+    from evtxmpio.triage import TriageSummary
 
 # evtxmpio.triage.run.DEFAULT_CASE_TIMEOUT_S, written here too so that --help need not import
 # the triage machinery (tests/test_cli.py checks that both agree).
@@ -47,38 +50,45 @@ def triage(
     from rich.console import Console
 
     from evtxmpio.ingest.limits import parse_limits
-    from evtxmpio.pathtext import path_text
-    from evtxmpio.report.visible import show_hidden_line
     from evtxmpio.triage import TriageOptions, make_reporter, run_triage
     from evtxmpio.triage.archive import default_limits
     from evtxmpio.triage.executors import WORKER_WAIT_S
     from evtxmpio.triage.run import DEFAULT_CASE_TIMEOUT_S
 
-    if case_timeout is None:
-        case_timeout = DEFAULT_CASE_TIMEOUT_S
     try:
-        options = TriageOptions(inbox=inbox, db=db, workers=workers, scheduler=scheduler,
-                                reports=reports, force=force, retry_failed=retry_failed,
-                                case_timeout=case_timeout,
-                                worker_wait=WORKER_WAIT_S if worker_wait is None else worker_wait,
-                                limits=parse_limits(limit or [], default_limits()))
+        options = TriageOptions(
+            inbox=inbox, db=db, workers=workers, scheduler=scheduler, reports=reports,
+            force=force, retry_failed=retry_failed,
+            case_timeout=DEFAULT_CASE_TIMEOUT_S if case_timeout is None else case_timeout,
+            worker_wait=WORKER_WAIT_S if worker_wait is None else worker_wait,
+            limits=parse_limits(limit or [], default_limits()))
         summary = run_triage(options, make_reporter(Console(stderr=True)))
     except Error as exc:
-        raise fail(show_hidden_line(path_text(str(exc)))) from exc
+        raise fail(_shown(exc)) from exc
+    _print_summary(summary, db)
+
+
+def _shown(text: object) -> str:
+    """Customer text (names, reasons) on one line: undecodable bytes escaped (``\\xff``),
+    controls and bidi characters shown visibly."""
+    from evtxmpio.pathtext import path_text
+    from evtxmpio.report.visible import show_hidden_line
+
+    return show_hidden_line(path_text(str(text)))
+
+
+def _print_summary(summary: TriageSummary, db: Path) -> None:
     verdicts = ", ".join(f"{v} {n}" for v, n in summary.verdicts.most_common()) or "none"
     repaired = f" ({summary.repaired} again for a missing report)" if summary.repaired else ""
     typer.echo(f"{summary.found} case(s) found, {summary.skipped} already known, "
                f"{summary.ran} triaged{repaired} ({summary.failed} failed) in "
                f"{summary.elapsed_s:.1f} s; verdicts: {verdicts}")
-    def shown(text: object) -> str:
-        return show_hidden_line(path_text(str(text)))
-
     for name, original in summary.duplicates:
-        typer.echo(f"{shown(name)}: same content as {shown(original)}, not triaged twice")
-    typer.echo(f"Database: {shown(db)}")
+        typer.echo(f"{_shown(name)}: same content as {_shown(original)}, not triaged twice")
+    typer.echo(f"Database: {_shown(db)}")
     if summary.index is not None:
-        typer.echo(f"Index: {shown(summary.index)}")
+        typer.echo(f"Index: {_shown(summary.index)}")
     if summary.left:
         name, reason = summary.left[0]
         raise fail(f"{len(summary.left)} case(s) not triaged, the machine could not run them "
-                   f"now (first: {shown(name)}: {shown(reason)}); run again to triage them")
+                   f"now (first: {_shown(name)}: {_shown(reason)}); run again to triage them")
