@@ -162,12 +162,16 @@ class DaskExecutor:
     def _outcome(self, future: Any, spec: CaseSpec, left: int) -> CaseOutcome:
         try:
             return future.result()
-        except CancelledError as exc:  # scheduler-connection-lost
-            raise InfrastructureError(
-                f"{self.address}: lost the Dask scheduler "
-                f"({getattr(exc, 'reason', None) or one_line(str(exc))}); "
-                f"{left + 1} case(s) not triaged, run again when the cluster is back") from exc
-        except Exception as exc:  # KilledWorker: the case killed every worker it ran on
+        except Exception as exc:
+            # Cancelled (scheduler-connection-lost), or any error while the client has lost
+            # its scheduler: the cluster failed, not the case.
+            if isinstance(exc, CancelledError) or self.client.status != "running":
+                reason = getattr(exc, "reason", None) or one_line(str(exc)) or \
+                    type(exc).__name__
+                raise InfrastructureError(
+                    f"{self.address}: lost the Dask scheduler ({reason}); {left + 1} case(s) "
+                    "not triaged, run again when the cluster is back") from exc
+            # KilledWorker: the case killed every worker it ran on.
             return failed(spec, CRASH_REASON, f"dask: {type(exc).__name__}: {exc}")
 
     def workers(self) -> int | None:

@@ -12,7 +12,7 @@ from tests.triage.faulty_child import CRASH_MARKER, HANG_MARKER
 ROOT = Path(__file__).resolve().parents[2]
 RACE_XML = ROOT / "samples" / "kb2406705-race-xml" / "case" / "System.xml"
 # Replay samples: only the log files a customer would send (not the ground truth or stream).
-REPLAY_SAMPLES = ("healthy-failover", "path-flapping", "all-paths-down")
+REPLAY_SAMPLES = ("healthy-failover", "path-flapping", "all-paths-down", "cluster-race")
 LOG_PATTERNS = ("*.evtx", "System-*.xml", "*.etw.xml", "*.etw.csv")
 
 

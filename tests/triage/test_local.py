@@ -47,7 +47,7 @@ def test_local_triage_isolates_broken_hanging_and_crashing_cases(tmp_path: Path)
     summary = run_triage(TriageOptions(inbox, db, workers=2, case_timeout=TIMEOUT_S), Collect(),
                          LocalExecutor(2, child_module=CHILD))
     found = statuses(db)
-    assert summary.found == len(found) == 10 and summary.failed == 3
+    assert summary.found == len(found) == 11 and summary.failed == 3
     assert found["hanging"] == ("failed", None,
                                 "timeout: analysis exceeded --case-timeout of 8 s")
     assert found["crashing"] == ("failed", None, CRASH_REASON)
@@ -57,6 +57,7 @@ def test_local_triage_isolates_broken_hanging_and_crashing_cases(tmp_path: Path)
     assert found["healthy-failover"][:2] == ("ok", "healthy-failover")
     assert found["path-flapping"][:2] == ("ok", "path-flapping")
     assert found["all-paths-down"][:2] == ("ok", "all-paths-down")
+    assert found["cluster-race"][:2] == ("ok", "kb2406705-race")
 
 
 def test_case_rows_are_complete_and_relative(tmp_path: Path) -> None:
@@ -130,4 +131,4 @@ def test_reports_and_ranked_index(tmp_path: Path) -> None:
     assert order == sorted(order)
     assert index.index("Failed cases") < index.index("race-1")
     links = [p.name for p in reports.glob("*.html") if p.name != "index.html"]
-    assert len(links) == 8 and all(f'href="{name}"' in index for name in links)
+    assert len(links) == 9 and all(f'href="{name}"' in index for name in links)
