@@ -82,6 +82,7 @@ paths_left     Int64                    estimated usable paths of the event's di
 from __future__ import annotations
 
 import json
+import operator
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
@@ -233,10 +234,13 @@ ANALYSIS_COLUMNS: dict[str, str] = {**EVENT_COLUMNS, "episode": "string", "paths
 assert list(RECORD_COLUMNS) == [f.name for f in fields(EventRecord)]
 
 
+_RECORD_VALUES = operator.attrgetter(*RECORD_COLUMNS)
+
+
 def to_frame(events: Iterable[EventRecord]) -> pd.DataFrame:
     """The columns of normalized events (``RECORD_COLUMNS``, with their dtypes); normalize adds
     ``name`` to make the event frame."""
-    rows = [tuple(getattr(event, name) for name in RECORD_COLUMNS) for event in events]
+    rows = list(map(_RECORD_VALUES, events))
     frame = pd.DataFrame.from_records(rows, columns=list(RECORD_COLUMNS))
     try:
         with warnings.catch_warnings():  # a value past 64 bits warns before it raises

@@ -71,6 +71,15 @@ def _child(parent: etree._Element | None, name: str) -> etree._Element | None:
     return None
 
 
+def _children(parent: etree._Element | None) -> dict[str, etree._Element]:
+    """Local name -> the first child of that name (what :func:`_child` finds), in one pass."""
+    found: dict[str, etree._Element] = {}
+    if parent is not None:
+        for child in parent:
+            found.setdefault(_local(child.tag), child)
+    return found
+
+
 def _int(text: str | None) -> int | None:
     if text is None:
         return None
@@ -165,10 +174,10 @@ def event_to_record(
     backends render ``SystemTime`` to the microsecond only, so when the header time falls in
     the same microsecond it replaces the rendered time (full precision, same in both).
     """
-    system = _child(event, "System")
-    provider_el = _child(system, "Provider")
-    event_id_el = _child(system, "EventID")
-    time_el = _child(system, "TimeCreated")
+    system = _children(_child(event, "System"))
+    provider_el = system.get("Provider")
+    event_id_el = system.get("EventID")
+    time_el = system.get("TimeCreated")
     provider = (provider_el.get("Name") or "") if provider_el is not None else ""
     time_text = time_el.get("SystemTime") if time_el is not None else None
     time_ns = parse_iso_ns(time_text, default_offset_minutes) if time_text else None
@@ -193,10 +202,10 @@ def event_to_record(
         source_path=source_path,
         reader=reader,
         qualifiers=_int(event_id_el.get("Qualifiers")) if event_id_el is not None else None,
-        level=_int(_text(_child(system, "Level"))),
-        record_id=_int(_text(_child(system, "EventRecordID"))),
-        channel=_text(_child(system, "Channel")) or "",
-        computer=_text(_child(system, "Computer")) or "",
+        level=_int(_text(system.get("Level"))),
+        record_id=_int(_text(system.get("EventRecordID"))),
+        channel=_text(system.get("Channel")) or "",
+        computer=_text(system.get("Computer")) or "",
         data=data,
         binary=binary,
         message=_text(message_el),

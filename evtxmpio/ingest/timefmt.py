@@ -8,6 +8,7 @@ a trailing `` UTC`` (Rust evtx), and FILETIME integers. Pure integer arithmetic,
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 
 from evtxmpio.catalog import filetime_to_ns
@@ -31,6 +32,10 @@ def parse_iso_ns(text: str, default_offset_minutes: int | None = 0) -> int | Non
     Returns:
         nanoseconds since 1970-01-01 UTC, or ``None`` if the text is not a timestamp.
     """
+    if len(text) == 27 and text[26] == "Z":
+        fast = _parse_rendered(text)
+        if fast is not None:
+            return fast
     match = _ISO.match(text)
     if match is None:
         return None
@@ -44,6 +49,29 @@ def parse_iso_ns(text: str, default_offset_minutes: int | None = 0) -> int | Non
     seconds = calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0))
     nanos = int(fraction.ljust(9, "0")) if fraction else 0
     return (seconds - offset * 60) * 1_000_000_000 + nanos
+
+
+def _parse_rendered(text: str) -> int | None:
+    """``2011-06-14T00:00:12.788711Z`` (what the .evtx backends render for every record), or
+    ``None`` for any other text; the same value as the general path, without a regex."""
+    if text[4] != "-" or text[7] != "-" or text[10] != "T" or text[13] != ":" or \
+            text[16] != ":" or text[19] != ".":
+        return None
+    digits = text[:4] + text[5:7] + text[8:10] + text[11:13] + text[14:16] + text[17:19] + \
+        text[20:26]
+    if not (digits.isascii() and digits.isdigit()):
+        return None
+    month, day, hour = int(text[5:7]), int(text[8:10]), int(text[11:13])
+    minute, second = int(text[14:16]), int(text[17:19])
+    if not (1 <= month <= 12 and 1 <= day <= 31 and hour < 24 and minute < 60 and second < 61):
+        return None
+    seconds = _day_start(int(text[:4]), month, day) + hour * 3600 + minute * 60 + second
+    return seconds * 1_000_000_000 + int(text[20:26]) * 1000
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_start(year: int, month: int, day: int) -> int:
+    return calendar.timegm((year, month, day, 0, 0, 0, 0, 0, 0))
 
 
 def _zone_minutes(zone: str | None, default: int | None) -> int | None:
