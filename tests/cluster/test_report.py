@@ -88,3 +88,10 @@ def test_redaction_hides_nodes_csvs_roles_and_the_cluster_name(tmp_path: Path) -
     for name in ("NODE-A", "NODE-B", "Volume1", "VM-SQL01", "HV-CL1"):
         assert name.lower() not in text.lower(), name
     assert "ROLE-1" in text and "VOLUME-1" in text
+
+
+def test_the_report_shows_the_chain_behind_an_attribution(case) -> None:
+    page = report.render(case, "html")
+    chain = page[page.index('class="impact-attributed"'):]
+    chain = chain[:chain.index("</table>")]
+    assert "System-A.xml #113; " in chain and "System-A.xml #104" in chain  # 1792 and disk 153
