@@ -90,25 +90,55 @@ def cluster_rows(frame: pd.DataFrame) -> pd.DataFrame:
         dtype=bool, na_value=False))]
 
 
+class _Groups:
+    """Union-find over host names, remembering why two hosts were joined."""
+
+    def __init__(self, hosts: list[str]) -> None:
+        self.parent = {host: host for host in hosts}
+        self.evidence: dict[str, list[str]] = {}
+
+    def find(self, host: str) -> str:
+        while self.parent[host] != host:
+            host = self.parent[host]
+        return host
+
+    def link(self, first: str, second: str, why: str) -> None:
+        if first != second:
+            self.parent[self.find(second)] = self.find(first)
+            self.evidence.setdefault(first, []).append(why)
+
+    def groups(self) -> list[tuple[list[str], list[str]]]:
+        """``(members, evidence)`` of each group of two or more hosts."""
+        groups: dict[str, list[str]] = {}
+        for host in sorted(self.parent):
+            groups.setdefault(self.find(host), []).append(host)
+        return [(members, sorted({t for m in members for t in self.evidence.get(m, [])}))
+                for members in groups.values() if len(members) > 1]
+
+
 def recognise_clusters(frame: pd.DataFrame) -> list[tuple[str | None, list[str], list[str]]]:
     """``(cluster name, nodes, evidence)`` for every group of two or more linked hosts."""
     hosts = sorted({str(h) for h in frame["host"].dropna().unique()} - {""})
     if len(hosts) < 2:
         return []
-    parent = {host: host for host in hosts}
-    evidence: dict[str, list[str]] = {}
-
-    def find(host: str) -> str:
-        while parent[host] != host:
-            host = parent[host]
-        return host
-
-    def link(first: str, second: str, why: str) -> None:
-        if first != second:
-            parent[find(second)] = find(first)
-            evidence.setdefault(first, []).append(why)
-
+    groups = _Groups(hosts)
     rows = cluster_rows(frame)
+    names = _link_shared_names(rows, groups.link)
+    by_short = {short_name(h): h for h in hosts}
+    named = rows.loc[rows["event_id"].isin(NODE_NAMING)].dropna(subset=["target"])
+    for host, target in named[["host", "target"]].itertuples(index=False, name=None):
+        other = by_short.get(short_name(str(target)))
+        if other is not None and other != host:
+            groups.link(str(host), other, f"{host} names {other} as a cluster node")
+    _link_shared_paths(frame, groups.link)
+    result = [(next((names[m] for m in members if m in names), None), members, why)
+              for members, why in groups.groups()]
+    return sorted(result, key=lambda item: item[1])
+
+
+def _link_shared_names(rows: pd.DataFrame, link: Callable[[str, str, str], None]
+                       ) -> dict[str, str]:
+    """Link hosts naming the same cluster, CSV or cluster resource; return host -> cluster."""
     names: dict[str, str] = {}
     for key, what in ((CLUSTER_NAMING, "cluster"), (None, "volume"), (None, "device")):
         column = "target" if what == "cluster" else what
@@ -122,23 +152,7 @@ def recognise_clusters(frame: pd.DataFrame) -> list[tuple[str | None, list[str],
                 names.update(dict.fromkeys(members, value))
             for other in members[1:]:
                 link(members[0], other, f"both name the {_noun(what)} '{value}'")
-    by_short = {short_name(h): h for h in hosts}
-    named = rows.loc[rows["event_id"].isin(NODE_NAMING)].dropna(subset=["target"])
-    for host, target in named[["host", "target"]].itertuples(index=False, name=None):
-        other = by_short.get(short_name(str(target)))
-        if other is not None and other != host:
-            link(str(host), other, f"{host} names {other} as a cluster node")
-    _link_shared_paths(frame, link)
-    groups: dict[str, list[str]] = {}
-    for host in hosts:
-        groups.setdefault(find(host), []).append(host)
-    result = []
-    for members in groups.values():
-        if len(members) > 1:
-            why = sorted({text for m in members for text in evidence.get(m, [])})
-            result.append((next((names[m] for m in members if m in names), None),
-                           sorted(members), why))
-    return sorted(result, key=lambda item: item[1])
+    return names
 
 
 def _noun(what: str) -> str:
