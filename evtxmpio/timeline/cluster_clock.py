@@ -19,7 +19,6 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from evtxmpio.catalog.cluster import cluster_event, provider_name
@@ -86,8 +85,8 @@ def cluster_rows(frame: pd.DataFrame) -> pd.DataFrame:
                  if str(name).lower() == PROVIDER]  # a few distinct names, not every row
     if not spellings:
         return frame.iloc[:0]
-    return frame.iloc[np.flatnonzero(frame["provider"].isin(spellings).to_numpy(
-        dtype=bool, na_value=False))]
+    return frame.iloc[frame["provider"].isin(spellings).to_numpy(
+        dtype=bool, na_value=False).nonzero()[0]]
 
 
 class _Groups:
@@ -162,7 +161,7 @@ def _noun(what: str) -> str:
 
 def _link_shared_paths(frame: pd.DataFrame, link: Callable[[str, str, str], None]) -> None:
     """Hosts with the same (MPIO disk, Path ID) layout see the same LUNs the same way."""
-    with_path = np.flatnonzero(frame["path_id"].notna().to_numpy(dtype=bool))
+    with_path = frame["path_id"].notna().to_numpy(dtype=bool).nonzero()[0]
     pairs = frame[["host", "mpio_disk", "path_id"]].iloc[with_path].dropna()
     layouts: dict[frozenset[tuple[int, int]], list[str]] = {}
     for host, group in pairs.groupby("host"):

@@ -49,7 +49,8 @@ def test_cluster_and_local_runs_give_identical_databases(tmp_path: Path, schedul
     summary = run_triage(options, Collect(), DaskExecutor(scheduler, child_module=CHILD))
     assert (summary.ran, summary.failed) == (11, 3)
     local, cluster = dump_tables(local_db), dump_tables(cluster_db)
-    assert all(local[table] for table in CONTENT_TABLES)
+    # No case of this inbox is a cluster: its impact table stays empty (tests/cluster fills it).
+    assert all(local[table] for table in CONTENT_TABLES if table != "impact")
     assert local == cluster
     with duckdb.connect(str(cluster_db), read_only=True) as connection:
         runs = connection.execute("SELECT DISTINCT executor FROM case_runs").fetchall()
