@@ -48,7 +48,9 @@ def analyze(inputs: Iterable[Path], rules_dirs: Iterable[Path] = (),
             all_events: bool = False, backend: str = "auto", prefilter: bool = True,
             tz: str | None = None, strict: bool = False, limits: Limits | None = None,
             progress: ProgressHook | None = None,
-            on_stage: Callable[[str], None] | None = None, jobs: int = 1) -> CaseResult:
+            on_stage: Callable[[str], None] | None = None, jobs: int = 1,
+            relative_to: Path | None = None, input_names: list[str] | None = None
+            ) -> CaseResult:
     """Analyze one case made of files and directories.
 
     Args:
@@ -65,6 +67,9 @@ def analyze(inputs: Iterable[Path], rules_dirs: Iterable[Path] = (),
         on_stage: told ``"analysing"`` when reading is done and the analysis starts.
         jobs: processes that may read one large .evtx at once (``0``: one per core); the
             result is the same as with ``1``.
+        relative_to: name every file by its path relative to this folder, not as given
+            (triage: names within the case, wherever the case was unpacked).
+        input_names: the inputs as the result names them (default: their paths).
 
     Raises:
         InputError: when an input path does not exist, nothing could be read at all, or
@@ -80,20 +85,20 @@ def analyze(inputs: Iterable[Path], rules_dirs: Iterable[Path] = (),
         paths, keep=None if all_events else is_relevant, backend=backend, tz=tz,
         relevance=None if all_events else relevance(),
         chunk_prefilter=prefilter, limits=limits, progress=progress,
-        jobs=jobs)
+        jobs=jobs, relative_to=relative_to)
+    names = input_names or [path_text(p) for p in paths]
     if result.accounts and all(a.records_read == 0 and a.errors for a in result.accounts):
         problems = "; ".join(f"{a.file}: {a.errors[0]}" for a in result.accounts)
         raise InputError(f"no input could be read ({problems})")
     if not result.accounts:
-        raise InputError("no input files found in " + ", ".join(map(str, paths)))
+        raise InputError("no input files found in " + ", ".join(names))
     if strict:
         problems = [f"{a.file}: {a.errors[0]}" for a in result.accounts if a.errors]
         if problems:
             raise InputError(f"--strict: {problems[0]}")
     if on_stage is not None:
         on_stage("analysing")
-    return analyze_ingested(result, rules, [path_text(p) for p in paths],
-                            shipped_policy(rules_dirs))
+    return analyze_ingested(result, rules, names, shipped_policy(rules_dirs))
 
 
 def analyze_ingested(result: IngestResult, rules: list[Rule], inputs: list[str],

@@ -34,6 +34,7 @@ from evtxmpio.ingest.dedupe import Deduplicator
 from evtxmpio.ingest.evtx import resolve_backend
 from evtxmpio.ingest.limits import FileGuard, Limits
 from evtxmpio.model import RawRecord
+from evtxmpio.pathtext import path_text
 
 RecordFilter = Callable[[RawRecord], bool]
 # Called as a file starts, every GUARD_EVERY items and as it ends: (its account, bytes read so
@@ -122,7 +123,7 @@ def ingest_paths(
     prefilter_providers: Iterable[str] | None = None, tz: str | None = None,
     dedupe: bool = True, limits: Limits | ArchiveLimits | None = None, threads: int = 1,
     chunk_prefilter: bool = True, progress: ProgressHook | None = None,
-    relevance: Relevance | None = None, jobs: int = 1,
+    relevance: Relevance | None = None, jobs: int = 1, relative_to: Path | None = None,
 ) -> IngestResult:
     """Read every input; count what was read, used and skipped per file.
 
@@ -151,6 +152,9 @@ def ingest_paths(
             passes ``catalog.relevance.relevance()``, the table ``keep`` also applies); .evtx
             records it rejects are skipped ``not-relevant`` before they are built, and its
             providers are the chunk pre-filter's unless ``prefilter_providers`` is given.
+        relative_to: name each file by its path relative to this folder (``logs/System.evtx``,
+            ``case.zip!System.xml`` for an archive's member) instead of the path given; every
+            account, issue and record carries that name.
 
     Raises:
         InputError: when a named path does not exist.
@@ -162,8 +166,19 @@ def ingest_paths(
                Deduplicator() if dedupe else None, resolved, progress)
     result = IngestResult()
     for path in expand_paths(paths):
-        _read_any(path_source(path), result, run, None, 0)
+        _read_any(path_source(path, display_name(path, relative_to)), result, run, None, 0)
     return result
+
+
+def display_name(path: Path, relative_to: Path | None) -> str | None:
+    """How a file is named in the results: ``None`` (its path) without ``relative_to``, else
+    its path relative to that folder in ``/`` form (its own name when it is not under it),
+    undecodable bytes escaped (:func:`~evtxmpio.pathtext.path_text`)."""
+    if relative_to is None:
+        return None
+    relative = path.relative_to(relative_to) if path.is_relative_to(relative_to) else None
+    return path_text(relative.as_posix() if relative is not None and relative.parts
+                     else path.name)
 
 
 def read_source(source: Source, result: IngestResult, keep: RecordFilter | None, *,
@@ -379,5 +394,7 @@ def _close_health(account: FileAccount, result: IngestResult) -> None:
 
 
 def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+        return f"{type(exc).__name__}: {exc.strerror}"  # the account already names the file
     text = str(exc).splitlines()[0] if str(exc) else ""
     return f"{type(exc).__name__}: {text}"[:200] if text else type(exc).__name__

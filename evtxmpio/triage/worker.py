@@ -3,14 +3,13 @@
 Archives are extracted into a private temporary folder first (safely, see
 :mod:`evtxmpio.triage.archive`). File names in the results are relative to the case (a member
 path for archives), so the database does not depend on where the case was unpacked or which
-machine analyzed it. The case's :class:`~evtxmpio.ingest.limits.Limits` bound the extraction,
-the reading of each file and, as a backstop, the process's memory
-(:mod:`evtxmpio.triage.memory`).
+machine analyzed it: ingest gives each file that name when it opens it (``relative_to``). The
+case's :class:`~evtxmpio.ingest.limits.Limits` bound the extraction, the reading of each file
+and, as a backstop, the process's memory (:mod:`evtxmpio.triage.memory`).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import socket
 import time
@@ -38,7 +37,6 @@ from evtxmpio.triage.rows import case_tables
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from evtxmpio.detect import CaseResult
     from evtxmpio.ingest.archive import ArchiveLimits
 
 @contextmanager
@@ -53,26 +51,12 @@ def materialize(spec: CaseSpec, limits: ArchiveLimits) -> Iterator[Path]:
 
 
 def relabel(text: str, root: Path) -> str:
-    """``text`` with the case folder's absolute path removed (``/tmp/x/System.xml`` ->
-    ``System.xml``)."""
+    """The text of an exception that stopped a case, with the case folder's absolute path
+    removed (``/tmp/x/System.xml`` -> ``System.xml``): such text can come from any code. The
+    results never need this: ingest names every file relative to the case."""
     for prefix in dict.fromkeys((str(root), path_text(root))):  # raw and as ingest shows it
         text = text.replace(prefix + os.sep, "").replace(prefix, ".")
     return text
-
-
-def relabel_case(case: CaseResult, root: Path, name: str) -> None:
-    """Make every file name in ``case`` relative to the case (in place)."""
-    case.inputs = [path_text(name)]
-    case.events = case.events.assign(
-        source_file=case.events["source_file"].map(
-            lambda value: value if value is None or not isinstance(value, str)
-            else relabel(value, root)).astype(case.events["source_file"].dtype))
-    for account in case.accounts:
-        account.file = relabel(account.file, root)
-        account.errors = [relabel(error, root) for error in account.errors]
-    case.issues = [dataclasses.replace(issue, source_path=relabel(issue.source_path, root),
-                                       detail=relabel(issue.detail, root))
-                   for issue in case.issues]
 
 
 def worker_name() -> str:
@@ -100,8 +84,8 @@ def analyze_spec(spec: CaseSpec) -> CaseOutcome:
     limits = spec.limits or default_limits()
     try:
         with memory_cap(limits.memory_bytes), materialize(spec, limits.archive) as root:
-            case = pipeline.analyze([root], limits=limits)
-            relabel_case(case, root, spec.name)
+            case = pipeline.analyze([root], limits=limits, relative_to=root,
+                                    input_names=[path_text(spec.name)])
             outcome.tables = case_tables(case)
             outcome.html = report.render_html(case) if spec.want_html else None
     except MemoryError:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import gzip
+import os
 import zipfile
 from pathlib import Path
+
+import pytest
 
 from evtxmpio.ingest import ArchiveLimits, ingest_paths
 from evtxmpio.ingest.archive import member_name_problem
@@ -103,3 +106,37 @@ def test_broken_zip_costs_only_itself(tmp_path: Path) -> None:
     result = ingest_paths([broken, DATA / "tracerpt.csv"])
     assert result.accounts[0].errors
     assert len(result.records) == 2
+
+
+def test_files_are_named_relative_to_a_folder(tmp_path: Path) -> None:
+    case = tmp_path / "case"
+    (case / "logs").mkdir(parents=True)
+    (case / "logs" / "outer.zip").write_bytes(zip_bytes({
+        "inner.zip": zip_bytes({"trace.xml": (DATA / "tracerpt.xml").read_bytes()})}))
+    odd = Path(os.fsdecode(bytes(case) + b"/d\xfe/view\xffer.csv"))
+    odd.parent.mkdir()
+    odd.write_bytes((DATA / "eventviewer.csv").read_bytes())
+    result = ingest_paths([case], relative_to=case)
+    names = [a.file for a in result.accounts]
+    assert names == ["d\\xfe/view\\xffer.csv", "logs/outer.zip", "logs/outer.zip!inner.zip",
+                     "logs/outer.zip!inner.zip!trace.xml"]
+    assert {r.source_path for r in result.records} == {
+        "d\\xfe/view\\xffer.csv", "logs/outer.zip!inner.zip!trace.xml"}
+    single = ingest_paths([odd], relative_to=odd)
+    assert [a.file for a in single.accounts] == ["view\\xffer.csv"]
+
+
+def test_a_file_that_cannot_be_opened_is_named_once(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    case = tmp_path / "case"
+    case.mkdir()
+    (case / "System.evtx").write_bytes(b"x")
+
+    def refuse(path: Path, *args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(Path, "open", refuse)
+    result = ingest_paths([case], relative_to=case)
+    (account,) = result.accounts
+    assert account.file == "System.evtx"  # the path given is nowhere, not even in the error
+    assert account.errors == ["cannot open: PermissionError: Permission denied"]

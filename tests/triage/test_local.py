@@ -3,6 +3,9 @@ cases, and the reports folder."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -14,7 +17,7 @@ from evtxmpio.triage.executors import LocalExecutor
 from evtxmpio.triage.outcome import CaseOutcome
 from evtxmpio.triage.progress import LogReporter
 from evtxmpio.triage.runner import CRASH_REASON
-from tests.triage.conftest import build_inbox, race_variant
+from tests.triage.conftest import build_inbox, race_variant, zip_folder
 from tests.triage.faulty_child import CHILD
 
 TIMEOUT_S = 8.0
@@ -132,3 +135,32 @@ def test_reports_and_ranked_index(tmp_path: Path) -> None:
     assert index.index("Failed cases") < index.index("race-1")
     links = [p.name for p in reports.glob("*.html") if p.name != "index.html"]
     assert len(links) == 9 and all(f'href="{name}"' in index for name in links)
+
+
+def test_file_names_are_relative_to_the_case_in_folders_archives_and_odd_bytes(
+        tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    shutil.copytree(race_variant(tmp_path / "staging" / "deep", 1), inbox / "deep" / "logs" / "x")
+    packed = race_variant(tmp_path / "staging" / "packed" / "logs", 2).parent
+    (packed / "more").mkdir()
+    zip_folder(race_variant(tmp_path / "staging" / "inner", 3), packed / "more" / "inner.zip")
+    zip_folder(packed, inbox / "packed.zip")
+    odd = race_variant(Path(os.fsdecode(bytes(inbox) + b"/odd/d\xfe")), 4)
+    (odd / "System.xml").rename(Path(os.fsdecode(bytes(odd) + b"/Sys\xfftem.xml")))
+    db = tmp_path / "cases.duckdb"
+    run_triage(TriageOptions(inbox, db, workers=1), Collect())
+    with duckdb.connect(str(db), read_only=True) as connection:
+        def files(table: str) -> dict[str, set[str]]:
+            rows = connection.execute(f"SELECT c.name, t.file FROM {table} t JOIN cases c "
+                                      "USING (case_id)").fetchall()
+            return {name: {file for case, file in rows if case == name} for name, _ in rows}
+        ingest, evidence = files("ingest"), files("evidence")
+    assert ingest == {"deep": {"logs/x/System.xml"},
+                      "packed.zip": {"logs/System.xml", "more/inner.zip",
+                                     "more/inner.zip!System.xml"},
+                      "odd": {"d\\xfe/Sys\\xfftem.xml"}}
+    assert evidence == {"deep": {"logs/x/System.xml"},
+                        "packed.zip": {"logs/System.xml", "more/inner.zip!System.xml"},
+                        "odd": {"d\\xfe/Sys\\xfftem.xml"}}
+    text = repr(dump_tables(db))
+    assert str(tmp_path) not in text and tempfile.gettempdir() + "/" not in text
