@@ -38,7 +38,7 @@ from evtxmpio.ingest import IngestResult, ingest_paths
 from evtxmpio.ingest.collect import ProgressHook
 from evtxmpio.ingest.limits import Limits
 from evtxmpio.model import check_analysis_frame, check_frame
-from evtxmpio.normalize import is_relevant, normalize_records, sort_events
+from evtxmpio.normalize import EventFrameBuilder, is_relevant, normalize_records, sort_events
 from evtxmpio.pathtext import path_text
 from evtxmpio.timeline import align_trace_clocks, analysis_frame, build_timelines
 from evtxmpio.timeline.cluster_clock import align_cluster_clocks
@@ -81,11 +81,13 @@ def analyze(inputs: Iterable[Path], rules_dirs: Iterable[Path] = (),
     # Without --all-events, records that cannot matter (catalog/relevance.yaml: provider, event
     # id, content) are dropped before they are built; ``prefilter`` decides whether whole chunks
     # without a relevant provider are even decoded.
+    # Kept records are normalized a batch at a time as they are read, then freed.
+    builder = EventFrameBuilder()
     result = ingest_paths(
         paths, keep=None if all_events else is_relevant, backend=backend, tz=tz,
         relevance=None if all_events else relevance(),
         chunk_prefilter=prefilter, limits=limits, progress=progress,
-        jobs=jobs, relative_to=relative_to)
+        jobs=jobs, relative_to=relative_to, sink=builder.add)
     names = input_names or [path_text(p) for p in paths]
     if result.accounts and all(a.records_read == 0 and a.errors for a in result.accounts):
         problems = "; ".join(f"{a.file}: {a.errors[0]}" for a in result.accounts)
@@ -98,15 +100,22 @@ def analyze(inputs: Iterable[Path], rules_dirs: Iterable[Path] = (),
             raise InputError(f"--strict: {problems[0]}")
     if on_stage is not None:
         on_stage("analysing")
-    return analyze_ingested(result, rules, names, shipped_policy(rules_dirs))
+    return analyze_events(builder.frame(), result, rules, names, shipped_policy(rules_dirs))
 
 
 def analyze_ingested(result: IngestResult, rules: list[Rule], inputs: list[str],
                      policy: Policy | None = None) -> CaseResult:
     """Everything after ingest: normalize, one name per host, align clocks, timelines, rules,
     verdict per host and for the case (``policy``: the shipped one when not given)."""
+    return analyze_events(normalize_records(result.records), result, rules, inputs, policy)
+
+
+def analyze_events(events: pd.DataFrame, result: IngestResult, rules: list[Rule],
+                   inputs: list[str], policy: Policy | None = None) -> CaseResult:
+    """:func:`analyze_ingested` of records already normalized into ``events`` (``result``
+    gives the accounts and issues)."""
     policy = policy or shipped_policy()
-    events, names = unify_hosts(normalize_records(result.records))
+    events, names = unify_hosts(events)
     events, clocks = align_trace_clocks(check_frame(events))
     events, clusters = align_cluster_clocks(check_frame(events))
     events, timelines = timeline_stage(sort_events(events))

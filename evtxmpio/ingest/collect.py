@@ -65,6 +65,11 @@ class IngestResult:
         return sum(account.records_read for account in self.accounts)
 
 
+RecordSink = Callable[[list[RawRecord]], None]
+"""Takes kept records, a batch at a time, in input order (see :func:`ingest_paths`)."""
+SINK_BATCH = 8192
+
+
 @dataclass(slots=True)
 class _Run:
     keep: RecordFilter | None
@@ -72,6 +77,7 @@ class _Run:
     deduplicator: Deduplicator | None
     limits: Limits
     progress: ProgressHook | None = None
+    sink: RecordSink | None = None
 
 
 def expand_paths(paths: Iterable[Path]) -> Iterator[Path]:
@@ -124,6 +130,7 @@ def ingest_paths(
     dedupe: bool = True, limits: Limits | ArchiveLimits | None = None, threads: int = 1,
     chunk_prefilter: bool = True, progress: ProgressHook | None = None,
     relevance: Relevance | None = None, jobs: int = 1, relative_to: Path | None = None,
+    sink: RecordSink | None = None,
 ) -> IngestResult:
     """Read every input; count what was read, used and skipped per file.
 
@@ -148,6 +155,9 @@ def ingest_paths(
         progress: told how far each file is (:data:`ProgressHook`).
         jobs: processes that may read one large .evtx at once (``0``: one per core); the
             result is that of ``1``, sooner (:mod:`evtxmpio.ingest.evtx_parts`).
+        sink: when given, the kept records are handed to it in batches of
+            :data:`SINK_BATCH`, in input order, instead of being collected in
+            ``IngestResult.records`` (which then ends empty): memory holds one batch.
         relevance: which records can matter by provider, event id and content (the pipeline
             passes ``catalog.relevance.relevance()``, the table ``keep`` also applies); .evtx
             records it rejects are skipped ``not-relevant`` before they are built, and its
@@ -163,10 +173,11 @@ def ingest_paths(
     resolved = as_limits(limits)
     run = _Run(keep, make_options(backend, prefilter_providers, tz, threads, chunk_prefilter,
                                   resolved, relevance, jobs),
-               Deduplicator() if dedupe else None, resolved, progress)
+               Deduplicator() if dedupe else None, resolved, progress, sink)
     result = IngestResult()
     for path in expand_paths(paths):
         _read_any(path_source(path, display_name(path, relative_to)), result, run, None, 0)
+    _hand_on(result, run, 0)
     return result
 
 
@@ -179,6 +190,13 @@ def display_name(path: Path, relative_to: Path | None) -> str | None:
     relative = path.relative_to(relative_to) if path.is_relative_to(relative_to) else None
     return path_text(relative.as_posix() if relative is not None and relative.parts
                      else path.name)
+
+
+def _hand_on(result: IngestResult, run: _Run, at_least: int) -> None:
+    """Give the sink the records collected so far, once there are ``at_least`` of them."""
+    if run.sink is not None and result.records and len(result.records) >= at_least:
+        batch, result.records = result.records, []
+        run.sink(batch)
 
 
 def read_source(source: Source, result: IngestResult, keep: RecordFilter | None, *,
@@ -285,6 +303,7 @@ def _read_guarded(items: Iterator[RawRecord | IngestIssue | SkippedRecords],
                 if countdown:
                     continue
                 countdown = GUARD_EVERY
+                _hand_on(result, run, SINK_BATCH)
                 hit = guard.check()
                 if progress is not None:
                     progress(account, position.read(), position.size)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from sys import intern
 
 from lxml import etree
 
@@ -197,15 +198,16 @@ def event_to_record(
     return RawRecord(
         kind=kind,
         time_ns=time_ns,
-        provider=provider,
+        # A log repeats a handful of providers, channels and computers: one string each.
+        provider=intern(provider),
         event_id=event_id,
         source_path=source_path,
         reader=reader,
         qualifiers=_int(event_id_el.get("Qualifiers")) if event_id_el is not None else None,
         level=_int(_text(system.get("Level"))),
         record_id=_int(_text(system.get("EventRecordID"))),
-        channel=_text(system.get("Channel")) or "",
-        computer=_text(system.get("Computer")) or "",
+        channel=intern(_text(system.get("Channel")) or ""),
+        computer=intern(_text(system.get("Computer")) or ""),
         data=data,
         binary=binary,
         message=_text(message_el),

@@ -18,6 +18,7 @@ from evtxmpio.model import (
     EventRecord,
     RawRecord,
     check_frame,
+    concat_frames,
     dump_data_json,
     ns_to_timestamp,
     to_frame,
@@ -28,8 +29,8 @@ from evtxmpio.normalize.providers import extract, is_relevant
 
 SORT_COLUMNS = ["time", "host", "channel", "record_id", "source_file", "source_offset"]
 
-__all__ = ["SORT_COLUMNS", "add_names", "event_names", "is_relevant", "normalize_record",
-           "normalize_records", "sort_events"]
+__all__ = ["SORT_COLUMNS", "EventFrameBuilder", "add_names", "event_names", "is_relevant",
+           "normalize_record", "normalize_records", "sort_events"]
 
 
 def normalize_record(record: RawRecord) -> EventRecord:
@@ -61,14 +62,15 @@ def sort_events(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def number_trace_records(records: Iterable[RawRecord]) -> Iterator[RawRecord]:
+def number_trace_records(records: Iterable[RawRecord], counters: dict[str, int] | None = None
+                         ) -> Iterator[RawRecord]:
     """Give trace events, which have no EventRecordID, their 1-based position in their file.
 
     tracerpt exports carry no record number; evidence needs one to point at. Trace events are
     numbered per file in file order (the trace header, which readers skip, is not counted), so
     ``record_id`` 12 of ``MPIO.etw.xml`` is the twelfth trace event in that export.
     """
-    counters: dict[str, int] = {}
+    counters = {} if counters is None else counters  # carried over batches of one read
     for record in records:
         if record.record_id is None and record.kind.startswith("etw:"):
             number = counters.get(record.source_path, 0) + 1
@@ -79,5 +81,31 @@ def number_trace_records(records: Iterable[RawRecord]) -> Iterator[RawRecord]:
 
 def normalize_records(records: Iterable[RawRecord]) -> pd.DataFrame:
     """Normalize records into a checked, sorted event frame."""
-    return to_frame(normalize_record(r) for r in number_trace_records(records)).pipe(
-        add_names).pipe(sort_events).pipe(check_frame)
+    builder = EventFrameBuilder()
+    builder.add(records)
+    return builder.frame()
+
+
+class EventFrameBuilder:
+    """Normalize records batch after batch, as ingest hands them on, into one event frame.
+
+    Only typed columns are kept between batches: the records of a batch can be freed as soon
+    as it is added (a storm of kept events no longer holds every record and its frame at once).
+    The frame is the one :func:`normalize_records` makes of all the records in order.
+    """
+
+    def __init__(self) -> None:
+        self._parts: list[pd.DataFrame] = []
+        self._counters: dict[str, int] = {}
+
+    def add(self, records: Iterable[RawRecord]) -> None:
+        """Normalize the next records (in input order)."""
+        part = to_frame(normalize_record(r) for r in number_trace_records(records, self._counters))
+        if len(part) or not self._parts:
+            self._parts.append(part)
+
+    def frame(self) -> pd.DataFrame:
+        """The checked, sorted event frame of every record added."""
+        parts, self._parts = self._parts or [to_frame([])], []
+        parts = [part for part in parts if len(part)] or parts[:1]
+        return concat_frames(parts).pipe(add_names).pipe(sort_events).pipe(check_frame)

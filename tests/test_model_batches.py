@@ -1,0 +1,59 @@
+"""The event frame built in batches equals the frame built at once (issue 13: memory)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from evtxmpio import model
+from evtxmpio.ingest import ingest_paths
+from evtxmpio.normalize import normalize_records
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+
+
+@pytest.mark.parametrize("batch", [1, 7, 64])
+def test_batches_change_nothing(batch: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    records = ingest_paths(sorted(SAMPLES.glob("*/System-*.evtx"))
+                           + sorted(SAMPLES.glob("*/*.etw.csv"))).records
+    whole = normalize_records(records)
+    monkeypatch.setattr(model, "FRAME_BATCH", batch)
+    batched = normalize_records(records)
+    pd.testing.assert_frame_equal(batched, whole)
+    assert len(whole) > 3 * 64  # several batches of each size
+
+
+def test_a_value_past_64_bits_costs_its_cell_in_any_batch(monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    events = [model.EventRecord(**{**{c: None for c in model.RECORD_COLUMNS},
+                                   "kind": "system:evtx:event", "reader": "evtx-rs",
+                                   "corrupted": False, "event_id": value})
+              for value in (1, 2, 10**30, 3)]
+    monkeypatch.setattr(model, "FRAME_BATCH", 2)
+    frame = model.to_frame(events)
+    assert frame["event_id"].tolist() == [1, 2, pd.NA, 3]
+
+
+@pytest.mark.parametrize("sample", ["kb2406705-race", "cluster-race", "duplicated-export"])
+def test_records_normalized_while_read_give_the_same_case(
+        sample: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``analyze`` hands kept records to normalize in batches as they are read (trace events
+    numbered across batches, duplicates across files); the case is the one of all at once."""
+    from evtxmpio import pipeline
+    from evtxmpio.ingest import collect
+    from evtxmpio.report.jsonout import case_dict
+
+    files = sorted(p for p in (SAMPLES / sample).iterdir()
+                   if p.suffix in (".evtx", ".xml", ".csv") and p.name != "stream.csv")
+    whole = pipeline.analyze_ingested(
+        ingest_paths(files, keep=pipeline.is_relevant), pipeline.shipped_rules([]), [])
+    monkeypatch.setattr(collect, "SINK_BATCH", 3)
+    monkeypatch.setattr(collect, "GUARD_EVERY", 2)
+    batched = pipeline.analyze(files)
+    expected, got = case_dict(whole), case_dict(batched)
+    for key in ("generator", "inputs"):
+        expected.pop(key, None), got.pop(key, None)
+    assert got == expected
+    pd.testing.assert_frame_equal(batched.events, whole.events)
