@@ -4,10 +4,11 @@ Spec: PKWARE APPNOTE.TXT (zip), RFC 1952 (gzip); Python's ``zipfile`` and ``gzip
 decoding. Nothing is ever extracted to disk, so a member name is only a display name
 (``case.zip!logs/System.evtx``, nested ``a.zip!b.zip!x.evtx``) and is never used as a path.
 Still, a member whose name is absolute or climbs out (``..``) is refused: it marks a crafted
-archive. Zip bombs are defeated by limits checked *before* a member is read (declared sizes,
-compression ratio, member count, nesting depth) and enforced while it is read (a shared
-budget of uncompressed bytes for the whole top-level archive; gzip has no trustworthy size
-field, so its stream is cut at the budget).
+archive. Names, sizes and ratios are judged by :mod:`evtxmpio.ingest.members`, the checks
+triage's extraction uses too. Zip bombs are defeated by limits checked *before* a member is
+read (declared sizes, compression ratio, member count, nesting depth) and enforced while it is
+read (a shared budget of uncompressed bytes for the whole top-level archive; gzip has no
+trustworthy size field, so its stream is cut at the budget).
 """
 
 from __future__ import annotations
@@ -16,34 +17,26 @@ import gzip
 import io
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import BinaryIO
 
 from evtxmpio.ingest.base import IngestIssue, Source
+from evtxmpio.ingest.members import (
+    ArchiveLimits,
+    count_problem,
+    entry_problem,
+    member_name_problem,
+    ratio_problem,
+    size_problem,
+    total_problem,
+)
+
+__all__ = ["ArchiveLimitError", "ArchiveLimits", "Budget", "archive_kind", "expand_archive",
+           "member_name_problem"]
 
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 GZIP_MAGIC = b"\x1f\x8b"
-
-
-@dataclass(frozen=True, slots=True)
-class ArchiveLimits:
-    """Bounds on what one top-level archive may expand to.
-
-    Attributes:
-        max_total_bytes: uncompressed bytes over all members, nested ones included.
-        max_member_bytes: uncompressed bytes of one member.
-        max_depth: archives inside archives (1 = no nesting).
-        max_members: members of one archive.
-        max_ratio: uncompressed/compressed ratio above which a member is refused (when it
-            would expand to more than 1 MiB).
-    """
-
-    max_total_bytes: int = 4 << 30
-    max_member_bytes: int = 2 << 30
-    max_depth: int = 4
-    max_members: int = 10_000
-    max_ratio: int = 200
 
 
 class ArchiveLimitError(OSError):
@@ -55,7 +48,10 @@ class Budget:
     """Uncompressed bytes left for one top-level archive (shared by nested ones)."""
 
     remaining: int
-    spent: list[int] = field(default_factory=list)
+
+    def total_after(self, more: int, limits: ArchiveLimits) -> int:
+        """Uncompressed bytes of the top-level archive once ``more`` are read."""
+        return limits.max_total_bytes - self.remaining + more
 
 
 def archive_kind(head: bytes) -> str | None:
@@ -72,7 +68,7 @@ class _Meter:
     """Bytes one gzip member has given so far (the most over all its openings)."""
 
     budget: Budget
-    cap: int
+    limits: ArchiveLimits
     high: int = 0
 
 
@@ -94,36 +90,24 @@ class _Capped(io.RawIOBase):
         return True
 
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        meter = self._meter
-        data = self._inner.read(min(len(buffer), meter.cap - self._position + 1))
+        meter, limits = self._meter, self._meter.limits
+        data = self._inner.read(min(len(buffer),
+                                    limits.max_member_bytes - self._position + 1))
         self._position += len(data)
-        if self._position > meter.cap:
-            raise ArchiveLimitError(f"{self._name}: the member expands beyond its size limit "
-                                    "(raise with --limit archive-member=SIZE)")
+        problem = size_problem(self._position, limits)
         if self._position > meter.high:
+            problem = problem or total_problem(
+                meter.budget.total_after(self._position - meter.high, limits), limits)
             meter.budget.remaining -= self._position - meter.high
             meter.high = self._position
-            if meter.budget.remaining < 0:
-                raise ArchiveLimitError(f"{self._name}: the archive expands beyond its total "
-                                        "size limit (raise with --limit archive-total=SIZE)")
+        if problem:
+            raise ArchiveLimitError(f"{self._name}: {problem}")
         buffer[:len(data)] = data
         return len(data)
 
     def close(self) -> None:
         self._inner.close()
         super().close()
-
-
-def member_name_problem(name: str) -> str | None:
-    """Why a member name is refused, or ``None`` if it is acceptable."""
-    if "\x00" in name:
-        return "NUL in member name"
-    normalized = name.replace("\\", "/")
-    if normalized.startswith("/") or (len(normalized) > 1 and normalized[1] == ":"):
-        return "absolute member path"
-    if ".." in PurePosixPath(normalized).parts:
-        return "member path climbs out of the archive (..)"
-    return None
 
 
 def expand_archive(source: Source, kind: str, limits: ArchiveLimits, budget: Budget
@@ -139,7 +123,7 @@ def _gzip_member(source: Source, limits: ArchiveLimits, budget: Budget) -> Sourc
     inner = source.name.rsplit("!", 1)[-1]
     stem = PurePosixPath(inner.replace("\\", "/")).name
     stem = stem[:-3] if stem.lower().endswith(".gz") else stem + ".ungz"
-    meter = _Meter(budget, limits.max_member_bytes)
+    meter = _Meter(budget, limits)
 
     def open_member() -> BinaryIO:
         raw = gzip.GzipFile(fileobj=source.open(), mode="rb")
@@ -161,10 +145,10 @@ def _zip_members(source: Source, limits: ArchiveLimits, budget: Budget
             return
         with archive:
             infos = [info for info in archive.infolist() if not info.is_dir()]
-            if len(infos) > limits.max_members:
+            too_many = count_problem(len(infos), limits)
+            if too_many:
                 yield IngestIssue(source.name, None, "zip.too-many-members",
-                                  f"{len(infos)} members, limit {limits.max_members}; only the "
-                                  "first ones are read (raise with --limit archive-members=N)")
+                                  f"{too_many}: only the first ones are read")
             for info in infos[:limits.max_members]:
                 problem = _member_problem(info, limits, budget)
                 if problem:
@@ -182,21 +166,7 @@ def _opener(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[], Bin
 
 def _member_problem(info: zipfile.ZipInfo, limits: ArchiveLimits, budget: Budget
                     ) -> str | None:
-    problem = member_name_problem(info.filename)
-    if problem:
-        return problem
-    if info.flag_bits & 0x1:
-        return "encrypted member"
-    if (info.external_attr >> 16) & 0o170000 == 0o120000:
-        return "symbolic link member"
-    if info.file_size > limits.max_member_bytes:
-        return (f"{info.file_size} bytes uncompressed, limit {limits.max_member_bytes} "
-                "(raise with --limit archive-member=SIZE)")
-    if info.file_size > budget.remaining:
-        return ("archive expands beyond its total size limit "
-                "(raise with --limit archive-total=SIZE)")
-    if info.file_size > (1 << 20) and info.file_size > limits.max_ratio * max(
-            info.compress_size, 1):
-        return (f"compression ratio {info.file_size // max(info.compress_size, 1)} above "
-                f"{limits.max_ratio}, a zip bomb? (raise with --limit archive-ratio=N)")
-    return None
+    return (member_name_problem(info.filename) or entry_problem(info)
+            or size_problem(info.file_size, limits)
+            or total_problem(budget.total_after(info.file_size, limits), limits)
+            or ratio_problem(info.file_size, info.compress_size, limits, declared=True))

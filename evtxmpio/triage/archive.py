@@ -15,7 +15,8 @@ the member, when one is:
 * a file whose path is also another member's folder (``logs`` and ``logs/System.evtx``).
 
 Sizes are counted while reading (the header's sizes are not believed) against
-:class:`~evtxmpio.ingest.archive.ArchiveLimits` (``--limit archive-*``): bytes of one member,
+:class:`~evtxmpio.ingest.archive.ArchiveLimits` (``--limit archive-*``), judged by the checks
+``analyze``'s in-memory reader uses (:mod:`evtxmpio.ingest.members`): bytes of one member,
 bytes of the case, the expansion ratio of a member past 1 MiB (zip and gzip), and the member
 count. Extraction creates each file new (``O_EXCL``, never through a symbolic link) inside the
 case's working folder and checks that its resolved path stays there.
@@ -29,7 +30,6 @@ from __future__ import annotations
 
 import gzip
 import os
-import stat
 import unicodedata
 import zipfile
 import zlib
@@ -39,13 +39,19 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from evtxmpio.errors import Error
-from evtxmpio.ingest.archive import ArchiveLimits, member_name_problem
+from evtxmpio.ingest.archive import ArchiveLimits
 from evtxmpio.ingest.limits import Limits
+from evtxmpio.ingest.members import (
+    count_problem,
+    entry_problem,
+    member_name_problem,
+    ratio_problem,
+    size_problem,
+    total_problem,
+)
 
 TRIAGE_ARCHIVE_LIMITS = ArchiveLimits(max_total_bytes=16 << 30, max_member_bytes=4 << 30,
                                       max_ratio=1000, max_members=10_000)
-# A System log compresses about 10-20x; the ratio applies once a member is past 1 MiB.
-RATIO_FLOOR_BYTES = 1 << 20
 BLOCK = 1 << 20
 ARCHIVE_SUFFIXES = (".zip", ".gz")
 WINDOWS_DEVICES = frozenset({"con", "prn", "aux", "nul", "conin$", "conout$",
@@ -140,17 +146,15 @@ class _Budget:
     def take(self, name: str, count: int, member_bytes: int, compressed: int | None) -> None:
         limits = self.limits
         self.total += count
-        if member_bytes > limits.max_member_bytes:
-            raise UnsafeArchive(f"member {name!r}: larger than {limits.max_member_bytes} bytes "
-                                "(limit archive-member; raise with --limit archive-member=SIZE)")
-        if self.total > limits.max_total_bytes:
-            raise UnsafeArchive(f"case larger than {limits.max_total_bytes} bytes uncompressed "
-                                "(limit archive-total; raise with --limit archive-total=SIZE)")
-        if (compressed is not None and member_bytes > RATIO_FLOOR_BYTES
-                and member_bytes > limits.max_ratio * max(compressed, 1)):
-            raise UnsafeArchive(f"member {name!r}: compression ratio above {limits.max_ratio} "
-                                "(zip bomb? limit archive-ratio; raise with --limit "
-                                "archive-ratio=N)")
+        problem = size_problem(member_bytes, limits)
+        if problem is not None:
+            raise UnsafeArchive(f"member {name!r}: {problem}")
+        problem = total_problem(self.total, limits, case=True)
+        if problem is not None:
+            raise UnsafeArchive(problem)
+        if compressed is not None and (problem := ratio_problem(
+                member_bytes, compressed, limits, declared=False)):
+            raise UnsafeArchive(f"member {name!r}: {problem}")
 
 
 def _blocks(stream: BinaryIO, name: str, budget: _Budget, compressed: int | None,
@@ -170,14 +174,13 @@ def _blocks(stream: BinaryIO, name: str, budget: _Budget, compressed: int | None
 def _zip_infos(archive: zipfile.ZipFile, limits: ArchiveLimits
                ) -> list[tuple[str, zipfile.ZipInfo]]:
     infos = [info for info in archive.infolist() if not info.is_dir()]
-    if len(infos) > limits.max_members:
-        raise UnsafeArchive(f"more than {limits.max_members} members (limit archive-members; "
-                            "raise with --limit archive-members=N)")
+    problem = count_problem(len(infos), limits)
+    if problem is not None:
+        raise UnsafeArchive(problem)
     for info in infos:
-        if stat.S_ISLNK(info.external_attr >> 16):
-            raise UnsafeArchive(f"member {info.filename!r}: symbolic link")
-        if info.flag_bits & 0x1:
-            raise UnsafeArchive(f"member {info.filename!r}: encrypted")
+        problem = entry_problem(info)
+        if problem is not None:
+            raise UnsafeArchive(f"member {info.filename!r}: {problem}")
     named = sorted(((safe_member_name(info.filename), info) for info in infos),
                    key=lambda pair: pair[0])
     check_names([(info.filename, name) for name, info in named])

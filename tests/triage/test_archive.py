@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from evtxmpio.ingest import ArchiveLimits, ingest_paths
 from evtxmpio.triage.archive import (
     TRIAGE_ARCHIVE_LIMITS,
     UnsafeArchive,
@@ -211,3 +212,59 @@ def test_hash_depends_on_names_and_bytes(tmp_path: Path) -> None:
     assert hash_entry(first).content_hash == hash_entry(second).content_hash
     (second / "System.xml").rename(second / "Other.xml")
     assert hash_entry(first).content_hash != hash_entry(second).content_hash
+
+
+def _ingest_refusals(archive: Path, limits: object) -> list[str]:
+    result = ingest_paths([archive], limits=limits)
+    return [error.removeprefix("zip.member-refused: ") for error in result.accounts[0].errors]
+
+
+def _triage_refusal(archive: Path, target: Path, limits: object) -> str | None:
+    try:
+        extract(archive, target, limits)
+    except UnsafeArchive as exc:
+        return str(exc).removeprefix(f"{archive.name}: member ")
+    return None
+
+
+def _encrypted(path: Path) -> Path:
+    """A zip whose one member says it is encrypted (flag bit 0; zipfile cannot write one)."""
+    _zip(path, {"System.xml": b"<x/>"})
+    data = bytearray(path.read_bytes())
+    for signature, flag_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        data[data.index(signature) + flag_at] |= 0x1
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize(("kind", "limits", "reason"), [
+    ("symlink", TRIAGE_ARCHIVE_LIMITS, "'link': symbolic link"),
+    ("encrypted", TRIAGE_ARCHIVE_LIMITS, "'System.xml': encrypted"),
+    ("absolute", TRIAGE_ARCHIVE_LIMITS, "'/x.xml': absolute member path"),
+    ("large", ArchiveLimits(max_member_bytes=1000),
+     "'a.xml': larger than 1000 bytes (limit archive-member; raise with "
+     "--limit archive-member=SIZE)"),
+])
+def test_both_archive_readers_refuse_a_member_for_the_same_reason(
+        tmp_path: Path, kind: str, limits: object, reason: str) -> None:
+    archive = {"symlink": lambda p: _zip(p, {}, {"link": "/etc/passwd"}),
+               "encrypted": _encrypted,
+               "absolute": lambda p: _zip(p, {"/x.xml": b"<x/>"}),
+               "large": lambda p: _zip(p, {"a.xml": b"<x/>" * 1000})}[kind](tmp_path / "a.zip")
+    assert _ingest_refusals(archive, limits) == [reason]
+    assert _triage_refusal(archive, tmp_path / "out", limits) == reason
+
+
+@pytest.mark.parametrize(("size", "refused"), [(1 << 20, False), ((1 << 20) + 1, True)])
+def test_both_archive_readers_apply_the_ratio_past_one_mib(tmp_path: Path, size: int,
+                                                           refused: bool) -> None:
+    archive = _zip(tmp_path / "a.zip", {"zeros.evtx": bytes(size)})
+    limits = ArchiveLimits(max_ratio=100)
+    ingest = _ingest_refusals(archive, limits)
+    triage = _triage_refusal(archive, tmp_path / "out", limits)
+    assert bool(ingest) == (triage is not None) == refused
+    if refused:  # from the declared sizes before reading / counted while reading
+        assert ingest[0].startswith("'zeros.evtx': compression ratio ")
+        assert triage is not None and triage.startswith("'zeros.evtx': compression ratio above 100")
+        assert all(text.endswith("raise with --limit archive-ratio=N)")
+                   for text in (ingest[0], triage))
