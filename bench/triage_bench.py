@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from evtxmpio.replay import replay  # noqa: E402
 from evtxmpio.triage import TriageOptions, run_triage  # noqa: E402
-from evtxmpio.triage.executors import default_workers  # noqa: E402
+from evtxmpio.triage.dispatch import default_workers  # noqa: E402
 from evtxmpio.triage.progress import LogReporter  # noqa: E402
 
 WORKLOADS = ("kb2406705-race", "healthy-failover", "all-paths-down", "path-flapping",

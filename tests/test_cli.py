@@ -123,7 +123,7 @@ def test_issue_16_defaults_repeated_for_help_agree() -> None:
     from evtxmpio.cli.replay import FORMATS_HELP
     from evtxmpio.cli.triage import CASE_TIMEOUT_HELP
     from evtxmpio.replay import DEFAULT_FORMATS
-    from evtxmpio.triage.run import DEFAULT_CASE_TIMEOUT_S
+    from evtxmpio.triage.batch import DEFAULT_CASE_TIMEOUT_S
 
     assert f"[default: {DEFAULT_CASE_TIMEOUT_S:g}]" in CASE_TIMEOUT_HELP
     assert f"[default: {','.join(DEFAULT_FORMATS)}]" in FORMATS_HELP

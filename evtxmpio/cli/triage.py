@@ -13,10 +13,10 @@ from evtxmpio.errors import Error
 if TYPE_CHECKING:
     from evtxmpio.triage import TriageSummary
 
-# evtxmpio.triage.run.DEFAULT_CASE_TIMEOUT_S, written here too so that --help need not import
+# evtxmpio.triage.batch.DEFAULT_CASE_TIMEOUT_S, written here too so that --help need not import
 # the triage machinery (tests/test_cli.py checks that both agree).
 CASE_TIMEOUT_HELP = "Seconds one case may take [default: 600]."
-# evtxmpio.triage.executors.WORKER_WAIT_S, likewise.
+# evtxmpio.triage.dispatch.WORKER_WAIT_S, likewise.
 WORKER_WAIT_HELP = ("With --scheduler: seconds to wait for a worker when none is left, then "
                     "stop (the cases still out are retried by the next run) [default: 60].")
 
@@ -52,8 +52,8 @@ def triage(
     from evtxmpio.ingest.limits import parse_limits
     from evtxmpio.triage import TriageOptions, make_reporter, run_triage
     from evtxmpio.triage.archive import default_limits
-    from evtxmpio.triage.executors import WORKER_WAIT_S
-    from evtxmpio.triage.run import DEFAULT_CASE_TIMEOUT_S
+    from evtxmpio.triage.batch import DEFAULT_CASE_TIMEOUT_S
+    from evtxmpio.triage.dispatch import WORKER_WAIT_S
 
     try:
         options = TriageOptions(

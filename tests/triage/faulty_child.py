@@ -1,6 +1,6 @@
 """An analyzer child with faults injected by the tests: ``python -m tests.triage.faulty_child``.
 
-It is :mod:`evtxmpio.triage.child` with ``evtxmpio.pipeline.analyze`` wrapped, so a fault
+It is :mod:`evtxmpio.triage.analyzer_process` with ``evtxmpio.pipeline.analyze`` wrapped, so a fault
 happens exactly where the analysis runs (inside the memory cap, after an archive is extracted)
 and the product's own isolation handles it. A case folder holding one of these files asks for:
 
@@ -13,7 +13,7 @@ and the product's own isolation handles it. A case folder holding one of these f
   while the case is known to be in flight), then analyze.
 
 The shipped analyzer knows nothing of these files. Tests pass ``CHILD`` as ``child_module`` to
-:class:`~evtxmpio.triage.executors.LocalExecutor` or the Dask executor.
+:class:`~evtxmpio.triage.dispatch.LocalExecutor` or the Dask executor.
 """
 
 from __future__ import annotations
@@ -80,10 +80,10 @@ def inject(analyze: Any) -> Any:
 def main() -> None:
     """The product's child main, with the analysis wrapped."""
     from evtxmpio import pipeline
-    from evtxmpio.triage import child
+    from evtxmpio.triage import analyzer_process
 
     pipeline.analyze = inject(pipeline.analyze)
-    child.main()
+    analyzer_process.main()
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 import evtxmpio.cli.triage  # noqa: F401  (registers the command)
 from evtxmpio.cli import app
-from evtxmpio.triage import executors
+from evtxmpio.triage import dispatch
 from evtxmpio.triage.outcome import CaseOutcome, CaseSpec
 from evtxmpio.triage.progress import LogReporter, RichReporter, make_reporter
 from tests.triage.conftest import race_variant
@@ -42,7 +42,7 @@ def test_cli_fails_when_the_database_cannot_be_opened(tmp_path: Path) -> None:
 
 def test_cli_fails_when_the_scheduler_is_unreachable(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(executors, "CONNECT_TIMEOUT_S", 2.0)
+    monkeypatch.setattr(dispatch, "CONNECT_TIMEOUT_S", 2.0)
     inbox = tmp_path / "inbox"
     race_variant(inbox / "race-1", 1)
     result = CliRunner().invoke(app, ["triage", str(inbox), "--db", str(tmp_path / "c.duckdb"),
@@ -85,6 +85,6 @@ def test_log_lines_keep_case_names_as_text() -> None:
 
 def test_worker_wait_help_names_the_default() -> None:
     from evtxmpio.cli.triage import WORKER_WAIT_HELP
-    from evtxmpio.triage.executors import WORKER_WAIT_S
+    from evtxmpio.triage.dispatch import WORKER_WAIT_S
 
     assert f"[default: {WORKER_WAIT_S:g}]" in WORKER_WAIT_HELP

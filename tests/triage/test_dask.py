@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 import evtxmpio.cli.triage  # noqa: F401  (registers the command)
 from evtxmpio.cli import app
 from evtxmpio.triage import TriageOptions, dump_tables, run_triage
-from evtxmpio.triage.executors import DaskExecutor, InfrastructureError, LocalExecutor
+from evtxmpio.triage.dispatch import DaskExecutor, InfrastructureError, LocalExecutor
 from evtxmpio.triage.store import CONTENT_TABLES
 from tests.triage.conftest import ROOT, build_inbox, race_variant
 from tests.triage.faulty_child import CHILD, PID_MARKER, hold_file

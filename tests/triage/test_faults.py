@@ -18,7 +18,7 @@ from typer.testing import CliRunner, Result
 import evtxmpio.cli.triage  # noqa: F401  (registers the command)
 from evtxmpio.cli import app
 from evtxmpio.triage import TriageOptions, run_triage
-from evtxmpio.triage.executors import LocalExecutor
+from evtxmpio.triage.dispatch import LocalExecutor
 from evtxmpio.triage.lifeline import FOLDER_PREFIX, LOCK_NAME
 from tests.faults import fill, small_tmpfs
 from tests.triage.conftest import ROOT, race_variant, zip_folder
@@ -33,7 +33,7 @@ TRIAGE_SCRIPT = """
 import sys
 from pathlib import Path
 from evtxmpio.triage import TriageOptions, run_triage
-from evtxmpio.triage.executors import LocalExecutor
+from evtxmpio.triage.dispatch import LocalExecutor
 from tests.triage.test_local import Collect
 run_triage(TriageOptions(Path(sys.argv[1]), Path(sys.argv[2]), case_timeout=3600), Collect(),
            LocalExecutor(1, child_module=sys.argv[3]))

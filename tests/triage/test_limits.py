@@ -16,7 +16,7 @@ from evtxmpio.cli import app
 from evtxmpio.ingest.limits import parse_limits
 from evtxmpio.triage import TriageOptions, run_triage
 from evtxmpio.triage.archive import default_limits
-from evtxmpio.triage.executors import LocalExecutor
+from evtxmpio.triage.dispatch import LocalExecutor
 from evtxmpio.triage.memory import memory_reason
 from tests.triage.conftest import RACE_XML, race_variant
 from tests.triage.faulty_child import CHILD, MEMORY_MARKER

@@ -13,10 +13,10 @@ import pytest
 from rich.console import Console
 
 from evtxmpio.triage import TriageOptions, dump_tables, run_triage
-from evtxmpio.triage.executors import LocalExecutor
+from evtxmpio.triage.dispatch import LocalExecutor
 from evtxmpio.triage.outcome import CaseOutcome
 from evtxmpio.triage.progress import LogReporter
-from evtxmpio.triage.runner import CRASH_REASON
+from evtxmpio.triage.supervisor import CRASH_REASON
 from tests.triage.conftest import build_inbox, race_variant, zip_folder
 from tests.triage.faulty_child import CHILD
 

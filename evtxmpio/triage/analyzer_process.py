@@ -1,4 +1,4 @@
-"""The isolated analyzer process: ``python -m evtxmpio.triage.child``.
+"""The isolated analyzer process: ``python -m evtxmpio.triage.analyzer_process``.
 
 It reads length-prefixed pickled :class:`CaseSpec` frames from stdin and answers each with a
 pickled :class:`CaseOutcome` on the original stdout; anything the analyzer prints goes to
@@ -56,7 +56,7 @@ def main() -> None:
     os.dup2(2, 1)
     clean_stale_folders()
     from evtxmpio.runtime import freeze_startup_objects
-    from evtxmpio.triage.worker import analyze_spec  # after the redirect: imports may print
+    from evtxmpio.triage.analyze_case import analyze_spec  # after the redirect: imports may print
 
     freeze_startup_objects()  # a long-lived analyzer: imports stay out of every collection
     write_frame(answers, READY)

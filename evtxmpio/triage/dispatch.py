@@ -1,7 +1,7 @@
 """Where cases run: a local pool of isolated processes, or an existing Dask cluster.
 
-Both run :func:`evtxmpio.triage.runner.run_isolated`, so a case gives the same outcome either
-way. Locally, ``workers`` dispatcher threads each drive one warm analyzer process. On Dask,
+Both run :func:`evtxmpio.triage.supervisor.run_isolated`, so a case gives the same outcome
+either way. Locally, ``workers`` dispatcher threads each drive one warm analyzer process. On Dask,
 each worker thread drives its own analyzer process the same way; the timeout is enforced on
 the worker, so a hung case costs its timeout and never keeps a Dask worker busy, and a
 crashing case kills only its analyzer process, not the Dask worker.
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from evtxmpio.errors import Error
 from evtxmpio.triage.outcome import CaseOutcome, CaseSpec, failed, one_line, transient
-from evtxmpio.triage.runner import CHILD_MODULE, CRASH_REASON, close_runners, run_isolated
+from evtxmpio.triage.supervisor import CHILD_MODULE, CRASH_REASON, close_runners, run_isolated
 
 if TYPE_CHECKING:
     import distributed

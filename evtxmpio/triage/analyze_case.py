@@ -1,4 +1,5 @@
-"""Analyze one case; runs inside an isolated child process (see :mod:`evtxmpio.triage.runner`).
+"""Analyze one case; runs inside the analyzer process (:mod:`evtxmpio.triage.analyzer_process`,
+supervised by :mod:`evtxmpio.triage.supervisor`).
 
 Archives are extracted into a private temporary folder first (safely, see
 :mod:`evtxmpio.triage.archive`). File names in the results are relative to the case (a member

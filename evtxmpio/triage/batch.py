@@ -1,4 +1,5 @@
-"""One triage run: find the cases, skip the known ones, run the rest, store each as it ends."""
+"""The batch: one triage run over an inbox. Find the cases, skip the known ones, hand the rest
+to a dispatcher (:mod:`evtxmpio.triage.dispatch`), store each as it ends."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from evtxmpio.errors import ReportError
 from evtxmpio.ingest.limits import Limits
 from evtxmpio.report.outputs import write_atomic
 from evtxmpio.triage.archive import default_limits
-from evtxmpio.triage.executors import (
+from evtxmpio.triage.dispatch import (
     WORKER_WAIT_S,
     DaskExecutor,
     Executor,
@@ -43,7 +44,7 @@ class TriageOptions:
         limits: resource limits of each case (``--limit``; archive extraction, reading, the
             analyzer's memory); ``None``: :func:`evtxmpio.triage.archive.default_limits`.
         connect_timeout: seconds to reach the Dask scheduler (``None``:
-            :data:`~evtxmpio.triage.executors.CONNECT_TIMEOUT_S`).
+            :data:`~evtxmpio.triage.dispatch.CONNECT_TIMEOUT_S`).
         worker_wait: seconds to wait, with no Dask worker left, for one to join before the
             run stops (``--worker-wait``).
     """

@@ -1,13 +1,13 @@
-"""Run cases in warm, isolated child processes that can be killed.
+"""The supervisor of one analyzer process: run cases in a warm, isolated process it can kill.
 
-A :class:`CaseRunner` owns one child (``python -m evtxmpio.triage.child``) that imports the
-analyzer once and then analyzes one case at a time. A case that overruns its timeout gets the
-child killed; a case that kills the child (``os._exit``, a segfault, native code aborting on a
-failed allocation under the memory cap of :mod:`evtxmpio.triage.memory`) is seen as the end of
-its answer pipe. Either way that case is recorded failed (as out of memory when the child's
-last stderr lines say so), a fresh child is started for the next case, and no other case is
-touched. The same runner serves the local pool (one per dispatcher
-thread) and Dask workers (one per worker thread), so both give the same outcomes.
+A :class:`CaseRunner` owns one child (``python -m evtxmpio.triage.analyzer_process``) that
+imports the analyzer once and then analyzes one case at a time. A case that overruns its
+timeout gets the child killed; a case that kills the child (``os._exit``, a segfault, native
+code aborting on a failed allocation under the memory cap of :mod:`evtxmpio.triage.memory`) is
+seen as the end of its answer pipe. Either way that case is recorded failed (as out of memory
+when the child's last stderr lines say so), a fresh child is started for the next case, and no
+other case is touched. The same runner serves the local pool (one per dispatcher thread) and
+Dask workers (one per worker thread), so both give the same outcomes.
 """
 
 from __future__ import annotations
@@ -24,14 +24,14 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from evtxmpio.triage.analyzer_process import READY, read_frame, write_frame
 from evtxmpio.triage.archive import default_limits
-from evtxmpio.triage.child import READY, read_frame, write_frame
 from evtxmpio.triage.lifeline import PARENT_ENV
 from evtxmpio.triage.memory import memory_reason, ran_out_of_memory
 from evtxmpio.triage.outcome import CaseOutcome, CaseSpec, failed
 
 STARTUP_TIMEOUT_S = 120.0
-CHILD_MODULE = "evtxmpio.triage.child"
+CHILD_MODULE = "evtxmpio.triage.analyzer_process"
 CRASH_REASON = "crashed: the analyzer process died"
 
 
@@ -62,7 +62,7 @@ class CaseRunner:
     """One warm analyzer child process, restarted after a crash or a timeout.
 
     ``child_module`` is the module the child runs (``python -m``); tests pass one that wraps
-    :mod:`evtxmpio.triage.child` to inject faults.
+    :mod:`evtxmpio.triage.analyzer_process` to inject faults.
     """
 
     def __init__(self, child_module: str = CHILD_MODULE) -> None:
