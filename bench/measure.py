@@ -45,7 +45,7 @@ def analyze(path: Path, backend: str, prefilter: bool, jobs: int = 1) -> dict[st
     render_json(case)
     account = case.accounts[0]
     return {"records": account.records_read, "events": account.records_used,
-            "verdict": case.verdict.verdict,
+            "verdict": case.verdict.id,
             "skipped": dict(account.skip_reasons)}
 
 

@@ -201,7 +201,7 @@ def rules_test(rules_dirs: Iterable[Path] = (), samples_dir: Path | None = None,
     for truth_file in sorted(folder.glob("*/ground_truth.json")):
         truth = json.loads(truth_file.read_text(encoding="utf-8"))
         case = analyze(sample_logs(truth_file.parent), rules_dirs=rules_dirs)
-        checks.append(SampleCheck(truth_file.parent.name, case.verdict.verdict,
+        checks.append(SampleCheck(truth_file.parent.name, case.verdict.id,
                                   truth["verdict"], tuple(compare_with_truth(case, truth))))
     return examples, checks
 

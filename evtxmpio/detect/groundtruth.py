@@ -33,8 +33,8 @@ def compare_with_truth(case: CaseResult, truth: Mapping[str, Any],
         check_outcomes: also compare per-disk outcomes (needs every log of the case).
     """
     problems = []
-    if case.verdict.verdict != truth["verdict"]:
-        problems.append(f"verdict {case.verdict.verdict} != truth {truth['verdict']}")
+    if case.verdict.id != truth["verdict"]:
+        problems.append(f"verdict {case.verdict.id} != truth {truth['verdict']}")
     rules = race_rules(case)
     found = {f"0x{f.path_id:08x}" for f in case.findings
              if f.rule.id in rules and f.path_id is not None}

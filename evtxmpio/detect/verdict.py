@@ -27,7 +27,7 @@ class Verdict:
     (``file:line``) of the ``because``/``adjust`` entries that held, in order.
     """
 
-    verdict: str
+    id: str
     confidence: float
     reasons: tuple[str, ...] = field(default_factory=tuple)
     headline: str = ""
@@ -105,10 +105,10 @@ def case_verdict(hosts: list[HostVerdict]) -> Verdict:
         return worst.verdict
     name = worst.host or UNNAMED
     reasons = [f"{name}: {reason}" for reason in worst.verdict.reasons]
-    reasons += [f"{other.host or UNNAMED}: {other.verdict.verdict} "
+    reasons += [f"{other.host or UNNAMED}: {other.verdict.id} "
                 f"(confidence {other.verdict.confidence:.0%})" + _unproven(other)
                 for other in ordered[1:]]
     v = worst.verdict
-    return Verdict(v.verdict, v.confidence, (
+    return Verdict(v.id, v.confidence, (
         f"most severe of {len(ordered)} hosts: {name}", *reasons), v.headline, v.explanation,
         v.advice, v.rank, v.decided_by, v.weighed)

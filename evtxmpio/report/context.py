@@ -195,7 +195,7 @@ def build_context(case: CaseResult, redacted: bool = False) -> ReportContext:
     window = None
     if len(events) and events["time"].notna().any():
         window = (iso(events["time"].min()), iso(events["time"].max()))
-    verdict = case.verdict.verdict
+    verdict = case.verdict.id
     incidents = incident_views(case)
     luns = _luns(case, disks)
     problems = input_problems(case)

@@ -17,8 +17,8 @@ def host_views(case: CaseResult) -> tuple[dict[str, Any], ...]:
     """One dict per host: host, verdict, headline, confidence, reasons, os, hotfix, others."""
     hosts = sorted(getattr(case, "hosts", None) or [],
                    key=lambda h: (h.verdict.rank, -h.verdict.confidence, h.host))
-    return tuple({"host": h.host or UNNAMED, "verdict": h.verdict.verdict,
-                  "headline": h.verdict.headline or h.verdict.verdict,
+    return tuple({"host": h.host or UNNAMED, "verdict": h.verdict.id,
+                  "headline": h.verdict.headline or h.verdict.id,
                   "confidence": h.verdict.confidence, "reasons": tuple(h.verdict.reasons),
                   "os": h.facts.os_name or "not in the logs", "hotfix": h.facts.hotfix,
                   "other_names": tuple(h.facts.other_names)} for h in hosts)

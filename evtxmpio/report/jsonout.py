@@ -100,7 +100,7 @@ def host_dicts(case: CaseResult) -> list[dict[str, Any]]:
     the host; ``same_machine_unproven`` lists other host names of the case that may be this
     machine (the logs do not prove it, so they are kept apart).
     """
-    return [{"host": h.host, "verdict": h.verdict.verdict, "confidence": h.verdict.confidence,
+    return [{"host": h.host, "verdict": h.verdict.id, "confidence": h.verdict.confidence,
              "reasons": list(h.verdict.reasons), "os": h.facts.os_name,
              "hotfix": h.facts.hotfix, "kb2406705_os": h.facts.kb2406705_os,
              "same_machine_unproven": list(h.facts.other_names)}
@@ -144,7 +144,7 @@ def case_dict(case: CaseResult) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "generator": f"evtxmpio {__version__}",
-        "verdict": case.verdict.verdict,
+        "verdict": case.verdict.id,
         "confidence": case.verdict.confidence,
         "verdict_reasons": list(case.verdict.reasons),
         "findings": [finding_dict(case, f) for f in case.findings],

@@ -50,7 +50,7 @@ def one_line(text: object) -> str:
 def verdict_lines(case: CaseResult) -> list[str]:
     """The verdict, its reasons and the hotfix status per host, as plain text."""
     verdict = case.verdict
-    lines = [f"Verdict: {verdict.headline or verdict.verdict} ({verdict.verdict}, confidence "
+    lines = [f"Verdict: {verdict.headline or verdict.id} ({verdict.id}, confidence "
              f"{verdict.confidence:.0%})"]
     lines.extend(f"  - {one_line(reason)}" for reason in verdict.reasons)
     for status in case.hotfix:
@@ -113,8 +113,8 @@ def _pairs(columns: tuple[str, ...], row: tuple[str, ...]) -> str:
 def _print_rich(case: CaseResult, console: Console) -> None:
     _, *rest = verdict_lines(case)
     verdict = case.verdict
-    console.print(f"[bold]Verdict:[/bold] {escape(verdict.headline or verdict.verdict)} "
-                  f"([bold]{verdict.verdict}[/bold], confidence {verdict.confidence:.0%})",
+    console.print(f"[bold]Verdict:[/bold] {escape(verdict.headline or verdict.id)} "
+                  f"([bold]{verdict.id}[/bold], confidence {verdict.confidence:.0%})",
                   highlight=False)
     for line in rest:
         console.print(line, highlight=False, markup=False)

@@ -80,7 +80,7 @@ def test_race_sample_pauses_the_csv_on_both_nodes_and_moves_the_vm_role() -> Non
     (moved,) = [i for i in case.impact if i.kind == "role-moved"]
     assert (moved.name, moved.node, moved.incident) == ("VM-SQL01", "NODE-B", None)
     assert "do not say which MPIO disk backs 'Virtual Machine VM-SQL01'" in moved.reason
-    assert case.verdict.verdict == "kb2406705-race"
+    assert case.verdict.id == "kb2406705-race"
 
 
 def test_all_paths_down_sample_removes_node_a() -> None:

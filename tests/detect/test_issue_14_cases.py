@@ -67,13 +67,13 @@ def hosts_json(case: pipeline.CaseResult) -> dict[str, dict]:
 
 def test_race_on_2008_r2_is_the_race(tmp_path: Path) -> None:
     case = analyze(tmp_path, System=race(NODE1))
-    assert case.verdict.verdict == "kb2406705-race"
+    assert case.verdict.id == "kb2406705-race"
     assert hosts_json(case)[NODE1]["os"] == "Windows Server 2008 R2 SP1"
 
 
 def test_issue_14_race_signature_on_2012_r2_is_not_the_race(tmp_path: Path) -> None:
     case = analyze(tmp_path, System=race(NODE1, "2012R2"))
-    assert case.verdict.verdict == "inconclusive"
+    assert case.verdict.id == "inconclusive"
     assert any("does not apply" in r and "Windows Server 2012 R2" in r
                for r in case.verdict.reasons)
     assert any(f.rule.id == "mpio-duplicate-failover" for f in case.findings)  # a fact stays
@@ -89,7 +89,7 @@ def test_issue_14_os_not_in_the_logs_keeps_the_race_with_less_confidence(
     (tmp_path / "unknown").mkdir()
     known = analyze(tmp_path / "known", System=race(NODE1))
     unknown = analyze(tmp_path / "unknown", System=race(NODE1, None))
-    assert unknown.verdict.verdict == "kb2406705-race"
+    assert unknown.verdict.id == "kb2406705-race"
     assert unknown.verdict.confidence < known.verdict.confidence
     assert any("OS not in the logs" in r for r in unknown.verdict.reasons)
 
@@ -106,7 +106,7 @@ def test_issue_14_hotfix_evidence(tmp_path: Path, installed: str, status: str,
     fixed_dir.mkdir()
     plain = analyze(plain_dir, System=race(NODE1))
     case = analyze(fixed_dir, System=[update, *race(NODE1)])
-    assert case.verdict.verdict == "kb2406705-race"
+    assert case.verdict.id == "kb2406705-race"
     assert case.hotfix[0].status == status
     assert any(words in r for r in case.verdict.reasons)
     if status == "installed-before-incident":
@@ -121,7 +121,7 @@ def test_issue_14_two_node_cluster_gets_a_verdict_per_node(tmp_path: Path) -> No
     hosts = hosts_json(case)
     assert hosts[NODE1]["verdict"] == "kb2406705-race"
     assert hosts[NODE2]["verdict"] == "healthy-failover"
-    assert case.verdict.verdict == "kb2406705-race"  # the most severe host verdict
+    assert case.verdict.id == "kb2406705-race"  # the most severe host verdict
     assert all(f.host == NODE1 for f in case.findings if f.severity != "info")
     race_paths = {(f.host, f.path_id) for f in case.findings
                   if f.rule.id == "mpio-duplicate-failover"}
@@ -132,7 +132,7 @@ def test_issue_14_two_node_cluster_gets_a_verdict_per_node(tmp_path: Path) -> No
 
 def test_issue_14_the_healthy_node_alone_is_healthy(tmp_path: Path) -> None:
     case = analyze(tmp_path, **{"System-NODE2": healthy(NODE2)})
-    assert case.verdict.verdict == "healthy-failover"
+    assert case.verdict.id == "healthy-failover"
 
 
 def test_issue_14_short_name_and_fqdn_kept_apart_without_proof(tmp_path: Path) -> None:
@@ -170,7 +170,7 @@ def test_issue_14_a_security_log_alone_cannot_answer(tmp_path: Path, all_events:
     log = hw.write(tmp_path / "Security.xml", [SECURITY.replace("{rid}", str(n))
                                                for n in range(1, 4)])
     case = pipeline.analyze([log], all_events=all_events)
-    assert case.verdict.verdict == "no-mpio-activity"
+    assert case.verdict.id == "no-mpio-activity"
     assert case.verdict.confidence <= 0.5
     assert any("cannot show an MPIO failover" in r for r in case.verdict.reasons)
 
@@ -229,7 +229,7 @@ def _servicing(error: str) -> str:
 def test_issue_14_servicing_in_the_setup_log(tmp_path: Path, error: str, status: str) -> None:
     case = analyze(tmp_path, Setup=[_servicing(error)], System=race(NODE1))
     assert case.hotfix[0].status == status
-    assert case.verdict.verdict == "kb2406705-race"
+    assert case.verdict.id == "kb2406705-race"
 
 
 def test_issue_14_a_restart_event_proves_the_short_name(tmp_path: Path) -> None:

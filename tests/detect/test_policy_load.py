@@ -152,14 +152,14 @@ def test_a_rule_folder_adds_a_rule_and_extends_and_overrides_the_policy(tmp_path
     from evtxmpio.detect import decide
     vendor = decide(policy, [_finding("vendor-dsm-reset"), _finding("mpio-disk-torn-down")],
                     BASE)
-    assert (vendor.verdict, vendor.headline) == ("vendor-dsm-bug", "Vendor DSM defect")
+    assert (vendor.id, vendor.headline) == ("vendor-dsm-bug", "Vendor DSM defect")
     assert vendor.reasons[-1] == "no MPIO trace was captured"
     assert vendor.confidence == pytest.approx(0.6)
     race = decide(policy, [_finding("mpio-duplicate-failover")], BASE)
-    assert (race.verdict, race.confidence, race.reasons) == (
+    assert (race.id, race.confidence, race.reasons) == (
         "kb2406705-race", pytest.approx(0.2), ("no MPIO trace was captured",))
     shipped = decide(shipped_policy(), [_finding(r) for r in RACE], BASE)
-    assert shipped.verdict == "kb2406705-race" and shipped.confidence > 0.5
+    assert shipped.id == "kb2406705-race" and shipped.confidence > 0.5
 
 
 def test_no_rule_id_is_a_string_literal_in_the_package() -> None:

@@ -78,13 +78,13 @@ def verdict_of(fired: set[str], **changes: object):
 @pytest.mark.parametrize(("fired", "changes", "expected"), [row[1:] for row in TABLE],
                          ids=[row[0] for row in TABLE])
 def test_table(fired: set[str], changes: dict, expected: str) -> None:
-    assert verdict_of(fired, **changes).verdict == expected
+    assert verdict_of(fired, **changes).id == expected
 
 
 def test_every_verdict_and_every_branch_is_reached() -> None:
     policy = shipped_policy()
     results = [verdict_of(fired, **changes) for _, fired, changes, _ in TABLE]
-    assert {r.verdict for r in results} == set(policy.verdicts)
+    assert {r.id for r in results} == set(policy.verdicts)
     assert {r.decided_by for r in results} == {item.id for item in policy.items}
     weighed = {where for r in results for where in r.weighed}
     entries = {b.where for item in policy.items for b in item.because}
@@ -95,14 +95,14 @@ def test_every_verdict_and_every_branch_is_reached() -> None:
 def test_os_unknown_keeps_the_race_with_a_lower_confidence() -> None:
     known = verdict_of(RACE)
     unknown = verdict_of(RACE, kb2406705_os="unknown", os_name=None)
-    assert unknown.verdict == "kb2406705-race"
+    assert unknown.id == "kb2406705-race"
     assert unknown.confidence < known.confidence
     assert any("OS not in the logs" in reason for reason in unknown.reasons)
 
 
 def test_race_pattern_on_an_os_the_kb_does_not_apply_to() -> None:
     verdict = verdict_of(RACE, **OS_2012R2)
-    assert verdict.verdict == "inconclusive"
+    assert verdict.id == "inconclusive"
     assert any("does not apply" in r and "Windows Server 2012 R2" in r and "DSM vendor" in r
                for r in verdict.reasons)
 
@@ -111,7 +111,7 @@ def test_hotfix_before_the_incident_lowers_the_race_and_says_so() -> None:
     plain = verdict_of(RACE)
     before = verdict_of(RACE, hotfix="installed-before-incident",
                         hotfix_evidence="WindowsUpdateClient 19 2011-05-02 10:00:00 UTC")
-    assert before.verdict == "kb2406705-race"
+    assert before.id == "kb2406705-race"
     assert before.confidence < plain.confidence
     assert any("installed before the incident" in r and "2011-05-02" in r
                for r in before.reasons)

@@ -37,7 +37,7 @@ def test_case_matches_ground_truth(analysed: tuple[str, object]) -> None:
     name, case = analysed
     assert compare_with_truth(case, _truth(name)) == []
     if name in NOT_RACE:
-        assert case.verdict.verdict != "kb2406705-race"
+        assert case.verdict.id != "kb2406705-race"
 
 
 def test_evidence_points_at_real_records(analysed: tuple[str, object]) -> None:
@@ -94,4 +94,4 @@ def _affected(name: str, log: Path) -> bool:
                          ids=[f"{n}/{p.name}" for n, p in _single_logs()])
 def test_each_log_alone_gives_the_verdict(name: str, log: Path) -> None:
     case = pipeline.analyze([log])
-    assert case.verdict.verdict == _truth(name)["verdict"]
+    assert case.verdict.id == _truth(name)["verdict"]

@@ -20,5 +20,5 @@ def test_there_is_one_case_per_verdict() -> None:
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_case_gets_its_verdict(name: str) -> None:
     case = pipeline.analyze([SAMPLES / name / "case"])
-    assert case.verdict.verdict == EXPECTED[name]
-    assert [host.verdict.verdict for host in case.hosts] == [EXPECTED[name]]
+    assert case.verdict.id == EXPECTED[name]
+    assert [host.verdict.id for host in case.hosts] == [EXPECTED[name]]

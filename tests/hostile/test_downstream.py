@@ -105,13 +105,13 @@ def test_analysis_and_reports_survive_hostile_field_values(changes: list) -> Non
                                      ["hostile"])
     assert len(case.events) == len(records)
     _assert_system_times_kept(records, case.events)
-    assert case.verdict.verdict in CONTRACT_VERDICTS
+    assert case.verdict.id in CONTRACT_VERDICTS
     assert 0.0 <= case.verdict.confidence <= 1.0
     for output_format in ("html", "csv", "timesketch"):
         assert report.render(case, output_format)
     document = json.loads(report.render(case, "json"))
     assert document["schema"] == "evtxmpio.case/1"
-    assert document["verdict"] == case.verdict.verdict
+    assert document["verdict"] == case.verdict.id
 
 
 def _assert_system_times_kept(records: list[RawRecord], events: pd.DataFrame) -> None:

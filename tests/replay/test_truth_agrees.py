@@ -25,7 +25,7 @@ def test_flapping_boundary_same_in_truth_and_detection(extra: int, tmp_path: Pat
     expected = "path-flapping" if extra == 0 else "healthy-failover"
     assert result.ground_truth["verdict"] == expected
     case = pipeline.analyze(sorted((tmp_path / "out").glob("*.evtx")))
-    assert case.verdict.verdict == expected
+    assert case.verdict.id == expected
 
 
 def test_sample_truths_name_verdicts_of_the_policy() -> None:

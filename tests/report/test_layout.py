@@ -70,7 +70,7 @@ def test_issue_16_hotfix_table_only_where_the_verdict_depends_on_it(
         race: tuple[object, str], all_paths_down: tuple[object, str]) -> None:
     assert "<th>KB 2406705 fix</th>" in race[1]
     case, html = all_paths_down
-    assert case.verdict.verdict == "all-paths-down" and case.hotfix
+    assert case.verdict.id == "all-paths-down" and case.hotfix
     assert "<th>KB 2406705 fix</th>" not in html
     assert "does not address this" in html  # the advice itself stays
 

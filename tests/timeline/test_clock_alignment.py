@@ -35,7 +35,7 @@ def test_skewed_trace_is_realigned(tmp_path: Path, skew: float) -> None:
     fired = {finding.rule.id for finding in case.findings}
     assert {"mpio-duplicate-failover", "mpio-late-io-completion",
             "mpio-normal-to-degraded"} <= fired
-    assert case.verdict.verdict == "kb2406705-race"
+    assert case.verdict.id == "kb2406705-race"
     # After alignment the trace's FailoverStart sits next to the System event 16 again.
     events = case.events
     start = events.loc[events["name"] == "MPIO:FailoverStart", "time"].min()
@@ -59,4 +59,4 @@ def test_hostless_csv_trace_joins_the_only_system_host() -> None:
     assert set(case.events["host"]) == {"FS01.contoso.local"}
     fired = {finding.rule.id for finding in case.findings}
     assert "mpio-late-io-completion" in fired  # trace evidence joined the System evidence
-    assert case.verdict.verdict == "kb2406705-race"
+    assert case.verdict.id == "kb2406705-race"
