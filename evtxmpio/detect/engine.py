@@ -68,8 +68,8 @@ def _merge(rule: Rule, frame: pd.DataFrame, findings: list[Finding], columns: li
 
 
 def _context_holds(spec: Mapping[str, Any], frame: pd.DataFrame, finding: Finding) -> bool:
-    """Rule-level ``requires`` (all must find a row) and ``unless`` (none may)."""
-    for key, wanted in (("requires", True), ("unless", False)):
+    """Rule-level ``only_if`` (all must find a row) and ``unless`` (none may)."""
+    for key, wanted in (("only_if", True), ("unless", False)):
         items = spec.get(key)
         for item in (items if isinstance(items, list) else [items]) if items else []:
             if _context_found(item, frame, finding) != wanted:

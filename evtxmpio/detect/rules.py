@@ -172,6 +172,10 @@ def _validate_threshold(spec: Mapping[str, Any], where: Where, errors: Errors) -
             _fail(errors, at.on(condition, "distinct"),
                   f"unknown distinct column {condition['distinct']!r}")
         _number(condition, "window", at, errors)
+        for key in ("requires", "only_if"):
+            if key in condition:
+                _fail(errors, at.on(condition, key), f"{key!r} is not a threshold condition "
+                      "key: events the group must also hold are 'require'")
         require = condition.get("require", []) or []
         for number, item in enumerate(require if isinstance(require, list) else [require]):
             _selector(item, at.at(require, number, "require"), errors)
@@ -227,11 +231,14 @@ def _validate_any(spec: Mapping[str, Any], where: Where, errors: Errors) -> None
 
 
 def _validate_context(spec: Mapping[str, Any], where: Where, errors: Errors) -> None:
-    """``requires`` / ``unless``: ``{by: [columns], select: selector}`` or a list of them;
+    """``only_if`` / ``unless``: ``{by: [columns], select: selector}`` or a list of them;
     ``merge_by``: group columns."""
     if "merge_by" in spec:
         _group_by(spec, where, errors, required=True, key="merge_by")
-    for key in ("requires", "unless"):
+    for key, problem in _MISPLACED_CONTEXT.items():
+        if key in spec:
+            _fail(errors, where.on(spec, key), problem)
+    for key in ("only_if", "unless"):
         items = spec.get(key)
         if items is None:
             continue
@@ -243,6 +250,15 @@ def _validate_context(spec: Mapping[str, Any], where: Where, errors: Errors) -> 
             _group_by(item, at, errors, required=True, key="by")
             _selector(item["select"], at.at(item, "select"), errors)
 
+
+# ``requires`` (a context filter until it was renamed ``only_if``, the pair of ``unless``) and
+# ``require`` (a threshold condition's key) were too alike: the old spelling is refused.
+_RENAMED = ("'requires' is now 'only_if' (keep a finding only if an event sharing its 'by' "
+            "values matches 'select'); a threshold condition's own key is 'require'")
+_MISPLACED_CONTEXT = {
+    "requires": _RENAMED,
+    "require": "'require' belongs in a threshold condition; a context filter is 'only_if'",
+}
 
 _VALIDATORS = {"match": _validate_match, "threshold": _validate_threshold,
                "sequence": _validate_sequence, "transition": _validate_transition,

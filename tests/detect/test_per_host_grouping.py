@@ -1,5 +1,5 @@
 """No rule ever joins two hosts (issue 14 item 4): grouping is per host even when a rule's
-``group_by``, ``merge_by`` or ``requires`` leaves the host out."""
+``group_by``, ``merge_by`` or ``only_if`` leaves the host out."""
 
 from __future__ import annotations
 
@@ -37,9 +37,9 @@ def test_match_grouped_by_path_id_gives_one_finding_per_host() -> None:
     assert sorted(f.host for f in found) == ["NODE1", "NODE2"]
 
 
-def test_requires_looks_only_at_the_same_host() -> None:
+def test_only_if_looks_only_at_the_same_host() -> None:
     found = _findings({"kind": "match", "select": {"name": {"equals": "mpio:16"}},
-                       "requires": {"by": ["path_id"],
+                       "only_if": {"by": ["path_id"],
                                     "select": {"name": {"equals": "mpio:16"},
                                                "mpio_disk": {"equals": 2}}}})
     assert [f.host for f in found] == ["NODE2"]

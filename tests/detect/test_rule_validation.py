@@ -125,3 +125,38 @@ def test_issue_16_rules_validate_command_prints_all(tmp_path: Path) -> None:
     assert f"Error: {first}:4: rule 'first': severity 'urgent'" in result.output
     assert f"Error: {first}:5: rule 'first': kind 'threshhold'" in result.output
     assert "0 rule(s) valid, 2 problem(s) in 1 file(s)" in result.output
+
+
+CONTEXT = GOOD + """\
+{key}:
+  by: [host, episode]
+  select:
+    name: {{equals: "mpio:32"}}
+"""
+
+
+def test_the_old_requires_spelling_is_refused_naming_file_and_line(tmp_path: Path) -> None:
+    from evtxmpio import pipeline
+
+    old = _write(tmp_path, "old", CONTEXT.format(id="old", key="requires"))
+    wrong = _write(tmp_path, "wrong", CONTEXT.format(id="wrong", key="require"))
+    new = _write(tmp_path, "new", CONTEXT.format(id="new", key="only_if"))
+    rules, errors = pipeline.rules_validate([old, wrong, new])
+    assert [rule.id for rule in rules] == ["new"]
+    assert [str(error) for error in errors] == [
+        f"{old}:10: rule 'old': 'requires' is now 'only_if' (keep a finding only if an event "
+        "sharing its 'by' values matches 'select'); a threshold condition's own key is "
+        "'require'",
+        f"{wrong}:10: rule 'wrong': 'require' belongs in a threshold condition; a context "
+        "filter is 'only_if'"]
+
+
+def test_requires_inside_a_threshold_condition_is_refused(tmp_path: Path) -> None:
+    text = GOOD.format(id="limit").replace("kind: match", "kind: threshold").replace(
+        "select:\n  name: {equals: \"mpio:16\"}\n",
+        "conditions:\n  - select: {name: {equals: \"mpio:16\"}}\n    group_by: [host]\n"
+        "    min: 2\n    requires:\n      - {name: {equals: \"mpio:17\"}}\n")
+    with pytest.raises(RuleError) as raised:
+        load_rule_file(_write(tmp_path, "limit", text))
+    assert str(raised.value).startswith(f"{tmp_path / 'limit.yaml'}:12: rule 'limit': ")
+    assert "'requires' is not a threshold condition key" in str(raised.value)
