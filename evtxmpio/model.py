@@ -81,7 +81,6 @@ paths_left     Int64                    estimated usable paths of the event's di
 
 from __future__ import annotations
 
-import itertools
 import json
 import operator
 import warnings
@@ -238,35 +237,10 @@ assert list(RECORD_COLUMNS) == [f.name for f in fields(EventRecord)]
 _RECORD_VALUES = operator.attrgetter(*RECORD_COLUMNS)
 
 
-FRAME_BATCH = 32_768
-"""Rows turned into typed columns at a time: the untyped rows of one batch are all that is held
-beside the typed columns (on a storm of kept events they cost several times the typed frame)."""
-
-
 def to_frame(events: Iterable[EventRecord]) -> pd.DataFrame:
     """The columns of normalized events (``RECORD_COLUMNS``, with their dtypes); normalize adds
-    ``name`` to make the event frame. Built :data:`FRAME_BATCH` rows at a time."""
-    values = map(_RECORD_VALUES, events)
-    parts = []
-    while True:
-        rows = list(itertools.islice(values, FRAME_BATCH))
-        parts.append(_typed(rows))
-        if len(rows) < FRAME_BATCH:
-            break
-    return concat_frames(parts)
-
-
-def concat_frames(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """Frames of :func:`to_frame` one after the other, as one frame of the same dtypes."""
-    if len(parts) == 1:
-        return parts[0]
-    frame = pd.concat(parts, ignore_index=True)
-    # Batches may know different categories: the joined column is made categorical again.
-    categorical = {name: dtype for name, dtype in RECORD_COLUMNS.items() if dtype == "category"}
-    return frame.astype(categorical)
-
-
-def _typed(rows: list[tuple]) -> pd.DataFrame:
+    ``name`` to make the event frame (a batch at a time: ``normalize.EventFrameBuilder``)."""
+    rows = list(map(_RECORD_VALUES, events))
     frame = pd.DataFrame.from_records(rows, columns=list(RECORD_COLUMNS))
     try:
         with warnings.catch_warnings():  # a value past 64 bits warns before it raises
@@ -280,6 +254,16 @@ def _typed(rows: list[tuple]) -> pd.DataFrame:
                 frame[name] = pd.array([row[index] if _fits_int64(row[index]) else None
                                         for row in rows], dtype="Int64")
         return frame.astype(RECORD_COLUMNS)
+
+
+def concat_frames(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Frames of :func:`to_frame` one after the other, as one frame of the same dtypes."""
+    if len(parts) == 1:
+        return parts[0]
+    frame = pd.concat(parts, ignore_index=True)
+    # Batches may know different categories: the joined column is made categorical again.
+    categorical = {name: dtype for name, dtype in RECORD_COLUMNS.items() if dtype == "category"}
+    return frame.astype(categorical)
 
 
 def _fits_int64(value: object) -> bool:

@@ -6,6 +6,7 @@ import io
 import json
 import os
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,23 @@ def pytest_configure(config: pytest.Config) -> None:
     if in_ci() and not corpus_present():
         raise pytest.UsageError(f"CI=true but the shared corpus is missing at {CORPUS}: the "
                                 "corpus tests would skip or parametrize to nothing")
+
+
+def evtx_rendered(path: Path, as_json: bool = False) -> Iterator[str]:
+    """Every record the Rust ``evtx`` package renders from ``path`` (XML, or JSON text), read
+    independently of ingest; a record it fails on (damaged corpus files) is passed over."""
+    from evtx import PyEvtxParser
+
+    parser = PyEvtxParser(str(path))
+    records = parser.records_json() if as_json else parser.records()
+    while True:
+        try:
+            record = next(records)
+        except StopIteration:
+            return
+        except RuntimeError:  # a damaged record: read by no reader compared with it
+            continue
+        yield record["data"]
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from evtxmpio import model
+from evtxmpio import model, normalize
 from evtxmpio.ingest import ingest_paths
+from evtxmpio.model import RawRecord
 from evtxmpio.normalize import normalize_records
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
@@ -19,7 +20,7 @@ def test_batches_change_nothing(batch: int, monkeypatch: pytest.MonkeyPatch) -> 
     records = ingest_paths(sorted(SAMPLES.glob("*/System-*.evtx"))
                            + sorted(SAMPLES.glob("*/*.etw.csv"))).records
     whole = normalize_records(records)
-    monkeypatch.setattr(model, "FRAME_BATCH", batch)
+    monkeypatch.setattr(normalize, "FRAME_BATCH", batch)
     batched = normalize_records(records)
     pd.testing.assert_frame_equal(batched, whole)
     assert len(whole) > 3 * 64  # several batches of each size
@@ -27,13 +28,12 @@ def test_batches_change_nothing(batch: int, monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_a_value_past_64_bits_costs_its_cell_in_any_batch(monkeypatch: pytest.MonkeyPatch
                                                          ) -> None:
-    events = [model.EventRecord(**{**{c: None for c in model.RECORD_COLUMNS},
-                                   "kind": "system:evtx:event", "reader": "evtx-rs",
-                                   "corrupted": False, "event_id": value})
-              for value in (1, 2, 10**30, 3)]
-    monkeypatch.setattr(model, "FRAME_BATCH", 2)
-    frame = model.to_frame(events)
+    records = [RawRecord("system:evtx:event", n * 1000, "mpio", value, "f", "evtx-rs",
+                         record_id=n) for n, value in enumerate((1, 2, 10**30, 3))]
+    monkeypatch.setattr(normalize, "FRAME_BATCH", 2)
+    frame = normalize_records(records)
     assert frame["event_id"].tolist() == [1, 2, pd.NA, 3]
+    assert list(frame.dtypes) == list(model.EVENT_COLUMNS.values())
 
 
 @pytest.mark.parametrize("sample", ["kb2406705-race", "cluster-race", "duplicated-export"])

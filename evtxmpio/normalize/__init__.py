@@ -9,6 +9,7 @@ record id, source file, offset) so that two runs give identical output.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
@@ -79,6 +80,11 @@ def number_trace_records(records: Iterable[RawRecord], counters: dict[str, int] 
         yield record
 
 
+FRAME_BATCH = 8192
+"""Records turned into typed columns at a time: the untyped rows of one batch are all that is
+held beside the typed columns (on a storm of kept events they cost several times the frame)."""
+
+
 def normalize_records(records: Iterable[RawRecord]) -> pd.DataFrame:
     """Normalize records into a checked, sorted event frame."""
     builder = EventFrameBuilder()
@@ -99,13 +105,12 @@ class EventFrameBuilder:
         self._counters: dict[str, int] = {}
 
     def add(self, records: Iterable[RawRecord]) -> None:
-        """Normalize the next records (in input order)."""
-        part = to_frame(normalize_record(r) for r in number_trace_records(records, self._counters))
-        if len(part) or not self._parts:
-            self._parts.append(part)
+        """Normalize the next records (in input order), :data:`FRAME_BATCH` at a time."""
+        events = map(normalize_record, number_trace_records(records, self._counters))
+        while batch := list(itertools.islice(events, FRAME_BATCH)):
+            self._parts.append(to_frame(batch))
 
     def frame(self) -> pd.DataFrame:
         """The checked, sorted event frame of every record added."""
         parts, self._parts = self._parts or [to_frame([])], []
-        parts = [part for part in parts if len(part)] or parts[:1]
         return concat_frames(parts).pipe(add_names).pipe(sort_events).pipe(check_frame)

@@ -13,10 +13,10 @@ import re
 from pathlib import Path
 
 import pytest
-from evtx import PyEvtxParser
 
 from evtxmpio.replay import replay
 from evtxmpio.replay.workload import NOISE_KINDS, load_workload
+from tests.conftest import evtx_rendered
 
 CORPUS_SYSTEM_LOGS = (
     "evtx/michkoll__fakenevtx/System.evtx",
@@ -29,15 +29,8 @@ FIELDS = ("Level", "Version", "Task", "Opcode", "Keywords")
 
 
 def _records(path: Path):
-    records = PyEvtxParser(str(path)).records_json()
-    while True:
-        try:
-            record = next(records)
-        except StopIteration:
-            return
-        except RuntimeError:  # damaged corpus records
-            continue
-        yield json.loads(record["data"])["Event"]
+    for text in evtx_rendered(path, as_json=True):
+        yield json.loads(text)["Event"]
 
 
 def _shape(event: dict) -> dict:
