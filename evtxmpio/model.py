@@ -87,6 +87,7 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
+import numpy as np
 import pandas as pd
 
 NS_PER_SECOND = 1_000_000_000
@@ -256,6 +257,48 @@ def to_frame(events: Iterable[EventRecord]) -> pd.DataFrame:
         return frame.astype(RECORD_COLUMNS)
 
 
+_NAT = np.iinfo(np.int64).min  # datetime64's NaT
+
+
+def frame_from_columns(columns: dict[str, list[object]]) -> pd.DataFrame:
+    """The frame :func:`to_frame` makes, from its columns given as lists of plain values
+    (``RECORD_COLUMNS`` in order; ``time`` as Unix-epoch nanoseconds or ``None``): the
+    per-event objects and per-row conversions of :func:`to_frame` left out."""
+    if list(columns) != list(RECORD_COLUMNS):
+        raise TypeError(f"columns {list(columns)} != {list(RECORD_COLUMNS)}")
+    typed: dict[str, object] = {}
+    for name, dtype in RECORD_COLUMNS.items():
+        values = columns[name]
+        if name == "time":
+            typed[name] = _utc_times(values)
+        elif dtype == "Int64":
+            typed[name] = _int64_array(values)
+        elif dtype == "bool":
+            typed[name] = np.array(values, dtype=bool)
+        else:
+            typed[name] = pd.array(values, dtype=dtype)
+    return pd.DataFrame(typed)
+
+
+def _utc_times(values: list[object]) -> pd.DatetimeIndex:
+    """Nanoseconds (``None`` or outside ``datetime64[ns]``: missing, as :func:`ns_to_timestamp`)
+    to ``datetime64[ns, UTC]`` values."""
+    nanoseconds = np.array([value if value is not None and _NAT < value < 2**63 else _NAT
+                            for value in values], dtype=np.int64)
+    return pd.DatetimeIndex(nanoseconds.view("datetime64[ns]")).tz_localize("UTC")
+
+
+def _int64_array(values: list[object]) -> pd.api.extensions.ExtensionArray:
+    """``Int64`` values; integers past 64 bits become missing (see :func:`to_frame`)."""
+    try:
+        with warnings.catch_warnings():  # a value past 64 bits warns before it raises
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return pd.array(values, dtype="Int64")
+    except (OverflowError, TypeError, ValueError):
+        return pd.array([value if _fits_int64(value) else None for value in values],
+                        dtype="Int64")
+
+
 def concat_frames(parts: list[pd.DataFrame]) -> pd.DataFrame:
     """Frames of :func:`to_frame` one after the other, as one frame of the same dtypes."""
     if len(parts) == 1:
@@ -303,9 +346,13 @@ def check_analysis_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return check_frame(frame, ANALYSIS_COLUMNS, "analysis frame")
 
 
+# What json.dumps(data, ensure_ascii=False, sort_keys=False) builds on every call, made once.
+_DATA_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=False).encode
+
+
 def dump_data_json(data: dict[str, str]) -> str:
     """Serialize a record's data dict the way the ``data`` column stores it."""
-    return json.dumps(data, ensure_ascii=False, sort_keys=False)
+    return _DATA_JSON(data)
 
 
 def data_values(column: pd.Series) -> list[str]:

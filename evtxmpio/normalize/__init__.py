@@ -1,4 +1,6 @@
-"""Normalize: :class:`RawRecord` -> :class:`EventRecord` -> the event frame.
+"""Normalize: :class:`RawRecord` -> the event frame (one :class:`EventRecord` per event in
+:func:`normalize_record`; :func:`event_columns` builds the same values as columns, without an
+object per event, for :class:`EventFrameBuilder`).
 
 Typed MPIO fields come from :mod:`evtxmpio.normalize.providers`; message text from
 :mod:`evtxmpio.normalize.messages`; the ``name`` column, once for every later stage, from
@@ -10,17 +12,20 @@ record id, source file, offset) so that two runs give identical output.
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
 import pandas as pd
 
 from evtxmpio.model import (
+    RECORD_COLUMNS,
     EventRecord,
     RawRecord,
     check_frame,
     concat_frames,
     dump_data_json,
+    frame_from_columns,
     ns_to_timestamp,
     to_frame,
 )
@@ -54,6 +59,35 @@ def normalize_record(record: RawRecord) -> EventRecord:
         data=dump_data_json(record.data_dict()),
         **fields,  # type: ignore[arg-type]
     )
+
+
+# The columns of an event that come straight from its record, and the record attributes.
+_PLAIN = {"host": "computer", "channel": "channel", "provider": "provider",
+          "event_id": "event_id", "level": "level", "record_id": "record_id", "kind": "kind",
+          "source_file": "source_path", "source_offset": "source_offset", "reader": "reader",
+          "corrupted": "corrupted"}
+_PLAIN_VALUES = operator.attrgetter(*_PLAIN.values())
+_TYPED = [name for name in RECORD_COLUMNS if name not in _PLAIN and
+          name not in ("time", "message", "data")]
+
+
+def event_columns(records: list[RawRecord]) -> dict[str, list[object]]:
+    """The columns :func:`normalize_record` gives ``records`` as rows (``RECORD_COLUMNS``
+    in order; ``time`` in nanoseconds), built without an object per event."""
+    count = len(records)
+    typed: dict[str, list[object]] = {name: [None] * count for name in _TYPED}
+    messages: list[str | None] = []
+    data: list[str] = []
+    for row, record in enumerate(records):
+        for name, value in extract(record).items():
+            typed[name][row] = value
+        messages.append(render_message(record))
+        data.append(dump_data_json(record.data_dict()))
+    plain = dict(zip(_PLAIN, map(list, zip(*map(_PLAIN_VALUES, records), strict=True)),
+                     strict=True)) if records else {name: [] for name in _PLAIN}
+    columns = {"time": [record.time_ns for record in records], **plain, **typed,
+               "message": messages, "data": data}
+    return {name: columns[name] for name in RECORD_COLUMNS}
 
 
 def sort_events(frame: pd.DataFrame) -> pd.DataFrame:
@@ -106,9 +140,9 @@ class EventFrameBuilder:
 
     def add(self, records: Iterable[RawRecord]) -> None:
         """Normalize the next records (in input order), :data:`FRAME_BATCH` at a time."""
-        events = map(normalize_record, number_trace_records(records, self._counters))
-        while batch := list(itertools.islice(events, FRAME_BATCH)):
-            self._parts.append(to_frame(batch))
+        numbered = number_trace_records(records, self._counters)
+        while batch := list(itertools.islice(numbered, FRAME_BATCH)):
+            self._parts.append(frame_from_columns(event_columns(batch)))
 
     def frame(self) -> pd.DataFrame:
         """The checked, sorted event frame of every record added."""

@@ -11,8 +11,14 @@ exported message, or to a plain list of their data.
 
 from __future__ import annotations
 
-from evtxmpio.catalog import fill_template, message_template, template_inserts
+import re
+from collections.abc import Sequence
+from functools import cache
+
+from evtxmpio.catalog import message_template, template_inserts
 from evtxmpio.model import RawRecord
+
+_INSERT = re.compile(r"%(\d+)")  # as catalog.fill_template reads a template
 
 
 def render_message(record: RawRecord) -> str | None:
@@ -20,11 +26,38 @@ def render_message(record: RawRecord) -> str | None:
     template = message_template(record.provider, record.event_id)
     values = record.data_values()
     if template is not None and (not record.message or
-                                 max(template_inserts(template), default=0) <= len(values)):
-        return fill_template(template, values)
+                                 _most_inserts(template) <= len(values)):
+        return _fill(template, values)
     if record.message:
         return record.message
     if record.kind.startswith("etw:") and record.task_name:
         items = ", ".join(f"{name}={value}" for name, value in record.data)
         return f"{record.provider} {record.task_name}: {items}"
-    return None if template is None else fill_template(template, values)
+    return None if template is None else _fill(template, values)
+
+
+@cache  # one entry per catalogue template
+def _most_inserts(template: str) -> int:
+    return max(template_inserts(template), default=0)
+
+
+@cache  # one entry per catalogue template
+def _pieces(template: str) -> tuple[tuple[str, ...], tuple[tuple[int, str], ...]]:
+    """The text between the inserts of ``template``, and each insert (its 0-based value index,
+    its own text)."""
+    split = _INSERT.split(template)
+    texts = tuple(split[0::2])
+    inserts = tuple((int(number) - 1, f"%{number}") for number in split[1::2])
+    return texts, inserts
+
+
+def _fill(template: str, values: Sequence[str]) -> str:
+    """:func:`evtxmpio.catalog.fill_template`, the template read once: each ``%n`` replaced by
+    ``values[n-1]``; one with no value stays."""
+    texts, inserts = _pieces(template)
+    count = len(values)
+    parts = [texts[0]]
+    for (index, literal), text in zip(inserts, texts[1:], strict=True):
+        parts.append(values[index] if 0 <= index < count else literal)
+        parts.append(text)
+    return "".join(parts)

@@ -1,0 +1,64 @@
+"""The event frame built column by column (``normalize.event_columns`` and
+``model.frame_from_columns``, the fast path) equals the frame of one ``EventRecord`` per event
+(``normalize_record`` and ``model.to_frame``, the general path), on every record of the corpus
+and the samples; and messages filled from a template read once equal ``fill_template``'s."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from evtxmpio.catalog import fill_template
+from evtxmpio.ingest import ingest_paths
+from evtxmpio.model import RECORD_COLUMNS, RawRecord, frame_from_columns, to_frame
+from evtxmpio.normalize import event_columns, normalize_record
+from evtxmpio.normalize.messages import _fill
+from tests.conftest import SAMPLES
+
+
+def _same_frames(records: list[RawRecord]) -> None:
+    general = to_frame([normalize_record(record) for record in records])
+    fast = frame_from_columns(event_columns(records))
+    pd.testing.assert_frame_equal(fast, general, check_exact=True)
+    assert list(fast.dtypes.astype(str)) == list(RECORD_COLUMNS.values())
+
+
+def test_columns_equal_rows_on_the_corpus(corpus: Path) -> None:
+    records = ingest_paths(sorted(corpus.rglob("*.evtx")), dedupe=False).records
+    assert len(records) > 20_000
+    _same_frames(records)
+
+
+def test_columns_equal_rows_on_the_samples() -> None:
+    files = sorted(p for p in SAMPLES.rglob("*") if p.is_file()
+                   and p.suffix in (".evtx", ".xml", ".csv") and "expected" not in p.parts)
+    records = ingest_paths(files, dedupe=False).records
+    assert {record.kind for record in records} >= {"system:evtx:event", "etw:mpio:trace"}
+    _same_frames(records)
+
+
+def test_columns_of_odd_records() -> None:
+    """Missing times, times outside ``datetime64[ns]``, numbers past 64 bits, no records."""
+    records = [
+        RawRecord("system:evtx:event", None, "mpio", None, "a", "evtx-rs", corrupted=True),
+        RawRecord("system:evtx:event", -(2**63), "disk", 153, "a", "evtx-rs", record_id=2**64,
+                  data=((None, "\\Device\\Harddisk1\\DR1"), (None, "0x1"), (None, "1"))),
+        RawRecord("system:evtx:event", 2**63, "Ntfs", 50, "b", "python-evtx", level=10**30,
+                  data=(("DriveName", "C:"), (None, "x")), message="m"),
+        RawRecord("etw:mpio:trace", 1, "MPIO", 7, "c", "tracerpt", task_name="PathArrived",
+                  data=(("PathId", "0x" + "f" * 20), ("MpioDisk", "3"))),
+    ]
+    _same_frames(records)
+    _same_frames([])
+
+
+@given(st.text(alphabet="%0123456789ab ", max_size=30), st.lists(st.text(max_size=3),
+                                                               max_size=12))
+@example("%0 %1 %01 %12 %", ["x"])
+@example("", [])
+@example("%1%2%3", ["a", "b"])
+def test_template_read_once_fills_as_fill_template(template: str, values: list[str]) -> None:
+    assert _fill(template, values) == fill_template(template, values)
