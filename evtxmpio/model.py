@@ -87,7 +87,6 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
-import numpy as np
 import pandas as pd
 
 NS_PER_SECOND = 1_000_000_000
@@ -257,7 +256,7 @@ def to_frame(events: Iterable[EventRecord]) -> pd.DataFrame:
         return frame.astype(RECORD_COLUMNS)
 
 
-_NAT = np.iinfo(np.int64).min  # datetime64's NaT
+_NAT = -(2**63)  # datetime64's NaT as an integer
 
 
 def frame_from_columns(columns: dict[str, list[object]]) -> pd.DataFrame:
@@ -274,7 +273,7 @@ def frame_from_columns(columns: dict[str, list[object]]) -> pd.DataFrame:
         elif dtype == "Int64":
             typed[name] = _int64_array(values)
         elif dtype == "bool":
-            typed[name] = np.array(values, dtype=bool)
+            typed[name] = pd.array(values, dtype="bool").to_numpy()
         else:
             typed[name] = pd.array(values, dtype=dtype)
     return pd.DataFrame(typed)
@@ -283,8 +282,8 @@ def frame_from_columns(columns: dict[str, list[object]]) -> pd.DataFrame:
 def _utc_times(values: list[object]) -> pd.DatetimeIndex:
     """Nanoseconds (``None`` or outside ``datetime64[ns]``: missing, as :func:`ns_to_timestamp`)
     to ``datetime64[ns, UTC]`` values."""
-    nanoseconds = np.array([value if value is not None and _NAT < value < 2**63 else _NAT
-                            for value in values], dtype=np.int64)
+    nanoseconds = pd.array([value if value is not None and _NAT < value < 2**63 else _NAT
+                            for value in values], dtype="int64").to_numpy()
     return pd.DatetimeIndex(nanoseconds.view("datetime64[ns]")).tz_localize("UTC")
 
 
