@@ -14,6 +14,11 @@ from functools import cache
 from evtxmpio.catalog._load import fail, load
 
 _PROVIDER_ATTR = '<Provider Name="'
+# What the evtx package renders before a record's provider name.
+_PRELUDE = ('<?xml version="1.0" encoding="utf-8"?>\n'
+            '<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event">\n'
+            '  <System>\n    ' + _PROVIDER_ATTR)
+_PRELUDE_LENGTH = len(_PRELUDE)
 _EVENT_ID = "<EventID"
 _ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'"}
 MAX_REMEMBERED = 4096
@@ -58,6 +63,15 @@ class Relevance:
         # Provider name as rendered -> (rule, its ids and quiet ids as text), filled as met.
         self._rendered: dict[str, tuple[EventRule | None, frozenset[str], frozenset[str]]] = {}
 
+    def _remember(self, rendered: str) -> tuple[EventRule | None, frozenset[str], frozenset[str]]:
+        """The rule of a provider name as rendered, and its ids and quiet ids as text."""
+        rule = self.rule(_unescape(rendered))
+        id_texts = frozenset(map(str, rule.ids or ())) if rule is not None else frozenset()
+        quiet_texts = frozenset(map(str, rule.quiet)) if rule is not None else frozenset()
+        if len(self._rendered) < MAX_REMEMBERED:
+            self._rendered[rendered] = (rule, id_texts, quiet_texts)
+        return rule, id_texts, quiet_texts
+
     def rule(self, provider: str | None) -> EventRule | None:
         """The rule of ``provider`` (any case), ``None`` when none of its events matter."""
         return self.rules.get((provider or "").lower())
@@ -70,19 +84,20 @@ class Relevance:
 
     def keeps_xml(self, xml: str) -> bool:
         """Whether the record rendered as ``xml`` (one ``<Event>``) can matter."""
-        start = xml.find(_PROVIDER_ATTR)
-        if start < 0:
-            return False
-        start += len(_PROVIDER_ATTR)
+        # The first ``<Provider Name="``: where the evtx package renders it (after its fixed
+        # prelude), or wherever it is.
+        if xml.startswith(_PRELUDE):
+            start = _PRELUDE_LENGTH
+        else:
+            start = xml.find(_PROVIDER_ATTR)
+            if start < 0:
+                return False
+            start += len(_PROVIDER_ATTR)
         rendered = xml[start:xml.find('"', start)]
-        try:
-            rule, id_texts, quiet_texts = self._rendered[rendered]
-        except KeyError:
-            rule = self.rule(_unescape(rendered))
-            id_texts = frozenset(map(str, rule.ids or ())) if rule is not None else frozenset()
-            quiet_texts = frozenset(map(str, rule.quiet)) if rule is not None else frozenset()
-            if len(self._rendered) < MAX_REMEMBERED:
-                self._rendered[rendered] = (rule, id_texts, quiet_texts)
+        remembered = self._rendered.get(rendered)
+        if remembered is None:
+            remembered = self._remember(rendered)
+        rule, id_texts, quiet_texts = remembered
         if rule is None:
             return False
         if rule is KEEP_ALL:

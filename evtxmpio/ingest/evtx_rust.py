@@ -34,7 +34,10 @@ from __future__ import annotations
 import io
 import re
 import struct
+from bisect import bisect_left
 from collections.abc import Iterator
+from itertools import repeat
+from operator import itemgetter
 
 from lxml import etree
 
@@ -62,9 +65,14 @@ from evtxmpio.ingest.timefmt import parse_iso_ns
 
 READER = "evtx-rs"
 MAX_ERRORS_PER_CHUNK = 1000
-_TIME_LEN = len(SYSTEM_TIME)
-_TIMES = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z(?:\x00\d{4}-\d\d-\d\dT"
-                    r"\d\d:\d\d:\d\d(?:\.\d+)?Z)*")
+_RECORD_ID = "<EventRecordID>"
+# A record's time and id as the evtx package renders them (or as one empty element):
+# the ``_clean_run`` test of a run of skipped records.
+_RUN_FACTS = re.compile(
+    re.escape(SYSTEM_TIME) + r'([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}'
+    r'(?:\.[0-9]+)?Z)"(?:/>|>\s*</TimeCreated>)\s*<EventRecordID>([0-9]+)</EventRecordID>')
+_DATA = itemgetter("data")
+_GROUPS = re.Match.groups
 # The last FILETIME evtx accepts in a record header (jiff's Timestamp::MAX, 9999-12-30T22:00Z).
 MAX_RUST_FILETIME = 2_650_466_808_009_999_999
 
@@ -118,10 +126,11 @@ def rust_view(data: bytes, headers: RecordHeaders, loops: list[int] | None = Non
     """
     (last_id,) = struct.unpack_from("<Q", data, 32)
     (free,) = struct.unpack_from("<I", data, 48)
-    active = sum(1 for offset in headers.offsets if offset < free)
+    active = bisect_left(headers.offsets, free)  # offsets increase along the walk
     numbers = headers.numbers[:active]
     early_end = last_id in numbers[:-1]
-    late = [k for k in range(active) if headers.filetimes[k] > MAX_RUST_FILETIME]
+    late = [k for k in range(active) if headers.filetimes[k] > MAX_RUST_FILETIME] \
+        if active and max(headers.filetimes[:active]) > MAX_RUST_FILETIME else []
     if not early_end and not late and not loops:
         return data
     view = bytearray(data)
@@ -265,19 +274,25 @@ def _skipped_run(name: str, chunk_offset: int, raws: list[dict], headers: Record
 
 
 def _clean_run(raws: list[dict]) -> bool:
-    """Consecutive ``EventRecordID`` and strictly increasing ``SystemTime`` (one format)."""
-    # From each record the text from the time value to the end of the id value; a record
-    # missing either gives markup where a time or an id should be (then: not clean).
-    spans = [text[text.find(SYSTEM_TIME) + _TIME_LEN:text.find("</EventRecordID>")]
-             for text in [raw["data"] for raw in raws]]
-    times = [span[:span.find('"')] for span in spans]
-    ids = [span[span.rfind(">") + 1:] for span in spans]
-    if not _TIMES.fullmatch("\x00".join(times)) or not all(map(str.isdigit, ids)):
+    """Consecutive ``EventRecordID`` and strictly increasing ``SystemTime`` (one format).
+
+    Per record: the first ``SystemTime`` must open the time and record id shape of
+    ``_RUN_FACTS`` with no ``<EventRecordID>`` before it (then both values are the ones
+    :func:`event_facts` reads); any other layout is not clean. Only calls of C functions per
+    record: a run is most of a chunk on a real System log.
+    """
+    texts = list(map(_DATA, raws))
+    count = len(texts)
+    starts = list(map(str.find, texts, repeat(SYSTEM_TIME)))
+    matches = list(map(_RUN_FACTS.match, texts, starts))
+    if not count or None in matches or list(
+            map(str.find, texts, repeat(_RECORD_ID), repeat(0), starts)).count(-1) != count:
         return False
+    times, ids = zip(*map(_GROUPS, matches), strict=True)
     first = int(ids[0])
-    return (list(map(int, ids)) == list(range(first, first + len(ids)))
-            and len(set(map(len, times))) == 1 and len(set(times)) == len(times)
-            and times == sorted(times))
+    return (list(map(int, ids)) == list(range(first, first + count))
+            and len(set(map(len, times))) == 1 and len(set(times)) == count
+            and list(times) == sorted(times))
 
 
 def _record_facts(raw: dict, headers: RecordHeaders) -> tuple[int | None, int | None, int | None]:

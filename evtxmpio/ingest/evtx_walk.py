@@ -202,11 +202,20 @@ def _between(text: str, start_tag: str, end: str) -> str:
 
 def event_facts(text: str, header_ns: int | None) -> tuple[int | None, int | None]:
     """``EventRecordID`` and ``SystemTime`` (refined like :func:`event_to_record`) of the XML."""
-    id_text = _between(text, "<EventRecordID>", "<").strip()
-    record_id = int(id_text) if id_text.isdigit() else None
+    record_id = record_number(_between(text, "<EventRecordID>", "<"))
     time_text = _between(text, SYSTEM_TIME, '"')
     time_ns = parse_iso_ns(time_text, 0) if time_text else None
     if (header_ns is not None and time_ns is not None and time_ns % 1000 == 0
             and header_ns // 1000 == time_ns // 1000):
         time_ns = header_ns
     return record_id, time_ns
+
+
+def record_number(text: str) -> int | None:
+    """An ``EventRecordID`` text as a built record reads it: decimal (any decimal digits
+    ``int`` reads) or ``0x`` hex, blanks around; ``None`` for anything else."""
+    text = text.strip()
+    try:
+        return int(text, 16) if text[:2].lower() == "0x" else int(text)
+    except ValueError:
+        return None

@@ -126,12 +126,24 @@ def test_record_level_skip_equals_full_build(path: Path) -> None:
     assert skipped.accounts[0].to_dict() == built.accounts[0].to_dict()
 
 
-def _raw(number: int, second: int) -> dict:
-    xml = (f'<Event><System><Provider Name="Other"/><TimeCreated SystemTime="2020-01-01T00:00:'
-           f'{second:02d}.000000Z"/><EventRecordID>{number}</EventRecordID></System></Event>')
+def _raw(number: int, second: int, layout: str = "empty") -> dict:
+    time = f"2020-01-01T00:00:{second:02d}.000000Z"
+    # "empty": one empty element; "evtx": as the evtx package renders it; "id-first": an
+    # <EventRecordID> before the time (its value is the record's id); "digits": the id in
+    # other decimal digits (int() reads them, the run test does not)
+    time_element = {"empty": f'<TimeCreated SystemTime="{time}"/>',
+                    "id-first": f'<TimeCreated SystemTime="{time}"/>'}.get(
+        layout, f'<TimeCreated SystemTime="{time}">\n    </TimeCreated>')
+    number_text = "".join(chr(0x660 + int(d)) for d in str(number)) if layout == "digits" \
+        else str(number)
+    system = f"<EventRecordID>{number_text}</EventRecordID>"
+    system = system + time_element + system if layout == "id-first" \
+        else time_element + "\n    " + system
+    xml = f'<Event><System><Provider Name="Other"/>{system}</System></Event>'
     return {"event_record_id": number, "timestamp": "", "data": xml}
 
 
+@pytest.mark.parametrize("layout", ["empty", "evtx", "id-first", "digits"])
 @pytest.mark.parametrize(("numbers", "times"), [
     ([5, 6, 7, 8], [10, 20, 21, 30]),   # a clean run: handed on as two items
     ([5, 6, 8, 9], [10, 20, 30, 40]),   # a gap inside
@@ -139,14 +151,15 @@ def _raw(number: int, second: int) -> dict:
     ([5, 6, 7, 8], [10, 20, 20, 40]),   # two records in the same microsecond
     ([5, 6, 5, 7], [10, 20, 30, 40]),   # id going backwards inside
 ])
-def test_skipped_runs_keep_the_health_ledger_exact(numbers: list[int], times: list[int]) -> None:
+def test_skipped_runs_keep_the_health_ledger_exact(numbers: list[int], times: list[int],
+                                                   layout: str) -> None:
     from evtxmpio.ingest.base import FileAccount
     from evtxmpio.ingest.collect import IngestResult, _Run, _take
     from evtxmpio.ingest.evtx_chunks import RecordHeaders
     from evtxmpio.ingest.evtx_rust import _skipped_run
     from evtxmpio.ingest.health import HealthLedger
 
-    raws = [_raw(number, second) for number, second in zip(numbers, times, strict=True)]
+    raws = [_raw(number, second, layout) for number, second in zip(numbers, times, strict=True)]
     # record headers with other numbers and zero times, as in edited logs: the XML counts
     headers = RecordHeaders([], [], [], [])
     expected = HealthLedger()
@@ -158,4 +171,21 @@ def test_skipped_runs_keep_the_health_ledger_exact(numbers: list[int], times: li
     for item in items:
         _take(item, account, IngestResult(), _Run(None, ReadOptions(), None, Limits()))
     assert account.health.to_dict() == expected.to_dict()
-    assert len(items) == (2 if (numbers, times) == ([5, 6, 7, 8], [10, 20, 21, 30]) else 4)
+    clean = (numbers, times) == ([5, 6, 7, 8], [10, 20, 21, 30]) and layout in ("empty", "evtx")
+    assert len(items) == (2 if clean else 4)
+
+
+@pytest.mark.parametrize("id_text", ["42", " 42 ", "0x2A", "0X2a", "\u0664\u0662", "4_2", "+42",
+                                     "\u00b2", "\u00b9\u00b2", "4 2", "x", "", "-1"])
+def test_a_skipped_record_has_the_id_its_built_record_has(id_text: str) -> None:
+    """The health ledger sees the same EventRecordID whether a record is built or skipped;
+    a text ``int`` refuses (superscript digits) is no id, not a failed file."""
+    from evtxmpio.ingest.event_element import event_to_record, parse_event_xml
+    from evtxmpio.ingest.evtx_walk import event_facts
+
+    xml = ('<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System>'
+           '<Provider Name="Other"/><EventID>1</EventID><TimeCreated SystemTime='
+           f'"2020-01-01T00:00:10.000000Z"/><EventRecordID>{id_text}</EventRecordID>'
+           '</System></Event>')
+    built = event_to_record(parse_event_xml(xml), "f", "evtx-rs", "system:evtx:event", 0)
+    assert event_facts(xml, None)[0] == built.record_id
