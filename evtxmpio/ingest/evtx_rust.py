@@ -58,6 +58,7 @@ from evtxmpio.ingest.evtx_walk import (
     chain_loop_issue,
     damaged_chunk_issue,
     event_facts,
+    refined_time,
     walk_chunks,
     walk_issues,
 )
@@ -262,19 +263,27 @@ def _skipped_run(name: str, chunk_offset: int, raws: list[dict], headers: Record
     run (its last id and time) are exact; otherwise every record is handed on alone.
     """
     count = len(raws)
-    if _clean_run(raws):
-        picked = [(0, 1), (count - 1, count - 1)] if count > 1 else [(0, 1)]
-    else:
-        picked = [(k, 1) for k in range(count)]
-    for k, represents in picked:
-        record_id, time_ns, offset = _record_facts(raws[k], headers)
+    facts = _clean_run(raws) if count > 2 else None  # two records: two items either way
+    if facts is None:
+        for raw in raws:
+            record_id, time_ns, offset = _record_facts(raw, headers)
+            yield SkippedRecords(name, 1, "not-relevant",
+                                 chunk_offset + offset if offset is not None else None,
+                                 record_id, time_ns)
+        return
+    times, ids = facts
+    for k, represents in ((0, 1), (count - 1, count - 1)):
+        at = headers.index().get(raws[k]["event_record_id"])
+        header_ns = filetime_to_ns(headers.filetimes[at]) if at is not None \
+            else parse_iso_ns(raws[k].get("timestamp") or "")
         yield SkippedRecords(name, represents, "not-relevant",
-                             chunk_offset + offset if offset is not None else None,
-                             record_id, time_ns)
+                             chunk_offset + headers.offsets[at] if at is not None else None,
+                             int(ids[k]), refined_time(times[k], header_ns))
 
 
-def _clean_run(raws: list[dict]) -> bool:
-    """Consecutive ``EventRecordID`` and strictly increasing ``SystemTime`` (one format).
+def _clean_run(raws: list[dict]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The ``SystemTime`` and ``EventRecordID`` texts of a run whose ids are consecutive and
+    whose times (one format) strictly increase; ``None`` for any other run.
 
     Per record: the first ``SystemTime`` must open the time and record id shape of
     ``_RUN_FACTS`` with no ``<EventRecordID>`` before it (then both values are the ones
@@ -287,12 +296,13 @@ def _clean_run(raws: list[dict]) -> bool:
     matches = list(map(_RUN_FACTS.match, texts, starts))
     if not count or None in matches or list(
             map(str.find, texts, repeat(_RECORD_ID), repeat(0), starts)).count(-1) != count:
-        return False
+        return None
     times, ids = zip(*map(_GROUPS, matches), strict=True)
     first = int(ids[0])
-    return (list(map(int, ids)) == list(range(first, first + count))
-            and len(set(map(len, times))) == 1 and len(set(times)) == count
-            and list(times) == sorted(times))
+    clean = (list(map(int, ids)) == list(range(first, first + count))
+             and len(set(map(len, times))) == 1 and len(set(times)) == count
+             and list(times) == sorted(times))
+    return (times, ids) if clean else None
 
 
 def _record_facts(raw: dict, headers: RecordHeaders) -> tuple[int | None, int | None, int | None]:

@@ -203,12 +203,17 @@ def _between(text: str, start_tag: str, end: str) -> str:
 def event_facts(text: str, header_ns: int | None) -> tuple[int | None, int | None]:
     """``EventRecordID`` and ``SystemTime`` (refined like :func:`event_to_record`) of the XML."""
     record_id = record_number(_between(text, "<EventRecordID>", "<"))
-    time_text = _between(text, SYSTEM_TIME, '"')
+    return record_id, refined_time(_between(text, SYSTEM_TIME, '"'), header_ns)
+
+
+def refined_time(time_text: str, header_ns: int | None) -> int | None:
+    """A ``SystemTime`` text in ns, refined by the record header's time (``header_ns``) when
+    both fall in the same microsecond (the text has microseconds, the header 100 ns)."""
     time_ns = parse_iso_ns(time_text, 0) if time_text else None
     if (header_ns is not None and time_ns is not None and time_ns % 1000 == 0
             and header_ns // 1000 == time_ns // 1000):
         time_ns = header_ns
-    return record_id, time_ns
+    return time_ns
 
 
 def record_number(text: str) -> int | None:
