@@ -12,6 +12,7 @@ import base64
 import binascii
 import re
 from sys import intern
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -57,6 +58,107 @@ def parse_event_xml(text: str) -> etree._Element:
         return etree.fromstring(cleaned.encode("utf-8"), _XML_PARSER)
 
 
+def read_event_xml(text: str, source_path: str, reader: str, kind: str,
+                   source_offset: int | None = None, header_time_ns: int | None = None
+                   ) -> RawRecord:
+    """``event_to_record(parse_event_xml(text), ...)``: the record of one rendered ``<Event>``.
+
+    The Rust backend renders every record in one layout (:data:`_RENDERED`); text in that
+    layout, with nothing an XML parser would change (entity or character references, carriage
+    returns, characters XML forbids, ``]]>``), is read by regular expressions, without a tree.
+    Any other text goes through lxml. Both give the same record (``tests/ingest``).
+
+    Raises:
+        etree.XMLSyntaxError: as :func:`parse_event_xml`.
+    """
+    fields = _rendered_fields(text)
+    if fields is None:
+        return event_to_record(parse_event_xml(text), source_path, reader, kind, source_offset,
+                               header_time_ns=header_time_ns)
+    return _record(fields, source_path, reader, kind, source_offset, 0, header_time_ns)
+
+
+# Characters an XML parser would change (references, carriage returns) or refuse (what XML 1.0
+# forbids) in a value; values also hold no markup. Of the references, only the five predefined
+# entities are read here (:func:`_unescape`).
+_PLAIN = r"&\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
+_ENTITY = "&(?:lt|gt|amp|quot|apos);"
+_TEXT = f"[^<{_PLAIN}]*(?:{_ENTITY}[^<{_PLAIN}]*)*"
+_VALUE = f'[^"<>\\t\\n{_PLAIN}]*(?:{_ENTITY}[^"<>\\t\\n{_PLAIN}]*)*'
+
+
+def _attributes(tag: str) -> str:
+    """Attributes as the layout writes them: a plain name (not xmlns, which would change the
+    element's namespace) not repeated in its tag (lxml refuses that: values hold no '>', so the
+    look-ahead stays in the tag), and a value attribute normalization leaves as it is."""
+    return (f' (?!xmlns)(?P<{tag}_name>[A-Za-z]+)="{_VALUE}"'
+            f'(?![^>]* (?P={tag}_name)=")')
+
+
+def _leaf(tag: str, group: str | None = None, attributes: str | None = None,
+          optional: bool = True) -> str:
+    """One ``<System>`` child on its own line: ``<tag ...>text</tag>``."""
+    text = f"(?P<{group}>{_TEXT})" if group else _TEXT
+    names = f"(?P<{attributes}>(?:{_attributes(tag)})*)" if attributes else \
+        f"(?:{_attributes(tag)})*"
+    line = f" *<{tag}{names}>{text}</{tag}>\n"
+    return f"(?:{line})?" if optional else line
+
+
+# The layout of the Rust ``evtx`` package: each element on its own line; <System> holds leaves
+# in the order of the event schema; <EventData> holds only <Data> leaves, then at most one
+# <Binary>. ``]]>`` in a text is looked for apart.
+_RENDERED = re.compile(
+    '<\\?xml version="1\\.0" encoding="utf-8"\\?>\n'
+    '<Event xmlns="http://schemas\\.microsoft\\.com/win/2004/08/events/event">\n'
+    ' *<System>\n'
+    + _leaf("Provider", attributes="provider", optional=False)
+    + _leaf("EventID", "event_id", "event_id_attributes", optional=False)
+    + _leaf("Version") + _leaf("Level", "level") + _leaf("Task") + _leaf("Opcode")
+    + _leaf("Keywords") + _leaf("TimeCreated", attributes="time", optional=False)
+    + _leaf("EventRecordID", "record_id") + _leaf("Correlation") + _leaf("Execution")
+    + _leaf("Channel", "channel") + _leaf("Computer", "computer") + _leaf("Security")
+    + ' *</System>\n'
+    '(?: *<EventData>\n'
+    f'(?P<data>(?: *<Data(?: Name="{_VALUE}")?>{_TEXT}</Data>\\n)*)'
+    f'(?: *<Binary>(?P<binary>{_TEXT})</Binary>\\n)?'
+    ' *</EventData>\n)?'
+    '</Event>\n?')
+_ATTRIBUTES = re.compile(r' ([A-Za-z]+)="([^"]*)"')
+_DATA_ELEMENT = re.compile(r'<Data(?: Name="([^"]*)")?>([^<]*)<')
+
+
+def _rendered_fields(text: str) -> _Fields | None:
+    """The fields of ``text`` in the Rust layout (see :func:`read_event_xml`), else ``None``."""
+    match = _RENDERED.fullmatch(text)
+    if match is None or "]]>" in text:
+        return None
+    provider = _attribute_values(match["provider"])
+    data = tuple((_unescape(name) or None, canonical_value(_unescape(value)))
+                 for name, value in _DATA_ELEMENT.findall(match["data"] or ""))
+    if any(name is None and value.startswith("<string>") for name, value in data):
+        return None  # python-evtx's string blob (see _data_items): left to lxml
+    binary = match["binary"]
+    return _Fields(
+        provider=provider.get("Name") or "", guid=provider.get("Guid"),
+        event_id=_unescape(match["event_id"]),
+        qualifiers=_attribute_values(match["event_id_attributes"]).get("Qualifiers"),
+        time=_attribute_values(match["time"]).get("SystemTime"),
+        level=_leaf_text(match["level"]), record_id=_leaf_text(match["record_id"]),
+        channel=_leaf_text(match["channel"]), computer=_leaf_text(match["computer"]),
+        data=data, binary=_unescape(binary) if binary is not None else None,
+        message=None, task_name=None)
+
+
+def _attribute_values(attributes: str) -> dict[str, str]:
+    return {name: _unescape(value) for name, value in _ATTRIBUTES.findall(attributes)}
+
+
+def _leaf_text(text: str | None) -> str | None:
+    """:func:`_text` of a ``<System>`` child read by :func:`_rendered_fields`."""
+    return canonical_value(_unescape(text)) if text is not None else None
+
+
 def _local(tag: object) -> str:
     if not isinstance(tag, str):
         return ""
@@ -77,7 +179,9 @@ def _children(parent: etree._Element | None) -> dict[str, etree._Element]:
     found: dict[str, etree._Element] = {}
     if parent is not None:
         for child in parent:
-            found.setdefault(_local(child.tag), child)
+            tag = child.tag
+            # _local(tag), inlined: this runs for every child of every record
+            found.setdefault(tag[tag.rfind("}") + 1:] if isinstance(tag, str) else "", child)
     return found
 
 
@@ -108,20 +212,23 @@ def decode_binary(text: str | None) -> bytes | None:
         return None
 
 
-def _event_data(event: etree._Element) -> tuple[tuple[tuple[str | None, str], ...], str | None]:
-    """EventData/UserData items and the raw Binary text."""
+def _event_data(parts: dict[str, etree._Element]
+                ) -> tuple[tuple[tuple[str | None, str], ...], str | None]:
+    """EventData/UserData items and the raw Binary text (``parts``: the ``<Event>``'s
+    :func:`_children`)."""
     items: list[tuple[str | None, str]] = []
     binary_text: str | None = None
-    container = _child(event, "EventData")
+    container = parts.get("EventData")
     if container is not None:
         for element in container:
-            name = _local(element.tag)
+            tag = element.tag
+            name = tag[tag.rfind("}") + 1:] if isinstance(tag, str) else ""  # _local(tag)
             if name == "Binary":
                 binary_text = element.text or ""
             elif name == "Data":
                 items.extend(_data_items(element))
         return tuple(items), binary_text
-    user_data = _child(event, "UserData")
+    user_data = parts.get("UserData")
     if user_data is not None:
         for element in user_data.iter():
             if len(element) == 0 and element is not user_data and isinstance(element.tag, str):
@@ -157,6 +264,9 @@ def _data_items(element: etree._Element) -> list[tuple[str | None, str]]:
 
 
 def _unescape(text: str) -> str:
+    """``text`` with the five predefined entities of XML replaced (each ``&`` starting one)."""
+    if "&" not in text:
+        return text
     return (
         text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
         .replace("&apos;", "'").replace("&amp;", "&")
@@ -175,25 +285,62 @@ def event_to_record(
     backends render ``SystemTime`` to the microsecond only, so when the header time falls in
     the same microsecond it replaces the rendered time (full precision, same in both).
     """
-    system = _children(_child(event, "System"))
+    parts = _children(event)
+    system = _children(parts.get("System"))
     provider_el = system.get("Provider")
     event_id_el = system.get("EventID")
     time_el = system.get("TimeCreated")
-    provider = (provider_el.get("Name") or "") if provider_el is not None else ""
-    time_text = time_el.get("SystemTime") if time_el is not None else None
-    time_ns = parse_iso_ns(time_text, default_offset_minutes) if time_text else None
+    data, binary_text = _event_data(parts)
+    rendering = parts.get("RenderingInfo")
+    fields = _Fields(
+        provider=(provider_el.get("Name") or "") if provider_el is not None else "",
+        guid=provider_el.get("Guid") if provider_el is not None else None,
+        event_id=event_id_el.text if event_id_el is not None else None,
+        qualifiers=event_id_el.get("Qualifiers") if event_id_el is not None else None,
+        time=time_el.get("SystemTime") if time_el is not None else None,
+        level=_text(system.get("Level")), record_id=_text(system.get("EventRecordID")),
+        channel=_text(system.get("Channel")), computer=_text(system.get("Computer")),
+        data=data, binary=binary_text, message=_text(_child(rendering, "Message")),
+        task_name=_text(_child(rendering, "Task")))
+    return _record(fields, source_path, reader, kind, source_offset, default_offset_minutes,
+                   header_time_ns)
+
+
+class _Fields(NamedTuple):
+    """The texts of an ``<Event>`` a record is made of, as the XML holds them (attribute values
+    and element texts, ``None`` where the element or attribute is absent; ``level`` to
+    ``task_name`` already through :func:`_text`)."""
+
+    provider: str
+    guid: str | None
+    event_id: str | None
+    qualifiers: str | None
+    time: str | None
+    level: str | None
+    record_id: str | None
+    channel: str | None
+    computer: str | None
+    data: tuple[tuple[str | None, str], ...]
+    binary: str | None
+    message: str | None
+    task_name: str | None
+
+
+def _record(fields: _Fields, source_path: str, reader: str, kind: str,
+            source_offset: int | None, default_offset_minutes: int | None,
+            header_time_ns: int | None) -> RawRecord:
+    """The record of ``fields`` (see :func:`event_to_record`)."""
+    time_ns = parse_iso_ns(fields.time, default_offset_minutes) if fields.time else None
     if (header_time_ns is not None and time_ns is not None and time_ns % 1000 == 0
             and header_time_ns // 1000 == time_ns // 1000):
         time_ns = header_time_ns
-    data, binary_text = _event_data(event)
-    binary = decode_binary(binary_text)
-    rendering = _child(event, "RenderingInfo")
-    message_el = _child(rendering, "Message")
-    task_el = _child(rendering, "Task")
-    event_id = _int(event_id_el.text if event_id_el is not None else None)
-    corrupted = event_id is None or time_ns is None or (binary_text is not None and binary is None)
-    guid = (provider_el.get("Guid") or "").strip("{}").lower() if provider_el is not None else ""
-    if provider.lower() in TRACE_PROVIDERS and guid in TRACE_GUIDS:
+    binary = decode_binary(fields.binary)
+    event_id = _int(fields.event_id)
+    corrupted = event_id is None or time_ns is None or (
+        fields.binary is not None and binary is None)
+    provider = fields.provider
+    if provider.lower() in TRACE_PROVIDERS and (
+            (fields.guid or "").strip("{}").lower() in TRACE_GUIDS):
         kind = "etw:mpio:trace"
     return RawRecord(
         kind=kind,
@@ -203,15 +350,15 @@ def event_to_record(
         event_id=event_id,
         source_path=source_path,
         reader=reader,
-        qualifiers=_int(event_id_el.get("Qualifiers")) if event_id_el is not None else None,
-        level=_int(_text(system.get("Level"))),
-        record_id=_int(_text(system.get("EventRecordID"))),
-        channel=intern(_text(system.get("Channel")) or ""),
-        computer=intern(_text(system.get("Computer")) or ""),
-        data=data,
+        qualifiers=_int(fields.qualifiers),
+        level=_int(fields.level),
+        record_id=_int(fields.record_id),
+        channel=intern(fields.channel or ""),
+        computer=intern(fields.computer or ""),
+        data=fields.data,
         binary=binary,
-        message=_text(message_el),
-        task_name=_text(task_el),
+        message=fields.message,
+        task_name=fields.task_name,
         source_offset=source_offset,
         corrupted=corrupted,
     )

@@ -1,0 +1,147 @@
+"""``read_event_xml`` (a rendered ``<Event>`` read by regular expressions when it is in the Rust
+layout) gives what the lxml path gives, ``event_to_record(parse_event_xml(text))``: the same
+record, or the same refusal, on every record of the corpus and the samples and on edited
+records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
+from evtxmpio.ingest.event_element import (
+    _rendered_fields,
+    event_to_record,
+    parse_event_xml,
+    read_event_xml,
+)
+from tests.conftest import SAMPLES, evtx_rendered
+
+
+def _read(text: str, read) -> object:
+    try:
+        return read(text)
+    except etree.XMLSyntaxError:
+        return "refused"
+
+
+def _same(text: str, header_ns: int | None = None) -> bool:
+    """Both paths agree on ``text``; True when the fast one read it."""
+    general = _read(text, lambda t: event_to_record(
+        parse_event_xml(t), "f.evtx", "evtx-rs", "system:evtx:event", 7,
+        header_time_ns=header_ns))
+    fast = _read(text, lambda t: read_event_xml(t, "f.evtx", "evtx-rs", "system:evtx:event", 7,
+                                                 header_time_ns=header_ns))
+    assert fast == general, text
+    return _rendered_fields(text) is not None
+
+
+def _rendered(paths: list[Path]) -> list[str]:
+    return [text for path in paths for text in evtx_rendered(path)]
+
+
+def test_every_corpus_record_reads_the_same(corpus: Path) -> None:
+    texts = _rendered(sorted(corpus.rglob("*.evtx")))
+    fast = sum(_same(text) for text in texts)
+    assert len(texts) > 40_000 and fast > len(texts) // 2  # both paths well exercised
+    assert fast < len(texts)
+
+
+def test_every_sample_record_reads_the_same() -> None:
+    texts = _rendered(sorted(SAMPLES.rglob("*.evtx")))
+    # the header time refines SystemTime only within its microsecond
+    fast = sum(_same(text, 1_308_009_630_068_372_100) for text in texts)
+    assert fast == len(texts) > 500
+
+
+DISK_153 = (
+    '<?xml version="1.0" encoding="utf-8"?>\n'
+    '<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event">\n'
+    '  <System>\n'
+    '    <Provider Name="disk">\n    </Provider>\n'
+    '    <EventID Qualifiers="32772">153</EventID>\n'
+    '    <Level>3</Level>\n    <Task>0</Task>\n    <Keywords>0x80000000000000</Keywords>\n'
+    '    <TimeCreated SystemTime="2011-06-14T00:00:30.068372Z">\n    </TimeCreated>\n'
+    '    <EventRecordID>27</EventRecordID>\n    <Channel>System</Channel>\n'
+    '    <Computer>FS01.contoso.local</Computer>\n    <Security>\n    </Security>\n'
+    '  </System>\n'
+    '  <EventData>\n'
+    '    <Data>\\Device\\Harddisk2\\DR2</Data>\n    <Data>0x43157193</Data>\n'
+    '    <Data>2</Data>\n'
+    '    <Binary>0F00040003002C000000000099000480000000000000000000000000000000000000000000'
+    '00000000000000</Binary>\n'
+    '  </EventData>\n'
+    '</Event>\n')
+
+
+def test_the_layout_is_read_fast() -> None:
+    assert _same(DISK_153)
+    record = read_event_xml(DISK_153, "f.evtx", "evtx-rs", "system:evtx:event")
+    assert (record.provider, record.event_id, record.qualifiers, record.level,
+            record.record_id) == ("disk", 153, 32772, 3, 27)
+    assert record.data == ((None, "\\Device\\Harddisk2\\DR2"), (None, "0x43157193"),
+                           (None, "2"))
+    assert record.time_ns == 1_308_009_630_068_372_000 and len(record.binary) == 44
+
+
+def _edit(old: str, new: str) -> str:
+    assert old in DISK_153
+    return DISK_153.replace(old, new, 1)
+
+
+EDITS = st.lists(st.tuples(st.integers(0, len(DISK_153)), st.integers(0, 3),
+                           st.text(alphabet='<>/"= \n\t\r&;#x0aAbDtN{}:-_\x00\x01]\ufffe\u2028é',
+                                   max_size=4)), min_size=1, max_size=3)
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(EDITS)
+@example([])
+@example([(0, 0, "")])
+@example([(DISK_153.index("<Level>") + 7, 1, "&#51;")])  # a character reference
+@example([(DISK_153.index("<Level>") + 8, 0, "\r")])  # a carriage return
+@example([(DISK_153.index("<Level>") + 8, 0, "\x01")])  # a character XML forbids
+@example([(DISK_153.index("0x43"), 0, "]]>")])
+def test_edited_records_read_the_same(edits: list[tuple[int, int, str]]) -> None:
+    text = DISK_153
+    for at, cut, insert in edits:
+        at = min(at, len(text))
+        text = text[:at] + insert + text[at + cut:]
+    _same(text)
+
+
+def test_edited_markup_reads_the_same() -> None:
+    """What only markup shows: repeated or namespaced attributes, odd tags, missing parts."""
+    for old, new in [
+        ('<Provider Name="disk">', '<Provider Name="disk" Name="x">'),
+        ('<Provider Name="disk">', '<Provider Name="disk" Guid="a" Name="x">'),
+        ('<Provider Name="disk">', '<Provider Name="mpio" Guid="{B87C1C1C-0001}">'),
+        ('<Provider Name="disk">', '<Provider Guid="a>b" Name="disk">'),
+        ('<Provider Name="disk">', '<Provider xmlns="urn:x" Name="disk">'),
+        ("<Level>3</Level>", "<Level>3</Levl>"),
+        ("<Level>3</Level>", "<Level>3</Level>\n<Level>4</Level>"),
+        ("<Level>3</Level>", "<Level> 0x10 </Level>"),
+        ("<Level>3</Level>", "<Level/>"),
+        ('<EventID Qualifiers="32772">', '<EventID Qualifiers="1" Qualifiers="2">'),
+        ('<EventID Qualifiers="32772">', "<EventID>"),
+        ("<Data>2</Data>", '<Data Name="">2</Data>'),
+        ("<Data>2</Data>", '<Data Name="a" Name="b">2</Data>'),
+        ("<Data>2</Data>", "<Data>2 > 1</Data>"),
+        ("<Data>2</Data>", "<Data>4F1C2A6B-0000-0000-0000-000000000000</Data>"),
+        ("<Data>2</Data>", "<Data>\n   </Data>"),
+        ("<Data>2</Data>", "<Data><string>a</string></Data>"),
+        ("<Binary>0F", "<Binary>zz"),
+        ("<Binary>0F", "<Binary>\n0F"),
+        ("  <EventData>\n", "  <EventData>\n  <Data>1</Data>\n  </EventData>\n  <EventData>\n"),
+        ("  <EventData>\n", "  <UserData>\n"),
+        ('SystemTime="', 'SystemTime="x'),
+        ("<Channel>System</Channel>", "<Channel></Channel>"),
+        ("<Channel>System</Channel>", ""),
+        ("<Computer>FS01.contoso.local</Computer>", "<Computer>FS01\u2028é\t</Computer>"),
+        ("<Security>", '<Security UserID="S-1-5-18" >'),
+        ("</Event>\n", "</Event>\n\n"),
+        ("</Event>\n", "</Event>"),
+    ]:
+        _same(_edit(old, new))
