@@ -62,6 +62,8 @@ class Relevance:
         self.providers = frozenset(rules)
         # Provider name as rendered -> (rule, its ids and quiet ids as text), filled as met.
         self._rendered: dict[str, tuple[EventRule | None, frozenset[str], frozenset[str]]] = {}
+        # Text from a provider name to its first ``</EventID>`` -> decision (ids-only rules).
+        self._heads: dict[str, bool] = {}
 
     def _remember(self, rendered: str) -> tuple[EventRule | None, frozenset[str], frozenset[str]]:
         """The rule of a provider name as rendered, and its ids and quiet ids as text."""
@@ -102,10 +104,10 @@ class Relevance:
             return False
         if rule is KEEP_ALL:
             return True
+        if rule.ids is not None and not quiet_texts and not rule.naming:
+            return self._keeps_by_id(xml, start, id_texts)
         if rule.ids is not None or quiet_texts:
-            at = xml.find(_EVENT_ID, start)
-            begin = xml.find(">", at) + 1
-            event_id = xml[begin:xml.find("<", begin)].strip() if at >= 0 else ""
+            event_id, begin = _event_id_at(xml, start)
             if rule.ids is not None and event_id not in id_texts:
                 return False
             if event_id in quiet_texts and _level_text(xml, begin) in _QUIET_TEXTS:
@@ -116,7 +118,39 @@ class Relevance:
         return any(needle in lowered for needle in rule.naming)
 
 
+    def _keeps_by_id(self, xml: str, start: int, id_texts: frozenset[str]) -> bool:
+        """Whether the event id after ``start`` (a provider kept for some ids) is one of
+        ``id_texts``; remembered per text from the provider name to its first ``</EventID>``
+        when the whole ``<EventID ...>`` start tag lies in that text (it then decides alone)."""
+        end = xml.find(_EVENT_ID_END, start)
+        if end < 0:
+            return _event_id_text(xml, start) in id_texts
+        head = xml[start:end]
+        decision = self._heads.get(head)
+        if decision is None:
+            at = xml.find(_EVENT_ID, start, end)
+            if at < 0 or xml.find(">", at, end) < 0:
+                return _event_id_text(xml, start) in id_texts
+            decision = _event_id_text(xml, start) in id_texts
+            if len(self._heads) < MAX_REMEMBERED:
+                self._heads[head] = decision
+        return decision
+
+
+def _event_id_text(xml: str, start: int) -> str:
+    """The text of the first ``<EventID>`` element after ``start`` (``""`` when none)."""
+    return _event_id_at(xml, start)[0]
+
+
+def _event_id_at(xml: str, start: int) -> tuple[str, int]:
+    """:func:`_event_id_text`, and where the element's text begins (``0`` when none)."""
+    at = xml.find(_EVENT_ID, start)
+    begin = xml.find(">", at) + 1
+    return (xml[begin:xml.find("<", begin)].strip() if at >= 0 else ""), begin
+
+
 _QUIET_TEXTS = frozenset(map(str, QUIET_LEVELS))
+_EVENT_ID_END = "</EventID>"
 
 
 def _level_text(xml: str, start: int) -> str:
