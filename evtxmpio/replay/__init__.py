@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from evtxmpio.replay.cluster_events import cluster_truth, node_events, skewed
 from evtxmpio.replay.model import VARIANTS, FailoverModel, ModelResult
 from evtxmpio.replay.noise import boot_records, noise_records
+from evtxmpio.replay.staging import Staging, staging
 from evtxmpio.replay.stream import StreamWriter, generate_stream, read_stream
 from evtxmpio.replay.truth import ground_truth, write_ground_truth
 from evtxmpio.replay.workload import Workload, WorkloadError, load_workload, seconds_to_ns
@@ -87,21 +88,30 @@ def replay(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     result = ReplayResult(out_dir=out)
-    writer = StreamWriter(out / f"stream.{stream_format}")
+    with staging() as stage:
+        _write_all(spec, model, stream, stream_format, chosen, result, stage)
+    return result
+
+
+def _write_all(spec: Workload, model: str, stream: str | Path | None, stream_format: str,
+               formats: tuple[str, ...], result: ReplayResult, stage: Staging) -> None:
+    out = result.out_dir
+    stream_path = out / f"stream.{stream_format}"
+    # written under another name first: the recorded stream may be this very file
+    writer = StreamWriter(stage.path(stream_path))
     source = read_stream(stream) if stream is not None else generate_stream(spec)
     try:
         result.model = FailoverModel(spec, model).run(_tee(source, writer))
     finally:
         writer.close()
-    result.files.append(writer.path)
+    result.files.append(stream_path)
     for host in spec.hosts:
-        _write_host(spec, host, result, chosen)
+        _write_host(spec, host, result, formats, stage)
     result.ground_truth = ground_truth(spec, result.model)
     if spec.cluster is not None:
         result.ground_truth["cluster"] = cluster_truth(spec, spec.cluster, result.model)
-    write_ground_truth(out / "ground_truth.json", result.ground_truth)
+    write_ground_truth(stage.path(out / "ground_truth.json"), result.ground_truth)
     result.files.append(out / "ground_truth.json")
-    return result
 
 
 def _tee(source: Iterable[IoRequest], writer: StreamWriter) -> Iterator[IoRequest]:
@@ -129,7 +139,8 @@ def host_stem(host: Host) -> str:
     return host.name.split(".")[0]
 
 
-def _write_host(spec: Workload, host: Host, result: ReplayResult, formats: tuple[str, ...]) -> None:
+def _write_host(spec: Workload, host: Host, result: ReplayResult, formats: tuple[str, ...],
+                stage: Staging) -> None:
     from evtxmpio.replay.evtx_writer import EvtxWriter
     from evtxmpio.replay.xml_writer import EventXmlWriter
 
@@ -142,24 +153,24 @@ def _write_host(spec: Workload, host: Host, result: ReplayResult, formats: tuple
             lambda p: EventXmlWriter(p, "eventviewer"),
         ),
     }
-    writers = [(path, make(path)) for name, (path, make) in targets.items() if name in formats]
+    chosen = [(path, make) for name, (path, make) in targets.items() if name in formats]
+    writers = [make(stage.path(path)) for path, make in chosen]
     count = 0
     try:
         for event in system_log(spec, host, result.model):
-            for _, writer in writers:
+            for writer in writers:
                 writer.write(event)
             count += 1
     finally:
-        for _, writer in writers:
+        for writer in writers:
             writer.close()
-    result.files += [path for path, _ in writers]
+    result.files += [path for path, _ in chosen]
     result.system_records[host.name] = count
-    _write_trace(spec, host, result, formats)
+    _write_trace(spec, host, result, formats, stage)
 
 
-def _write_trace(
-    spec: Workload, host: Host, result: ReplayResult, formats: tuple[str, ...]
-) -> None:
+def _write_trace(spec: Workload, host: Host, result: ReplayResult, formats: tuple[str, ...],
+                 stage: Staging) -> None:
     from evtxmpio.replay.etw_writer import TraceCsvWriter, TraceXmlWriter
 
     out, stem = result.out_dir, host_stem(host)
@@ -175,9 +186,11 @@ def _write_trace(
     }
     for name, (path, make) in targets.items():
         if name in formats:
-            writer = make(path)
-            for event in trace:
-                writer.write(event)
-            writer.close()
+            writer = make(stage.path(path))
+            try:
+                for event in trace:
+                    writer.write(event)
+            finally:
+                writer.close()
             result.files.append(path)
     result.trace_events[host.name] = len(trace)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import evtx as rust_evtx
 import Evtx.Evtx as python_evtx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
@@ -260,7 +260,19 @@ def assert_round_trip(path: Path, events: list[SystemEvent]) -> None:
     # python-evtx converts FILETIME through a float (``qword * 1e-7``), off by up to a few
     # microseconds; expect exactly what that conversion gives for the FILETIME written.
     for record, wanted, event in zip(from_python, want, events, strict=True):
-        assert record == wanted | {"time_us": _python_evtx_time_us(event.time_ns)}
+        assert record == _as_python_evtx_reads(wanted) | {
+            "time_us": _python_evtx_time_us(event.time_ns)}
+
+
+def _as_python_evtx_reads(wanted: dict) -> dict:
+    """python-evtx decodes UTF-16 strings with Python's ``utf16`` codec, which takes a leading
+    U+FEFF for a byte order mark and drops it: a text that starts with one loses it."""
+    def text(value: str | None) -> str | None:
+        return value[1:] if value is not None and value.startswith("\ufeff") else value
+
+    return wanted | {key: text(wanted[key]) for key in ("provider", "source_name", "channel",
+                                                         "computer")} | {
+        "data": [(name, text(value)) for name, value in wanted["data"]]}
 
 
 def _python_evtx_time_us(time_ns: int) -> int:
@@ -495,8 +507,17 @@ def system_events(draw) -> list[SystemEvent]:
     return events
 
 
+_BOM_EVENT = SystemEvent(time_ns=315_532_800_000_000_000, record_id=2, provider="\ufeff",
+                         event_id=0, level=0, computer="\ufeffFS01", qualifiers=None,
+                         provider_guid=None, event_source_name="\ufeffx", version=None, task=0,
+                         opcode=None, keywords=0, channel="\ufeffSystem",
+                         data=("\ufeff", "a\ufeff", "\ufeff\ufeffb"), data_names=None,
+                         binary=None, process_id=None, thread_id=None)
+
+
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(events=system_events())
+@example(events=[_BOM_EVENT])  # a text that starts with U+FEFF, in every string field
 def test_random_events_round_trip(events: list[SystemEvent]) -> None:
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "random.evtx"

@@ -166,3 +166,44 @@ def test_bad_stream_and_format_are_errors(tmp_path: Path) -> None:
         replay(RACE, out_dir=tmp_path / "o", stream=bad)
     with pytest.raises(WorkloadError, match="pdf"):
         replay(RACE, out_dir=tmp_path / "o", formats=("pdf",))
+
+
+def test_a_replay_into_its_own_recorded_stream_reads_it_whole(race, tmp_path: Path) -> None:
+    """The stream copy is written beside the stream being replayed, then takes its place."""
+    recorded = tmp_path / "stream.csv"
+    recorded.write_bytes((race.out_dir / "stream.csv").read_bytes())
+    again = replay(RACE, model="buggy", out_dir=tmp_path, formats=("xml",), stream=recorded)
+    assert again.ground_truth == race.ground_truth
+    assert recorded.read_bytes() == (race.out_dir / "stream.csv").read_bytes()
+
+
+@pytest.mark.parametrize("failing", ["evtx", "etw-csv"])
+def test_a_replay_that_fails_part_way_leaves_the_earlier_files(
+        race, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str) -> None:
+    from evtxmpio.replay import etw_writer, evtx_writer
+
+    first = replay(RACE, model="buggy", out_dir=tmp_path, formats=FORMATS)
+    before = {path.name: path.read_bytes() for path in first.files}
+    writer = {"evtx": evtx_writer.EvtxWriter, "etw-csv": etw_writer.TraceCsvWriter}[failing]
+    written = 0
+    real_write = writer.write
+
+    def write_then_fail(self, event) -> None:  # a full disk, part-way through the file
+        nonlocal written
+        written += 1
+        if written > 5:
+            raise OSError(28, "No space left on device")
+        real_write(self, event)
+
+    monkeypatch.setattr(writer, "write", write_then_fail)
+    with pytest.raises(OSError):
+        replay(RACE, model="fixed", out_dir=tmp_path, formats=FORMATS)
+    assert {path.name: path.read_bytes() for path in first.files} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(before)  # no partial file left
+
+
+def test_a_partial_file_of_a_killed_replay_is_removed_by_the_next(race, tmp_path: Path) -> None:
+    left = tmp_path / ".System-FS01.x1y2.partial.evtx"
+    left.write_bytes(b"ElfFile\x00")
+    replay(RACE, model="buggy", out_dir=tmp_path, formats=("evtx",))
+    assert not left.exists()
