@@ -49,17 +49,21 @@ def assign_episodes(frame: pd.DataFrame) -> pd.DataFrame:
     epochs of that Path ID from 1) or missing; ``paths_left`` the estimated usable paths of the
     event's disk at that moment (``Int64``, missing when unknown).
     """
-    episodes: list[str | None] = []
-    paths_left: list[int | None] = []
+    episodes: list[str | None] = [None] * len(frame)
+    paths_left: list[int | None] = [None] * len(frame)
     hosts: dict[str, _HostState] = {}
     columns = ["host", "name", "mpio_disk", "path_id", "path_count"]
-    for host, name, disk, path_id, count in frame[columns].itertuples(index=False, name=None):
+    # A row with neither an MPIO disk nor a Path ID changes no state and belongs to no
+    # episode: only the others are walked (a storm of disk retries need not be).
+    walked = (frame["mpio_disk"].notna() | frame["path_id"].notna()).to_numpy()
+    rows = frame.loc[walked, columns].itertuples(index=False, name=None)
+    for at, (host, name, disk, path_id, count) in zip(walked.nonzero()[0], rows, strict=True):
         state = hosts.setdefault(host, _HostState())
         disk = None if pd.isna(disk) else int(disk)
         path_id = None if pd.isna(path_id) else int(path_id)
         count = None if pd.isna(count) else int(count)
-        episodes.append(_step(state, host, name, disk, path_id, count))
-        paths_left.append(_paths_left(state, disk, name))
+        episodes[at] = _step(state, host, name, disk, path_id, count)
+        paths_left[at] = _paths_left(state, disk, name)
     return pd.DataFrame(
         {"episode": pd.array(episodes, dtype="string"),
          "paths_left": pd.array(paths_left, dtype="Int64")},

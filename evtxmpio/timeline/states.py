@@ -27,7 +27,7 @@ import pandas as pd
 
 from evtxmpio.catalog import disk_state_of
 from evtxmpio.timeline.episodes import PATH_FAILURE
-from evtxmpio.timeline.restore import DOWN, PathRecovery, last_evidence
+from evtxmpio.timeline.restore import DOWN, ISCSI_RECONNECTED, PathRecovery, last_evidence
 from evtxmpio.timeline.saturate import within
 
 CLOCK_SKEW = pd.Timedelta(seconds=5)
@@ -66,7 +66,7 @@ def build_timelines(frame: pd.DataFrame) -> pd.DataFrame:
     path_state: dict[tuple[str, int], str] = {}
     pending_system: list[tuple[int, str, int, pd.Timestamp, str]] = []
     recovery = PathRecovery()
-    for row in frame[ROW_COLUMNS].itertuples():
+    for row in frame.loc[_can_change_state(frame), ROW_COLUMNS].itertuples():
         name = row.name
         disk = None if pd.isna(row.mpio_disk) else int(row.mpio_disk)
         _path_step(transitions, path_state, row, name)
@@ -84,6 +84,14 @@ def build_timelines(frame: pd.DataFrame) -> pd.DataFrame:
     _attach_system_evidence(transitions, pending_system)
     _unknown_after_evidence(transitions, path_state, frame, recovery)
     return _to_frame(transitions)
+
+
+def _can_change_state(frame: pd.DataFrame) -> pd.Series:
+    """The rows the walk of :func:`build_timelines` can learn from: with a Path ID or an MPIO
+    disk, or an iScsiPrt reconnect (its port names the paths). For any other row every step
+    of the walk does nothing (a storm of disk retries need not be walked)."""
+    return (frame["path_id"].notna() | frame["mpio_disk"].notna()
+            | (frame["name"] == ISCSI_RECONNECTED).fillna(False))
 
 
 def _unknown_after_evidence(transitions: list[_Transition],
