@@ -62,3 +62,19 @@ def test_columns_of_odd_records() -> None:
 @example("%1%2%3", ["a", "b"])
 def test_template_read_once_fills_as_fill_template(template: str, values: list[str]) -> None:
     assert _fill(template, values) == fill_template(template, values)
+
+
+def test_sort_events_orders_as_pandas_sorts() -> None:
+    """Already in order (returned without a copy) or not, with missing sort keys."""
+    from evtxmpio.normalize import SORT_COLUMNS, sort_events
+
+    files = sorted(SAMPLES.glob("*/System-*.evtx"))
+    frame = frame_from_columns(event_columns(ingest_paths(files, dedupe=False).records))
+    frame.loc[::7, "record_id"] = pd.NA
+    frame.loc[::5, "time"] = pd.NaT
+    for shuffled in (frame, frame.sample(frac=1, random_state=3),
+                     frame.sample(frac=1, random_state=4).set_axis(range(5, 5 + len(frame)))):
+        expected = shuffled.sort_values(SORT_COLUMNS, kind="mergesort", na_position="last")
+        pd.testing.assert_frame_equal(sort_events(shuffled), expected.reset_index(drop=True))
+    in_order = sort_events(frame)
+    pd.testing.assert_frame_equal(sort_events(in_order), in_order)
