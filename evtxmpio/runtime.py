@@ -16,3 +16,19 @@ def freeze_startup_objects() -> None:
 
     gc.collect()
     gc.freeze()
+    use_system_arrow_pool()
+
+
+def use_system_arrow_pool() -> None:
+    """Have pyarrow, which holds pandas' string columns when installed, allocate with the C
+    library's ``malloc`` instead of its default mimalloc pool, which keeps more memory it no
+    longer uses (a storm of 200,000 kept events in a 10^6-record log: peak RSS 418-422 MB with
+    mimalloc, 378-391 MB with malloc, the time the same). Called by :func:`freeze_startup_objects`,
+    so only by entry points; without pyarrow it does nothing."""
+    import importlib.util
+
+    if importlib.util.find_spec("pyarrow") is None:
+        return
+    import pyarrow
+
+    pyarrow.set_memory_pool(pyarrow.system_memory_pool())
