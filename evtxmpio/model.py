@@ -305,15 +305,18 @@ def _int64_array(values: list[object]) -> pd.api.extensions.ExtensionArray:
 def concat_frames(parts: list[pd.DataFrame]) -> pd.DataFrame:
     """Frames of :func:`to_frame` one after the other, as one frame of the same dtypes.
 
-    Joined a column at a time, each column taken out of the parts as it is joined (the parts
-    are left without columns): memory holds the parts and one joined column, never the parts
-    and the whole joined frame.
+    Joined a column at a time, each column let go in the parts as it is joined (``parts`` is
+    left empty): memory holds the parts and one joined column, never the parts and the whole
+    joined frame.
     """
     if len(parts) == 1:
         return parts[0]
+    pieces = [dict(part.items()) for part in parts]
+    names = list(parts[0].columns)
+    parts.clear()
     columns: dict[str, pd.Series] = {}
-    for name in list(parts[0].columns):
-        column = pd.concat([part.pop(name) for part in parts], ignore_index=True)
+    for name in names:
+        column = pd.concat([piece.pop(name) for piece in pieces], ignore_index=True)
         # Batches may know different categories: the joined column is made categorical again.
         columns[name] = column.astype("category") if RECORD_COLUMNS.get(name) == "category" \
             else column
@@ -350,6 +353,15 @@ def check_frame(frame: pd.DataFrame, schema: dict[str, str] | None = None,
     if not frame.index.equals(pd.RangeIndex(len(frame))):
         raise TypeError(f"{what} index is not 0..{len(frame) - 1}")
     return frame
+
+
+def trace_rows(frame: pd.DataFrame) -> pd.Series:
+    """Which rows are trace events (``kind`` starting with ``etw:``), as a ``bool`` mask; for
+    the categorical ``kind`` of the frame contract read from its few categories, not per row."""
+    kind = frame["kind"]
+    if isinstance(kind.dtype, pd.CategoricalDtype):
+        return kind.isin([c for c in kind.cat.categories if str(c).startswith("etw:")])
+    return kind.astype(str).str.startswith("etw:")
 
 
 def check_analysis_frame(frame: pd.DataFrame) -> pd.DataFrame:

@@ -14,6 +14,7 @@ import pandas as pd
 from evtxmpio.catalog import fix
 from evtxmpio.detect.hotfix import KB, HotfixStatus
 from evtxmpio.detect.luns import LunOutcome
+from evtxmpio.model import trace_rows
 
 MPIO_SYSTEM_PROVIDERS = frozenset({"mpio", "microsoft-windows-mpio"})
 MPIO_TRACE_KIND = "etw:mpio:trace"
@@ -55,7 +56,7 @@ class HostFacts:
 
 
 def _inputs(events: pd.DataFrame) -> tuple[str, ...]:
-    trace = events["kind"].astype(str).str.startswith("etw:")
+    trace = trace_rows(events)
     channels = events.loc[~trace, "channel"].fillna("").astype(str)
     names = {f"{c} log" if c else "export without channel" for c in channels.unique()}
     if trace.any():

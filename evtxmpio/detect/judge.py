@@ -47,14 +47,16 @@ def judge(policy: Policy, events: pd.DataFrame, findings: list[Finding],
     """
     names = names or HostNames()
     host_column = events["host"].fillna("").astype(str)
-    hosts = sorted(set(host_column) | {_host_of(f) for f in findings})
+    hosts = sorted(set(host_column.unique()) | {_host_of(f) for f in findings})
     own = {host: [f for f in findings if _host_of(f) == host] for host in hosts}
     hotfix = hotfix_status(events, {host: incident_start(own[host]) for host in hosts})
     status = {h.host: h for h in hotfix}
     verdicts = []
     for host in hosts:
-        facts = host_facts(events.loc[host_column == host], host, luns, status.get(host),
-                           names.others(host))
+        mine = host_column == host
+        # one host (the usual case): all its events, not a copy of them
+        facts = host_facts(events if mine.all() else events.loc[mine], host, luns,
+                           status.get(host), names.others(host))
         verdicts.append(HostVerdict(host, decide(policy, own[host], facts), facts))
     nothing = dataclasses.replace(NO_HOST_FACTS, inputs=(
         f"{records_read} record(s) read, none from a provider MPIO analysis uses",))

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from evtxmpio.catalog import trace_counterparts
+from evtxmpio.model import trace_rows
 from evtxmpio.timeline.saturate import near, shift_all
 
 MAX_SKEW = pd.Timedelta(seconds=30)
@@ -54,10 +55,12 @@ class ClockAlignment:
 
 def attribute_trace_hosts(frame: pd.DataFrame) -> tuple[pd.DataFrame, set[str]]:
     """Give host-less trace events the case's only System host; return the files so named."""
-    trace = frame["kind"].astype(str).str.startswith("etw:")
+    trace = trace_rows(frame)
     nameless = trace & (frame["host"].fillna("") == "")
-    hosts = set(frame.loc[~trace, "host"].dropna()) - {""}
-    if not nameless.any() or len(hosts) != 1:
+    if not nameless.any():
+        return frame, set()
+    hosts = set(frame.loc[~trace, "host"].dropna().unique()) - {""}
+    if len(hosts) != 1:
         return frame, set()
     files = set(frame.loc[nameless, "source_file"])
     hosts_column = frame["host"].mask(nameless, hosts.pop())
@@ -71,7 +74,7 @@ def align_trace_clocks(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[ClockAli
     """
     frame, inferred = attribute_trace_hosts(frame)
     names = frame["name"]
-    trace = frame["kind"].astype(str).str.startswith("etw:")
+    trace = trace_rows(frame)
     alignments = []
     times = frame["time"].copy()
     timed = frame["time"].notna()  # damaged records without a time pair with nothing

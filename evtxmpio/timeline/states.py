@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from evtxmpio.catalog import disk_state_of
+from evtxmpio.model import trace_rows
 from evtxmpio.timeline.episodes import PATH_FAILURE
 from evtxmpio.timeline.restore import DOWN, ISCSI_RECONNECTED, PathRecovery, last_evidence
 from evtxmpio.timeline.saturate import within
@@ -113,7 +114,7 @@ def _unknown_after_evidence(transitions: list[_Transition],
 
 
 def _disks_with_trace_states(frame: pd.DataFrame) -> set[tuple[str, int]]:
-    mask = frame["kind"].astype(str).str.startswith("etw:") & frame["event_id"].isin([4, 8])
+    mask = trace_rows(frame) & frame["event_id"].isin([4, 8])
     mask &= frame["provider"].str.upper() == "MPIO"
     subset = frame.loc[mask & frame["mpio_disk"].notna(), ["host", "mpio_disk"]]
     return {(host, int(disk)) for host, disk in subset.itertuples(index=False, name=None)}
