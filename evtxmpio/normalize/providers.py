@@ -14,7 +14,7 @@ from evtxmpio.catalog import classic_events
 from evtxmpio.catalog.cluster import cluster_event, provider_name
 from evtxmpio.catalog.relevance import relevance
 from evtxmpio.model import RawRecord
-from evtxmpio.normalize.iopacket import decode_packet
+from evtxmpio.normalize.iopacket import HEADER, decode_packet
 
 _MPIO_DISK = re.compile(r"\\Device\\MPIODisk(\d+)", re.IGNORECASE)
 _HARDDISK = re.compile(r"\\Device\\Harddisk(\d+)\\", re.IGNORECASE)
@@ -59,15 +59,19 @@ def _path_id(pointer: int | None) -> int | None:
     return pointer & 0xFFFFFFFF if pointer >> 32 == 0 else pointer
 
 
-def packet_fields(record: RawRecord) -> Fields:
-    """``%1`` device and the IO_ERROR_LOG_PACKET header of a classic driver event."""
-    values = record.data_values()
+def packet_fields(record: RawRecord, values: list[str] | None = None) -> Fields:
+    """``%1`` device and the IO_ERROR_LOG_PACKET header of a classic driver event (``values``:
+    its insertion strings, when the caller has them)."""
+    if values is None:
+        values = record.data_values()
     fields: Fields = {"device": values[0] if values and values[0].startswith("\\") else None}
-    packet = decode_packet(record.binary)
-    if packet is not None:
-        fields.update(error_code=packet.error_code, unique_error=packet.unique_error_value,
-                      status=packet.final_status,
-                      dump_data=packet.dump_data.hex().upper() or None)
+    binary = record.binary
+    if binary is not None and len(binary) >= HEADER.size:  # what decode_packet decodes
+        (_, _, dump_size, _, _, _, _, error_code, unique, final_status, _, _,
+         _) = HEADER.unpack_from(binary)
+        dump = binary[HEADER.size:HEADER.size + dump_size]
+        fields.update(error_code=error_code, unique_error=unique, status=final_status,
+                      dump_data=dump.hex().upper() or None)
     return fields
 
 
@@ -93,7 +97,7 @@ def disk_fields(record: RawRecord) -> Fields:
     """``disk``/``Disk`` events: volume-less; keep the PDO for 153/154, the disk number of
     ``%1`` (``\\Device\\HarddiskM\\DRM``) or, for 153/154, of ``%3`` (``Disk %3``)."""
     values = record.data_values()
-    fields: Fields = packet_fields(record)
+    fields: Fields = packet_fields(record, values)
     match = _HARDDISK.match(values[0]) if values else None
     fields["disk_number"] = int(match.group(1)) if match else None
     if record.event_id in (153, 154) and len(values) > 3:
