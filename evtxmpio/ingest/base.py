@@ -94,6 +94,15 @@ class SkippedRecords:
     id_span: int = 0
 
 
+TIME_MIN_NS = -(2**63) + 1  # datetime64[ns] holds these (its minimum value is NaT)
+TIME_MAX_NS = 2**63 - 1
+
+
+def time_possible(time_ns: int | None) -> bool:
+    """``None``, or a time the analysis can hold (1677-09-22 .. 2262-04-11, pandas' range)."""
+    return time_ns is None or TIME_MIN_NS <= time_ns <= TIME_MAX_NS
+
+
 @dataclass(frozen=True, slots=True)
 class ReadOptions:
     """Options readers that accept them get from :func:`ingest_paths`.

@@ -36,14 +36,20 @@ import re
 import struct
 from bisect import bisect_left
 from collections.abc import Iterator
-from itertools import repeat
+from itertools import pairwise, repeat
 from operator import itemgetter
 
 from lxml import etree
 
 from evtxmpio.catalog import filetime_to_ns
 from evtxmpio.catalog.relevance import Relevance
-from evtxmpio.ingest.base import IngestIssue, ReadOptions, SkippedRecords, Source
+from evtxmpio.ingest.base import (
+    IngestIssue,
+    ReadOptions,
+    SkippedRecords,
+    Source,
+    time_possible,
+)
 from evtxmpio.ingest.event_element import event_to_record, parse_event_xml
 from evtxmpio.ingest.evtx_chunks import (
     RecordHeaders,
@@ -63,6 +69,7 @@ from evtxmpio.ingest.evtx_walk import (
     walk_issues,
 )
 from evtxmpio.ingest.timefmt import parse_iso_ns
+from evtxmpio.model import RawRecord
 
 READER = "evtx-rs"
 MAX_ERRORS_PER_CHUNK = 1000
@@ -198,39 +205,100 @@ def _decode_relevant(chunk: ChunkToDecode, name: str, records: Iterator[dict],
                      ) -> Iterator[ReadItem]:
     """A sound chunk with relevance known: build only relevant records, skip the rest in runs.
 
-    The loop body is the per-record cost of a full decode: a few slices and look-ups (provider,
-    and for context providers the event id and a substring), then append; no more.
+    The loop over the records is the per-record cost of a full decode: a few slices and
+    look-ups (provider, and for context providers the event id and a substring); no more. When
+    every record of the chunk follows the next in id and time (:func:`_clean_run` on all of
+    them) the runs between kept records are handed on as counts (:func:`_clean_chunk`).
     """
+    entries = list(_guarded(records, chunk, name))  # the chunk's records, and evtx's errors
     keeps = relevance.keeps_xml
-    pending: list[dict] = []  # skipped records since the last item
-    skip = pending.append
-    issues: list[IngestIssue] = []
-    decoded = 0
-    while len(issues) < MAX_ERRORS_PER_CHUNK:
-        try:
-            for raw in records:
-                if not keeps(raw["data"]):
-                    skip(raw)
-                    continue
-                decoded += len(pending)
-                yield from _flush(name, chunk.info.offset, pending, headers)
-                item = _relevant_item(raw, headers, chunk.info.offset, name)
-                decoded += not isinstance(item, IngestIssue)
-                yield item
-            break
-        except BaseException as exc:  # evtx raises RuntimeError (and others) on damaged data
-            if not _rust_error(exc):
-                raise
-            issues.append(IngestIssue(name, chunk.info.offset, "evtx.bad-record",
-                                      f"chunk {chunk.info.index}: {exc}"[:200],
-                                      records_failed=1))
-            decoded += len(pending)
-            yield from _flush(name, chunk.info.offset, pending, headers)
-            yield issues[-1]
+    kept = {k: _relevant_item(entry, headers, chunk.info.offset, name)
+            for k, entry in enumerate(entries)
+            if not isinstance(entry, IngestIssue) and keeps(entry["data"])}
+    if kept and not walk_short and len(kept) < len(entries) and all(
+            isinstance(item, RawRecord) for item in kept.values()):
+        facts = _clean_run(entries)  # (an issue among the entries makes it None)
+        if facts is not None and _times_possible(facts[0], entries, headers):
+            yield from _clean_chunk(name, chunk.info.offset, entries, kept, headers, facts)
+            return
+    yield from _by_runs(chunk, name, entries, kept, headers, walk_short)
+
+
+def _by_runs(chunk: ChunkToDecode, name: str, entries: list[dict | IngestIssue],
+             kept: dict[int, ReadItem], headers: RecordHeaders, walk_short: bool
+             ) -> Iterator[ReadItem]:
+    """``entries`` in order: the ``kept`` items, each run of skipped records between them
+    (:func:`_skipped_run`), evtx's errors; then the damage, if any."""
+    pending: list[dict] = []
+    errors = decoded = 0
+    for k, entry in enumerate(entries):
+        if isinstance(entry, IngestIssue):
+            errors += 1
+        elif k not in kept:
+            pending.append(entry)
+            continue
+        decoded += len(pending)
+        yield from _flush(name, chunk.info.offset, pending, headers)
+        item = entry if isinstance(entry, IngestIssue) else kept[k]
+        decoded += isinstance(item, RawRecord)
+        yield item
     decoded += len(pending)
     yield from _flush(name, chunk.info.offset, pending, headers)
-    if issues or walk_short:
+    if errors or walk_short:
         yield damaged_chunk_issue(name, chunk.info, decoded)
+
+
+def _clean_chunk(name: str, chunk_offset: int, raws: list[dict], kept: dict[int, ReadItem],
+                 headers: RecordHeaders, facts: tuple[tuple[str, ...], tuple[str, ...]]
+                 ) -> Iterator[ReadItem]:
+    """A chunk whose ids are consecutive and whose times strictly increase, kept records
+    included: the kept records, and between them each run of skipped records as a count that
+    advances the expected id (``id_span``). The health ledger then comes out as record by
+    record: the chunk's first and last record are handed on with their id and time (they meet
+    the chunks around), and nothing inside the chunk is a gap or goes backwards.
+    """
+    last = len(raws) - 1
+    for before, mark in pairwise([-1, *sorted(kept), last + 1]):
+        start, stop = before + 1, mark  # the skipped records between two kept ones
+        if start == 0 < stop:
+            yield _observed(name, chunk_offset, raws, headers, facts, 0)
+            start = 1
+        ends = mark > last and start <= last
+        stop -= ends
+        if stop > start:
+            offset = _header_facts(raws[start], headers)[0]
+            yield SkippedRecords(name, stop - start, "not-relevant",
+                                 chunk_offset + offset if offset is not None else None,
+                                 id_span=stop - start)
+        if mark <= last:
+            yield kept[mark]
+        elif ends:
+            yield _observed(name, chunk_offset, raws, headers, facts, last)
+
+
+def _observed(name: str, chunk_offset: int, raws: list[dict], headers: RecordHeaders,
+              facts: tuple[tuple[str, ...], tuple[str, ...]], k: int) -> SkippedRecords:
+    """Record ``k`` of a clean run (``facts``: its time and id texts) as one skipped record,
+    with its id and time."""
+    times, ids = facts
+    offset, header_ns = _header_facts(raws[k], headers)
+    return SkippedRecords(name, 1, "not-relevant",
+                          chunk_offset + offset if offset is not None else None,
+                          int(ids[k]), refined_time(times[k], header_ns))
+
+
+def _header_facts(raw: dict, headers: RecordHeaders) -> tuple[int | None, int | None]:
+    """Chunk offset and time (ns) of the record header of ``raw``, where known."""
+    at = headers.index().get(raw["event_record_id"])
+    if at is None:
+        return None, parse_iso_ns(raw.get("timestamp") or "")
+    return headers.offsets[at], filetime_to_ns(headers.filetimes[at])
+
+
+def _times_possible(times: tuple[str, ...], raws: list[dict], headers: RecordHeaders) -> bool:
+    """The first and last (so, increasing, every) time of a clean run can be held."""
+    return all(time_possible(refined_time(times[k], _header_facts(raws[k], headers)[1]))
+               for k in (0, len(raws) - 1))
 
 
 def _relevant_item(raw: dict, headers: RecordHeaders, chunk_offset: int, name: str) -> ReadItem:
@@ -271,14 +339,11 @@ def _skipped_run(name: str, chunk_offset: int, raws: list[dict], headers: Record
                                  chunk_offset + offset if offset is not None else None,
                                  record_id, time_ns)
         return
-    times, ids = facts
-    for k, represents in ((0, 1), (count - 1, count - 1)):
-        at = headers.index().get(raws[k]["event_record_id"])
-        header_ns = filetime_to_ns(headers.filetimes[at]) if at is not None \
-            else parse_iso_ns(raws[k].get("timestamp") or "")
-        yield SkippedRecords(name, represents, "not-relevant",
-                             chunk_offset + headers.offsets[at] if at is not None else None,
-                             int(ids[k]), refined_time(times[k], header_ns))
+    first = _observed(name, chunk_offset, raws, headers, facts, 0)
+    rest = _observed(name, chunk_offset, raws, headers, facts, count - 1)
+    yield first
+    yield SkippedRecords(name, count - 1, "not-relevant", rest.offset, rest.record_id,
+                         rest.time_ns)
 
 
 def _clean_run(raws: list[dict]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
@@ -307,11 +372,9 @@ def _clean_run(raws: list[dict]) -> tuple[tuple[str, ...], tuple[str, ...]] | No
 
 def _record_facts(raw: dict, headers: RecordHeaders) -> tuple[int | None, int | None, int | None]:
     """Record id, time and chunk offset of a record as :func:`event_to_record` would give them."""
-    at = headers.index().get(raw["event_record_id"])
-    header_ns = filetime_to_ns(headers.filetimes[at]) if at is not None \
-        else parse_iso_ns(raw.get("timestamp") or "")
+    offset, header_ns = _header_facts(raw, headers)
     record_id, time_ns = event_facts(raw["data"], header_ns)
-    return record_id, time_ns, headers.offsets[at] if at is not None else None
+    return record_id, time_ns, offset
 
 
 def _to_item(raw: dict, located: tuple[int, int, int] | None, chunk_offset: int, name: str,

@@ -189,3 +189,37 @@ def test_a_skipped_record_has_the_id_its_built_record_has(id_text: str) -> None:
            '</System></Event>')
     built = event_to_record(parse_event_xml(xml), "f", "evtx-rs", "system:evtx:event", 0)
     assert event_facts(xml, None)[0] == built.record_id
+
+
+# Records of a provider found in nearly every chunk of a System log, kept: most chunks then
+# hold kept records between skipped ones, which is where skipped runs become counts
+# (evtx_rust._clean_chunk) or, in chunks that are not in order, runs of their own.
+_OFTEN = {"service control manager", "microsoft-windows-kernel-general", "eventlog",
+          "microsoft-windows-security-auditing", "microsoft-windows-sysmon"}
+
+
+def _often(record) -> bool:
+    return (record.provider or "").lower() in _OFTEN
+
+
+@pytest.mark.parametrize("path", CORPUS + REPLAYED, ids=[p.name for p in CORPUS + REPLAYED])
+def test_kept_records_among_skipped_ones_keep_the_account_exact(
+        path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Skipping unbuilt records between kept ones gives the records and the account (health
+    ledger included: gaps, ids and times going backwards, first and last time) of building
+    every record; and the counted runs are used on the chunks in order."""
+    from evtxmpio.catalog.relevance import KEEP_ALL, Relevance
+    from evtxmpio.ingest import evtx_rust
+
+    chunks = []
+    clean_chunk = evtx_rust._clean_chunk
+    monkeypatch.setattr(evtx_rust, "_clean_chunk",
+                        lambda *args: chunks.append(1) or clean_chunk(*args))
+    built = ingest_paths([path], keep=_often, backend="rust", dedupe=False)
+    skipped = ingest_paths([path], keep=_often, backend="rust", dedupe=False,
+                           relevance=Relevance(dict.fromkeys(_OFTEN, KEEP_ALL)),
+                           chunk_prefilter=False)
+    assert skipped.records == built.records
+    assert skipped.accounts[0].to_dict() == built.accounts[0].to_dict()
+    if path.name in ("System.evtx", "system.evtx"):
+        assert chunks  # the path under test was taken
