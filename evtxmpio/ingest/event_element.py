@@ -22,6 +22,7 @@ from evtxmpio.model import RawRecord
 
 _STRING_ITEM = re.compile(r"<string>(.*?)</string>", re.DOTALL)
 _HEX = re.compile(r"^[0-9A-Fa-f\s]*$")
+_HEX_DIGITS = "0123456789abcdefABCDEF"
 TRACE_PROVIDERS = frozenset(name.lower() for name in trace_providers())
 TRACE_GUIDS = frozenset(guid.strip("{}") for guid in trace_providers().values())
 
@@ -133,21 +134,24 @@ def _rendered_fields(text: str) -> _Fields | None:
     match = _RENDERED.fullmatch(text)
     if match is None or "]]>" in text:
         return None
-    provider = _attribute_values(match["provider"])
+    (provider_attributes, event_id, event_id_attributes, level, time_attributes, record_id,
+     channel, computer, data_text, binary) = match.group(*_GROUPS)
     data = tuple((_unescape(name) or None, canonical_value(_unescape(value)))
-                 for name, value in _DATA_ELEMENT.findall(match["data"] or ""))
-    if any(name is None and value.startswith("<string>") for name, value in data):
+                 for name, value in _DATA_ELEMENT.findall(data_text)) if data_text else ()
+    if "&lt;string&gt;" in text and any(name is None and value.startswith("<string>")
+                                         for name, value in data):
         return None  # python-evtx's string blob (see _data_items): left to lxml
-    binary = match["binary"]
+    provider = _attribute_values(provider_attributes)
     return _Fields(
-        provider=provider.get("Name") or "", guid=provider.get("Guid"),
-        event_id=_unescape(match["event_id"]),
-        qualifiers=_attribute_values(match["event_id_attributes"]).get("Qualifiers"),
-        time=_attribute_values(match["time"]).get("SystemTime"),
-        level=_leaf_text(match["level"]), record_id=_leaf_text(match["record_id"]),
-        channel=_leaf_text(match["channel"]), computer=_leaf_text(match["computer"]),
-        data=data, binary=_unescape(binary) if binary is not None else None,
-        message=None, task_name=None)
+        provider.get("Name") or "", provider.get("Guid"), _unescape(event_id),
+        _attribute_values(event_id_attributes).get("Qualifiers"),
+        _attribute_values(time_attributes).get("SystemTime"), _leaf_text(level),
+        _leaf_text(record_id), _leaf_text(channel), _leaf_text(computer), data,
+        _unescape(binary) if binary is not None else None, None, None)
+
+
+_GROUPS = ("provider", "event_id", "event_id_attributes", "level", "time", "record_id",
+           "channel", "computer", "data", "binary")
 
 
 def _attribute_values(attributes: str) -> dict[str, str]:
@@ -188,6 +192,8 @@ def _children(parent: etree._Element | None) -> dict[str, etree._Element]:
 def _int(text: str | None) -> int | None:
     if text is None:
         return None
+    if text.isdigit() and text.isascii():  # the usual case, read as below
+        return int(text)
     text = text.strip()
     if not text:
         return None
@@ -201,6 +207,8 @@ def decode_binary(text: str | None) -> bytes | None:
     """``<Binary>`` text to bytes: hex (wevtutil, Rust evtx) or base64 (python-evtx)."""
     if text is None:
         return None
+    if text and len(text) % 2 == 0 and not text.strip(_HEX_DIGITS):
+        return bytes.fromhex(text)  # the usual case, hex digits alone, read as below
     stripped = "".join(text.split())
     if not stripped:
         return b""

@@ -145,3 +145,48 @@ def test_edited_markup_reads_the_same() -> None:
         ("</Event>\n", "</Event>"),
     ]:
         _same(_edit(old, new))
+
+
+def _int_as_written(text: str | None) -> int | None:
+    """What a number field holds: decimal or 0x hex text, blanks around it allowed."""
+    if text is None or not text.strip():
+        return None
+    text = text.strip()
+    try:
+        return int(text, 16) if text.lower().startswith("0x") else int(text)
+    except ValueError:
+        return None
+
+
+def _binary_as_written(text: str | None) -> bytes | None:
+    """Hex digits in pairs, blanks anywhere (wevtutil, Rust evtx), or base64 (python-evtx)."""
+    import base64
+    import binascii
+    import re
+
+    if text is None:
+        return None
+    bare = "".join(text.split())
+    if re.fullmatch(r"(?:[0-9A-Fa-f]{2})*", bare):
+        return bytes.fromhex(bare)
+    try:
+        return base64.b64decode(bare, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+@given(st.one_of(st.none(), st.text(alphabet="0123456789abcdefxX +-_ \n\u0663\u00b2gQ=",
+                                    max_size=12)))
+@example("0F00")
+@example("0f0")
+@example("QUJD")
+@example(" 12 ")
+@example("\u0663")  # ARABIC-INDIC DIGIT THREE: int() reads it
+@example("\u00b2")  # SUPERSCRIPT TWO: a digit int() refuses
+@example("0x1F")
+@example("")
+def test_numbers_and_binary_read_as_written(text: str | None) -> None:
+    from evtxmpio.ingest.event_element import _int, decode_binary
+
+    assert _int(text) == _int_as_written(text)
+    assert decode_binary(text) == _binary_as_written(text)
