@@ -216,8 +216,9 @@ def _decode_relevant(chunk: ChunkToDecode, name: str, records: Iterator[dict],
             for k, entry in enumerate(entries)
             if not isinstance(entry, IngestIssue) and keeps(entry["data"])}
     if kept and not walk_short and len(kept) < len(entries) and all(
-            isinstance(item, RawRecord) for item in kept.values()):
-        facts = _clean_run(entries)  # (an issue among the entries makes it None)
+            isinstance(item, RawRecord) for item in kept.values()) and not any(
+            isinstance(entry, IngestIssue) for entry in entries):
+        facts = _clean_run(entries)
         if facts is not None and _times_possible(facts[0], entries, headers):
             yield from _clean_chunk(name, chunk.info.offset, entries, kept, headers, facts)
             return
