@@ -97,11 +97,17 @@ def _finding_order(finding: Finding) -> tuple:
 def make_finding(rule: Rule, frame: pd.DataFrame, rows: Iterable[int]) -> Finding:
     """A finding whose host/disk/path/time window come from its evidence rows."""
     evidence = tuple(sorted(set(rows)))
-    subset = frame.loc[list(evidence)]
+    subset = frame.loc[list(evidence), _only(frame, "host", "mpio_disk", "path_id", "time")]
     return Finding(rule, _single(subset["host"]), _single(subset["mpio_disk"]),
                    _single(subset["path_id"]) if "path_id" in subset else None,
                    subset["time"].min() if len(subset) else None,
                    subset["time"].max() if len(subset) else None, evidence)
+
+
+def _only(frame: pd.DataFrame, *names: str | None) -> list[str]:
+    """The columns of ``frame`` among ``names`` (each once, in that order): a step takes the
+    rows it selects with the columns it reads, not every column of them."""
+    return [name for name in dict.fromkeys(names) if name is not None and name in frame]
 
 
 def _single(series: pd.Series) -> Any:
@@ -127,8 +133,8 @@ def _groups(frame: pd.DataFrame, columns: list[str]) -> Iterator[tuple[tuple, pd
 
 def _match(rule: Rule, spec: Mapping[str, Any], frame: pd.DataFrame, _timelines: pd.DataFrame
            ) -> list[Finding]:
-    hits = frame.loc[evaluate(frame, spec["select"])]
     group_by = spec.get("group_by")
+    hits = frame.loc[evaluate(frame, spec["select"]), _only(frame, *_per_host(group_by or []))]
     if not group_by:
         return [make_finding(rule, frame, [index]) for index in hits.index]
     return [make_finding(rule, frame, group.index)
@@ -139,8 +145,9 @@ def _threshold(rule: Rule, spec: Mapping[str, Any], frame: pd.DataFrame,
                _timelines: pd.DataFrame) -> list[Finding]:
     found: dict[tuple, set[int]] = {}
     for condition in spec["conditions"]:
-        hits = frame.loc[evaluate(frame, condition["select"])]
         condition = {**condition, "group_by": _per_host(condition["group_by"])}
+        hits = frame.loc[evaluate(frame, condition["select"]),
+                         _only(frame, *condition["group_by"], "time", condition.get("distinct"))]
         for key, group in _groups(hits, condition["group_by"]):
             rows = _threshold_rows(frame, group, condition, key)
             if rows:
@@ -190,7 +197,8 @@ def _sequence(rule: Rule, spec: Mapping[str, Any], frame: pd.DataFrame,
     steps = spec["steps"]
     window = seconds_delta(float(spec["window"]))
     masks = [evaluate(frame, step) for step in steps]
-    relevant = frame.loc[pd.concat(masks, axis=1).any(axis=1)]
+    relevant = frame.loc[pd.concat(masks, axis=1).any(axis=1),
+                         _only(frame, *_per_host(spec["group_by"]), "time")]
     findings = []
     for _, group in _groups(relevant, _per_host(spec["group_by"])):
         for rows in _ordered_matches(group, [m.loc[group.index] for m in masks], window):
