@@ -53,20 +53,44 @@ def parse_iso_ns(text: str, default_offset_minutes: int | None = 0) -> int | Non
 
 def _parse_rendered(text: str) -> int | None:
     """``2011-06-14T00:00:12.788711Z`` (what the .evtx backends render for every record), or
-    ``None`` for any other text; the same value as the general path, without a regex."""
-    if text[4] != "-" or text[7] != "-" or text[10] != "T" or text[13] != ":" or \
-            text[16] != ":" or text[19] != ".":
+    ``None`` for any other text; the same value as the general path, without a regex. The
+    minute (``2011-06-14T00:00``) is read once and remembered: a log's records share few."""
+    if text[16] != ":" or text[19] != ".":
         return None
-    digits = text[:4] + text[5:7] + text[8:10] + text[11:13] + text[14:16] + text[17:19] + \
-        text[20:26]
+    tail = text[17:19] + text[20:26]
+    if not (tail.isascii() and tail.isdigit()):
+        return None
+    second = int(text[17:19])
+    if second >= 61:
+        return None
+    prefix = text[:16]
+    minute = _MINUTES.get(prefix, _UNSEEN)
+    if minute is _UNSEEN:
+        if len(_MINUTES) >= MINUTES_KEPT:
+            _MINUTES.clear()
+        minute = _MINUTES[prefix] = _minute_start(prefix)
+    if minute is None:
+        return None
+    return (minute + second) * 1_000_000_000 + int(text[20:26]) * 1000
+
+
+_UNSEEN = object()
+MINUTES_KEPT = 4096
+_MINUTES: dict[str, int | None] = {}  # "2011-06-14T00:00" -> its Unix second, or None
+
+
+def _minute_start(prefix: str) -> int | None:
+    """Unix seconds at the start of ``YYYY-MM-DDTHH:MM``, or ``None`` when it is not one."""
+    if prefix[4] != "-" or prefix[7] != "-" or prefix[10] != "T" or prefix[13] != ":":
+        return None
+    digits = prefix[:4] + prefix[5:7] + prefix[8:10] + prefix[11:13] + prefix[14:16]
     if not (digits.isascii() and digits.isdigit()):
         return None
-    month, day, hour = int(text[5:7]), int(text[8:10]), int(text[11:13])
-    minute, second = int(text[14:16]), int(text[17:19])
-    if not (1 <= month <= 12 and 1 <= day <= 31 and hour < 24 and minute < 60 and second < 61):
+    month, day, hour, minute = int(prefix[5:7]), int(prefix[8:10]), int(prefix[11:13]), \
+        int(prefix[14:16])
+    if not (1 <= month <= 12 and 1 <= day <= 31 and hour < 24 and minute < 60):
         return None
-    seconds = _day_start(int(text[:4]), month, day) + hour * 3600 + minute * 60 + second
-    return seconds * 1_000_000_000 + int(text[20:26]) * 1000
+    return _day_start(int(prefix[:4]), month, day) + hour * 3600 + minute * 60
 
 
 @functools.lru_cache(maxsize=4096)

@@ -43,3 +43,20 @@ def test_any_27_characters_parse_as_the_general_path_does(text: str) -> None:
     fast = _parse_rendered(text) if text.endswith("Z") else None
     assert fast is None or fast == _general(text)
     assert parse_iso_ns(text) == _general(text)
+
+
+def test_remembered_minutes_change_nothing(monkeypatch) -> None:
+    """A minute read before (valid or not) gives what a first reading gives, also once the
+    memory of minutes is full and starts again."""
+    from evtxmpio.ingest import timefmt
+
+    monkeypatch.setattr(timefmt, "MINUTES_KEPT", 3)
+    monkeypatch.setattr(timefmt, "_MINUTES", {})
+    texts = ["2011-06-14T00:00:12.788711Z", "2011-06-14T00:00:60.000001Z",
+             "2011-06-14T00:00:61.000000Z", "2011-06-14T00:00:1x.000000Z",
+             "2011-13-14T00:00:12.788711Z", "2011-13-14T00:00:12.788711Z",
+             "2011-06-14T00:01:00.000000Z", "2011-06-14T00:02:00.000000Z",
+             "2011-06-14T00:00:12.788711Z"]
+    for text in texts * 2:
+        assert parse_iso_ns(text) == _general(text)
+    assert len(timefmt._MINUTES) <= 3
