@@ -86,6 +86,7 @@ import operator
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
+from json.encoder import encode_basestring
 
 import pandas as pd
 
@@ -374,8 +375,13 @@ _DATA_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=False).encode
 
 
 def dump_data_json(data: dict[str, str]) -> str:
-    """Serialize a record's data dict the way the ``data`` column stores it."""
-    return _DATA_JSON(data)
+    """Serialize a record's data dict the way the ``data`` column stores it: the text of
+    ``json.dumps(data, ensure_ascii=False)``, written directly for text keys and values."""
+    try:
+        return "{" + ", ".join([encode_basestring(key) + ": " + encode_basestring(value)
+                                for key, value in data.items()]) + "}"
+    except TypeError:  # a value that is not text: the encoder says how it is written
+        return _DATA_JSON(data)
 
 
 def data_values(column: pd.Series) -> list[str]:

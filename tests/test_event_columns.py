@@ -78,3 +78,15 @@ def test_sort_events_orders_as_pandas_sorts() -> None:
         pd.testing.assert_frame_equal(sort_events(shuffled), expected.reset_index(drop=True))
     in_order = sort_events(frame)
     pd.testing.assert_frame_equal(sort_events(in_order), in_order)
+
+
+@given(st.dictionaries(st.text(), st.one_of(st.text(), st.integers(), st.none())))
+@example({})
+@example({"1": 'a"b\\c\x00\x1f\u2028\ud800é', "Name": ""})
+@example({"1": "x", "2": None})  # a value that is not text: written by the encoder
+def test_data_text_is_json_dumps(data: dict[str, object]) -> None:
+    import json
+
+    from evtxmpio.model import dump_data_json
+
+    assert dump_data_json(data) == json.dumps(data, ensure_ascii=False, sort_keys=False)
