@@ -55,9 +55,10 @@ def test_columns_of_odd_records() -> None:
     _same_frames([])
 
 
-@given(st.text(alphabet="%0123456789ab ", max_size=30), st.lists(st.text(max_size=3),
-                                                               max_size=12))
+@given(st.text(alphabet="%0123456789ab {}", max_size=30), st.lists(st.text(max_size=3),
+                                                                 max_size=12))
 @example("%0 %1 %01 %12 %", ["x"])
+@example("{0} {%1} }{ %2", ["{1}", "}"])
 @example("", [])
 @example("%1%2%3", ["a", "b"])
 def test_template_read_once_fills_as_fill_template(template: str, values: list[str]) -> None:

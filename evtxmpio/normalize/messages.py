@@ -41,23 +41,20 @@ def _most_inserts(template: str) -> int:
     return max(template_inserts(template), default=0)
 
 
-@cache  # one entry per catalogue template
-def _pieces(template: str) -> tuple[tuple[str, ...], tuple[tuple[int, str], ...]]:
-    """The text between the inserts of ``template``, and each insert (its 0-based value index,
-    its own text)."""
+@cache  # one entry per catalogue template and number of values it can use
+def _format(template: str, count: int) -> str:
+    """``template`` as a ``str.format`` text for ``count`` values: each ``%n`` that has a value
+    becomes ``{n-1}``; one without stays, as does the text between (braces doubled)."""
     split = _INSERT.split(template)
-    texts = tuple(split[0::2])
-    inserts = tuple((int(number) - 1, f"%{number}") for number in split[1::2])
-    return texts, inserts
+    parts = [split[0].replace("{", "{{").replace("}", "}}")]
+    for number, text in zip(split[1::2], split[2::2], strict=True):
+        index = int(number) - 1
+        parts.append(f"{{{index}}}" if 0 <= index < count else f"%{number}")
+        parts.append(text.replace("{", "{{").replace("}", "}}"))
+    return "".join(parts)
 
 
 def _fill(template: str, values: Sequence[str]) -> str:
     """:func:`evtxmpio.catalog.fill_template`, the template read once: each ``%n`` replaced by
     ``values[n-1]``; one with no value stays."""
-    texts, inserts = _pieces(template)
-    count = len(values)
-    parts = [texts[0]]
-    for (index, literal), text in zip(inserts, texts[1:], strict=True):
-        parts.append(values[index] if 0 <= index < count else literal)
-        parts.append(text)
-    return "".join(parts)
+    return _format(template, min(len(values), _most_inserts(template))).format(*values)
