@@ -50,7 +50,7 @@ from evtxmpio.ingest.base import (
     Source,
     time_possible,
 )
-from evtxmpio.ingest.event_element import event_to_record, parse_event_xml
+from evtxmpio.ingest.event_element import read_event_xml
 from evtxmpio.ingest.evtx_chunks import (
     RecordHeaders,
     build_file,
@@ -372,7 +372,8 @@ def _clean_run(raws: list[dict]) -> tuple[tuple[str, ...], tuple[str, ...]] | No
 
 
 def _record_facts(raw: dict, headers: RecordHeaders) -> tuple[int | None, int | None, int | None]:
-    """Record id, time and chunk offset of a record as :func:`event_to_record` would give them."""
+    """Record id, time and chunk offset of a record as its built record would give them
+    (:func:`~evtxmpio.ingest.event_element.read_event_xml`)."""
     offset, header_ns = _header_facts(raw, headers)
     record_id, time_ns = event_facts(raw["data"], header_ns)
     return record_id, time_ns, offset
@@ -388,12 +389,11 @@ def _to_item(raw: dict, located: tuple[int, int, int] | None, chunk_offset: int,
         offset = None
         header_ns = parse_iso_ns(raw.get("timestamp") or "")
     if relevance is not None and not relevance.keeps_xml(xml):
-            record_id, time_ns = event_facts(xml, header_ns)
-            return SkippedRecords(name, 1, "not-relevant", offset, record_id, time_ns)
+        record_id, time_ns = event_facts(xml, header_ns)
+        return SkippedRecords(name, 1, "not-relevant", offset, record_id, time_ns)
     try:
-        element = parse_event_xml(xml)
+        return read_event_xml(xml, name, READER, "system:evtx:event", offset,
+                              header_time_ns=header_ns)
     except etree.XMLSyntaxError as exc:
         return IngestIssue(name, offset, "evtx.bad-record-xml", f"{exc}"[:200],
                            records_failed=1)
-    return event_to_record(element, name, READER, "system:evtx:event", offset,
-                           header_time_ns=header_ns)
