@@ -194,6 +194,26 @@ def _guarded(records: Iterator[dict], chunk: ChunkToDecode, name: str
                               f"chunk {chunk.info.index}: {exc}"[:200], records_failed=1)
 
 
+def _all_records(records: Iterator[dict], chunk: ChunkToDecode, name: str
+                 ) -> list[dict | IngestIssue]:
+    """What :func:`_guarded` yields, as a list (taken by ``list.extend``, with no Python
+    call per record: a chunk's records stay in the list up to an error)."""
+    entries: list[dict | IngestIssue] = []
+    errors = 0
+    while errors < MAX_ERRORS_PER_CHUNK:
+        try:
+            entries.extend(records)
+            break
+        except BaseException as exc:  # evtx raises RuntimeError (and others) on damaged data
+            if not _rust_error(exc):
+                raise
+            errors += 1
+            entries.append(IngestIssue(name, chunk.info.offset, "evtx.bad-record",
+                                       f"chunk {chunk.info.index}: {exc}"[:200],
+                                       records_failed=1))
+    return entries
+
+
 def _rust_error(exc: BaseException) -> bool:
     """An error of evtx on bad data: any ``Exception``, or a Rust panic turned into pyo3's
     ``PanicException`` (a ``BaseException``, so that ``except Exception`` lets it through)."""
@@ -210,7 +230,7 @@ def _decode_relevant(chunk: ChunkToDecode, name: str, records: Iterator[dict],
     every record of the chunk follows the next in id and time (:func:`_clean_run` on all of
     them) the runs between kept records are handed on as counts (:func:`_clean_chunk`).
     """
-    entries = list(_guarded(records, chunk, name))  # the chunk's records, and evtx's errors
+    entries = _all_records(records, chunk, name)
     keeps = relevance.keeps_xml
     kept = {k: _relevant_item(entry, headers, chunk.info.offset, name)
             for k, entry in enumerate(entries)
