@@ -12,15 +12,8 @@ on. When the pipeline names what can matter (:class:`~evtxmpio.catalog.relevance
 each record is decided on its XML text (provider after the fixed prelude, event id, content)
 and the others are counted ``not-relevant`` before anything is built (DESIGN.md: decide
 relevance before building Python objects); kept records are read from their text without an
-XML tree (:func:`evtxmpio.ingest.event_element.read_event_xml`). On a sound chunk the skipped
-records are handed on in runs, so that the health ledger sees exactly what the records one by
-one would give it (ids and times as their XML says, which exported or edited logs set apart
-from the record headers): a run whose ids are consecutive and whose times strictly increase
-is two :class:`SkippedRecords` (:func:`_skipped_run`), any other run record by record; and
-when the whole chunk, kept records included, is in order, each run between kept records is a
-count that advances the expected id (:func:`_clean_chunk`). Those tests read the time and id of
-every record with C calls per record (``map`` of ``str.find`` and a compiled pattern), the
-bulk of the per-record cost on a real System log after ``evtx``'s own.
+XML tree (:func:`evtxmpio.ingest.event_element.read_event_xml`); on a sound chunk the skipped
+records are handed on in runs (:mod:`evtxmpio.ingest.evtx_runs`).
 
 ``evtx`` ends a chunk's record walk early where the data only looks odd
 (``tests/ingest/test_evtx_mutations.py`` found these): after the record whose number equals the
@@ -37,12 +30,9 @@ Python as pyo3's ``PanicException`` (a ``BaseException``) and is caught like any
 from __future__ import annotations
 
 import io
-import re
 import struct
 from bisect import bisect_left
 from collections.abc import Iterator
-from itertools import pairwise, repeat
-from operator import itemgetter
 
 from lxml import etree
 
@@ -53,7 +43,6 @@ from evtxmpio.ingest.base import (
     ReadOptions,
     SkippedRecords,
     Source,
-    time_possible,
 )
 from evtxmpio.ingest.event_element import read_event_xml
 from evtxmpio.ingest.evtx_chunks import (
@@ -62,14 +51,13 @@ from evtxmpio.ingest.evtx_chunks import (
     looping_links,
     record_headers,
 )
+from evtxmpio.ingest.evtx_runs import clean_run, counted_runs, skipped_run, times_possible
 from evtxmpio.ingest.evtx_walk import (
-    SYSTEM_TIME,
     ChunkToDecode,
     ReadItem,
     chain_loop_issue,
     damaged_chunk_issue,
     event_facts,
-    refined_time,
     walk_chunks,
     walk_issues,
 )
@@ -78,15 +66,6 @@ from evtxmpio.model import RawRecord
 
 READER = "evtx-rs"
 MAX_ERRORS_PER_CHUNK = 1000
-_RECORD_ID = "<EventRecordID>"
-# A record's time and id as the evtx package renders them (or as one empty element):
-# the ``_clean_run`` test of a run of skipped records.
-_RUN_FACTS = re.compile(
-    re.escape(SYSTEM_TIME) + r'([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}'
-    r'(?:\.[0-9]+)?Z)"(?:/>|>\s*</TimeCreated>)\s*<EventRecordID>([0-9]+)</EventRecordID>')
-_DATA = itemgetter("data")
-_GROUPS = re.Match.groups
-# The last FILETIME evtx accepts in a record header (jiff's Timestamp::MAX, 9999-12-30T22:00Z).
 MAX_RUST_FILETIME = 2_650_466_808_009_999_999
 
 
@@ -232,8 +211,8 @@ def _decode_relevant(chunk: ChunkToDecode, name: str, records: Iterator[dict],
 
     The loop over the records is the per-record cost of a full decode: a few slices and
     look-ups (provider, and for context providers the event id and a substring); no more. When
-    every record of the chunk follows the next in id and time (:func:`_clean_run` on all of
-    them) the runs between kept records are handed on as counts (:func:`_clean_chunk`).
+    every record of the chunk follows the next in id and time (:func:`clean_run` on all of
+    them) the runs between kept records are handed on as counts (:func:`counted_runs`).
     """
     entries = _all_records(records, chunk, name)
     keeps = relevance.keeps_xml
@@ -243,9 +222,9 @@ def _decode_relevant(chunk: ChunkToDecode, name: str, records: Iterator[dict],
     if kept and not walk_short and len(kept) < len(entries) and all(
             isinstance(item, RawRecord) for item in kept.values()) and not any(
             isinstance(entry, IngestIssue) for entry in entries):
-        facts = _clean_run(entries)
-        if facts is not None and _times_possible(facts[0], entries, headers):
-            yield from _clean_chunk(name, chunk.info.offset, entries, kept, headers, facts)
+        facts = clean_run(entries)
+        if facts is not None and times_possible(facts[0], entries, headers):
+            yield from counted_runs(name, chunk.info.offset, entries, kept, headers, facts)
             return
     yield from _by_runs(chunk, name, entries, kept, headers, walk_short)
 
@@ -254,7 +233,7 @@ def _by_runs(chunk: ChunkToDecode, name: str, entries: list[dict | IngestIssue],
              kept: dict[int, ReadItem], headers: RecordHeaders, walk_short: bool
              ) -> Iterator[ReadItem]:
     """``entries`` in order: the ``kept`` items, each run of skipped records between them
-    (:func:`_skipped_run`), evtx's errors; then the damage, if any."""
+    (:func:`skipped_run`), evtx's errors; then the damage, if any."""
     pending: list[dict] = []
     errors = decoded = 0
     for k, entry in enumerate(entries):
@@ -274,59 +253,6 @@ def _by_runs(chunk: ChunkToDecode, name: str, entries: list[dict | IngestIssue],
         yield damaged_chunk_issue(name, chunk.info, decoded)
 
 
-def _clean_chunk(name: str, chunk_offset: int, raws: list[dict], kept: dict[int, ReadItem],
-                 headers: RecordHeaders, facts: tuple[tuple[str, ...], tuple[str, ...]]
-                 ) -> Iterator[ReadItem]:
-    """A chunk whose ids are consecutive and whose times strictly increase, kept records
-    included: the kept records, and between them each run of skipped records as a count that
-    advances the expected id (``id_span``). The health ledger then comes out as record by
-    record: the chunk's first and last record are handed on with their id and time (they meet
-    the chunks around), and nothing inside the chunk is a gap or goes backwards.
-    """
-    last = len(raws) - 1
-    for before, mark in pairwise([-1, *sorted(kept), last + 1]):
-        start, stop = before + 1, mark  # the skipped records between two kept ones
-        if start == 0 < stop:
-            yield _observed(name, chunk_offset, raws, headers, facts, 0)
-            start = 1
-        ends = mark > last and start <= last
-        stop -= ends
-        if stop > start:
-            offset = _header_facts(raws[start], headers)[0]
-            yield SkippedRecords(name, stop - start, "not-relevant",
-                                 chunk_offset + offset if offset is not None else None,
-                                 id_span=stop - start)
-        if mark <= last:
-            yield kept[mark]
-        elif ends:
-            yield _observed(name, chunk_offset, raws, headers, facts, last)
-
-
-def _observed(name: str, chunk_offset: int, raws: list[dict], headers: RecordHeaders,
-              facts: tuple[tuple[str, ...], tuple[str, ...]], k: int) -> SkippedRecords:
-    """Record ``k`` of a clean run (``facts``: its time and id texts) as one skipped record,
-    with its id and time."""
-    times, ids = facts
-    offset, header_ns = _header_facts(raws[k], headers)
-    return SkippedRecords(name, 1, "not-relevant",
-                          chunk_offset + offset if offset is not None else None,
-                          int(ids[k]), refined_time(times[k], header_ns))
-
-
-def _header_facts(raw: dict, headers: RecordHeaders) -> tuple[int | None, int | None]:
-    """Chunk offset and time (ns) of the record header of ``raw``, where known."""
-    at = headers.index().get(raw["event_record_id"])
-    if at is None:
-        return None, parse_iso_ns(raw.get("timestamp") or "")
-    return headers.offsets[at], filetime_to_ns(headers.filetimes[at])
-
-
-def _times_possible(times: tuple[str, ...], raws: list[dict], headers: RecordHeaders) -> bool:
-    """The first and last (so, increasing, every) time of a clean run can be held."""
-    return all(time_possible(refined_time(times[k], _header_facts(raws[k], headers)[1]))
-               for k in (0, len(raws) - 1))
-
-
 def _relevant_item(raw: dict, headers: RecordHeaders, chunk_offset: int, name: str) -> ReadItem:
     return _to_item(raw, _located(headers, raw["event_record_id"]), chunk_offset, name, None)
 
@@ -342,66 +268,8 @@ def _flush(name: str, chunk_offset: int, pending: list[dict], headers: RecordHea
            ) -> Iterator[SkippedRecords]:
     """Hand on and clear the pending skipped records."""
     if pending:
-        yield from _skipped_run(name, chunk_offset, pending[:], headers)
+        yield from skipped_run(name, chunk_offset, pending[:], headers)
         pending.clear()
-
-
-def _skipped_run(name: str, chunk_offset: int, raws: list[dict], headers: RecordHeaders
-                 ) -> Iterator[SkippedRecords]:
-    """Skipped records (file order) exactly as the health ledger would see them built.
-
-    A built record's id is its ``<EventRecordID>`` and its time its ``SystemTime`` (refined by
-    the record header's FILETIME within the same microsecond), which edited or damaged logs can
-    set apart from the record header. When the ids are consecutive and the ``SystemTime``
-    texts (one fixed-width format) strictly increase, the first record and then the rest as one
-    run (its last id and time) are exact; otherwise every record is handed on alone.
-    """
-    count = len(raws)
-    facts = _clean_run(raws) if count > 2 else None  # two records: two items either way
-    if facts is None:
-        for raw in raws:
-            record_id, time_ns, offset = _record_facts(raw, headers)
-            yield SkippedRecords(name, 1, "not-relevant",
-                                 chunk_offset + offset if offset is not None else None,
-                                 record_id, time_ns)
-        return
-    first = _observed(name, chunk_offset, raws, headers, facts, 0)
-    rest = _observed(name, chunk_offset, raws, headers, facts, count - 1)
-    yield first
-    yield SkippedRecords(name, count - 1, "not-relevant", rest.offset, rest.record_id,
-                         rest.time_ns)
-
-
-def _clean_run(raws: list[dict]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
-    """The ``SystemTime`` and ``EventRecordID`` texts of a run whose ids are consecutive and
-    whose times (one format) strictly increase; ``None`` for any other run.
-
-    Per record: the first ``SystemTime`` must open the time and record id shape of
-    ``_RUN_FACTS`` with no ``<EventRecordID>`` before it (then both values are the ones
-    :func:`event_facts` reads); any other layout is not clean. Only calls of C functions per
-    record: a run is most of a chunk on a real System log.
-    """
-    texts = list(map(_DATA, raws))
-    count = len(texts)
-    starts = list(map(str.find, texts, repeat(SYSTEM_TIME)))
-    matches = list(map(_RUN_FACTS.match, texts, starts))
-    if not count or None in matches or list(
-            map(str.find, texts, repeat(_RECORD_ID), repeat(0), starts)).count(-1) != count:
-        return None
-    times, ids = zip(*map(_GROUPS, matches), strict=True)
-    first = int(ids[0])
-    clean = (list(map(int, ids)) == list(range(first, first + count))
-             and len(set(map(len, times))) == 1 and len(set(times)) == count
-             and list(times) == sorted(times))
-    return (times, ids) if clean else None
-
-
-def _record_facts(raw: dict, headers: RecordHeaders) -> tuple[int | None, int | None, int | None]:
-    """Record id, time and chunk offset of a record as its built record would give them
-    (:func:`~evtxmpio.ingest.event_element.read_event_xml`)."""
-    offset, header_ns = _header_facts(raw, headers)
-    record_id, time_ns = event_facts(raw["data"], header_ns)
-    return record_id, time_ns, offset
 
 
 def _to_item(raw: dict, located: tuple[int, int, int] | None, chunk_offset: int, name: str,

@@ -156,7 +156,7 @@ def test_skipped_runs_keep_the_health_ledger_exact(numbers: list[int], times: li
     from evtxmpio.ingest.base import FileAccount
     from evtxmpio.ingest.collect import IngestResult, _Run, _take
     from evtxmpio.ingest.evtx_chunks import RecordHeaders
-    from evtxmpio.ingest.evtx_rust import _skipped_run
+    from evtxmpio.ingest.evtx_runs import skipped_run
     from evtxmpio.ingest.health import HealthLedger
 
     raws = [_raw(number, second, layout) for number, second in zip(numbers, times, strict=True)]
@@ -166,7 +166,7 @@ def test_skipped_runs_keep_the_health_ledger_exact(numbers: list[int], times: li
     for number, second in zip(numbers, times, strict=True):
         expected.observe(number, (1_577_836_800 + second) * 10**9)
     account = FileAccount("f", "evtx")
-    items = list(_skipped_run("f", 0, raws, headers))
+    items = list(skipped_run("f", 0, raws, headers))
     assert sum(item.count for item in items) == len(numbers)
     for item in items:
         _take(item, account, IngestResult(), _Run(None, ReadOptions(), None, Limits()))
@@ -193,7 +193,7 @@ def test_a_skipped_record_has_the_id_its_built_record_has(id_text: str) -> None:
 
 # Records of a provider found in nearly every chunk of a System log, kept: most chunks then
 # hold kept records between skipped ones, which is where skipped runs become counts
-# (evtx_rust._clean_chunk) or, in chunks that are not in order, runs of their own.
+# (evtx_runs.counted_runs) or, in chunks that are not in order, runs of their own.
 _OFTEN = {"service control manager", "microsoft-windows-kernel-general", "eventlog",
           "microsoft-windows-security-auditing", "microsoft-windows-sysmon"}
 
@@ -212,9 +212,9 @@ def test_kept_records_among_skipped_ones_keep_the_account_exact(
     from evtxmpio.ingest import evtx_rust
 
     chunks = []
-    clean_chunk = evtx_rust._clean_chunk
-    monkeypatch.setattr(evtx_rust, "_clean_chunk",
-                        lambda *args: chunks.append(1) or clean_chunk(*args))
+    counted_runs = evtx_rust.counted_runs
+    monkeypatch.setattr(evtx_rust, "counted_runs",
+                        lambda *args: chunks.append(1) or counted_runs(*args))
     built = ingest_paths([path], keep=_often, backend="rust", dedupe=False)
     skipped = ingest_paths([path], keep=_often, backend="rust", dedupe=False,
                            relevance=Relevance(dict.fromkeys(_OFTEN, KEEP_ALL)),
