@@ -274,6 +274,34 @@ def update_readme(table: str) -> None:
     readme.write_text(f"{head}{README_START}\n{table}{README_END}{tail}", encoding="utf-8")
 
 
+def floor_stages(plan: Plan, mixes: dict[str, dict[str, int]]) -> list[dict]:
+    """``bench/floor.py`` (in a fresh process) on the largest input of the mixes whose records
+    are nearly all skipped: where the time of the skip path goes."""
+    floors = []
+    for mix in ("realistic", "eventlog50"):
+        if mix in plan.mixes:
+            path = make_input(max(plan.sizes), mixes[mix], mix)
+            done = subprocess.run([sys.executable, str(BENCH / "floor.py"), str(path)],
+                                  check=True, capture_output=True, text=True)
+            floors.append({"mix": mix, **json.loads(done.stdout)})
+    return floors
+
+
+def floor_markdown(floors: list[dict]) -> str:
+    """The stages of :func:`floor_stages` as a table."""
+    if not floors:
+        return ""
+    lines = ["", "Where the time goes on a log whose records are nearly all skipped "
+             "(`bench/floor.py`; CPU seconds, best of 3; each stage adds one step):", "",
+             "| mix | records | stage | seconds | x evtx-rs | µs/record |",
+             "|---|---:|---|---:|---:|---:|"]
+    for floor in floors:
+        for stage, seconds in floor["seconds"].items():
+            lines.append(f"| {floor['mix']} | {floor['records']:,} | {stage} | {seconds} | "
+                         f"{floor['ratio'][stage]} | {floor['us_per_record'][stage]} |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10^4 and 10^5 records only")
@@ -289,15 +317,16 @@ def main() -> None:
         mixes["realistic"] = measured["weights"]
     results = run(plan, mixes)
     checks, memory = ratios(results), memory_check(results)
+    floors = floor_stages(plan, mixes)
     out = WORK / "dry-run" if args.dry_run else BENCH / "results"
     out.mkdir(parents=True, exist_ok=True)
     stem = "latest" if plan.name == "full" else plan.name
     document = {"plan": asdict(plan), "machine": platform.machine(), "cpus": os.cpu_count(),
                 "python": platform.python_version(), "results": [asdict(m) for m in results],
                 "ratios": checks, "memory": memory, "mixes": mixes,
-                "corpus_mix": measured}
+                "corpus_mix": measured, "floor": floors}
     (out / f"{stem}.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    table = markdown(results, checks, memory, plan)
+    table = markdown(results, checks, memory, plan) + floor_markdown(floors)
     (out / f"{stem}.md").write_text(table, encoding="utf-8")
     plot(results, out / f"{stem}.png")
     if plan.name == "full":

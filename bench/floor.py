@@ -1,0 +1,117 @@
+"""Where the time of the skip path goes on one .evtx: the floor under ``analyze`` on a log whose
+records are nearly all skipped (the ``realistic`` and ``eventlog50`` mixes).
+
+    python bench/floor.py FILE [--json OUT]
+
+Each stage adds one step of what the Rust backend does with a sound chunk, on the same file in
+the same process, CPU time, best of three:
+
+1. ``evtx-rs``: the ``evtx`` package's ``records()`` over the whole file (the benchmark's
+   denominator, one thread);
+2. ``chunk walk``: the same records decoded chunk by chunk as ingest hands them over (chunk and
+   record headers, checksums, the one-chunk file ``evtx`` reads);
+3. ``+ relevance``: each record decided on its text (``Relevance.keeps_xml``);
+4. ``+ health facts``: the time and id of every skipped record read for the health ledger
+   (``evtx_runs.clean_run`` over each chunk);
+5. ``analyze``: the whole analysis (``pipeline.analyze``, one process, the JSON report).
+
+The differences say what each step costs per record; stages 3 and 4 are what exact accounting
+of skipped records costs in Python on top of ``evtx``'s own decode.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+
+def _best(work: Callable[[], object], repeats: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.process_time()
+        work()
+        best = min(best, time.process_time() - started)
+    return best
+
+
+def _evtx_rs(path: Path) -> None:
+    from evtx import PyEvtxParser
+
+    for _ in PyEvtxParser(str(path), number_of_threads=1).records():
+        pass
+
+
+def _chunks(path: Path, step: str) -> None:
+    from evtx import PyEvtxParser
+
+    from evtxmpio.catalog.relevance import relevance
+    from evtxmpio.ingest.base import ReadOptions, path_source
+    from evtxmpio.ingest.evtx_chunks import build_file, looping_links, record_headers
+    from evtxmpio.ingest.evtx_runs import clean_run
+    from evtxmpio.ingest.evtx_rust import rust_view
+    from evtxmpio.ingest.evtx_walk import ChunkToDecode, walk_chunks, walk_issues
+
+    keeps = relevance().keeps_xml
+    for item in walk_chunks(path_source(path), ReadOptions()):
+        if not isinstance(item, ChunkToDecode):
+            continue
+        headers = record_headers(item.data, item.cut)
+        walk_issues(str(path), item.info, item.data, headers)
+        view = rust_view(item.data, headers, looping_links(item.data))
+        records = list(PyEvtxParser(io.BytesIO(build_file(item.header, [view])),
+                                    number_of_threads=1).records())
+        if step == "walk":
+            continue
+        skipped = [raw for raw in records if not keeps(raw["data"])]
+        if step == "facts":
+            clean_run(skipped)
+
+
+def _analyze(path: Path) -> None:
+    from evtxmpio import pipeline
+    from evtxmpio.report import render_json
+
+    render_json(pipeline.analyze([path], backend="rust", jobs=1))
+
+
+def measure(path: Path) -> dict[str, object]:
+    """The stages on ``path``: seconds and µs per record."""
+    from evtx import PyEvtxParser
+
+    from evtxmpio import pipeline
+
+    pipeline.shipped_rules()  # start-up is not a stage
+    records = sum(1 for _ in PyEvtxParser(str(path), number_of_threads=1).records())
+    stages = {
+        "evtx-rs": lambda: _evtx_rs(path),
+        "chunk walk": lambda: _chunks(path, "walk"),
+        "+ relevance": lambda: _chunks(path, "relevance"),
+        "+ health facts": lambda: _chunks(path, "facts"),
+        "analyze": lambda: _analyze(path),
+    }
+    seconds = {name: round(_best(work), 3) for name, work in stages.items()}
+    base = seconds["evtx-rs"]
+    return {"file": path.name, "records": records, "seconds": seconds,
+            "ratio": {name: round(value / base, 2) for name, value in seconds.items()},
+            "us_per_record": {name: round(value / records * 1e6, 2)
+                              for name, value in seconds.items()}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("file", type=Path)
+    parser.add_argument("--json", type=Path, help="also write the result here")
+    args = parser.parse_args()
+    result = measure(args.file)
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
