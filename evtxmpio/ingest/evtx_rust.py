@@ -32,7 +32,9 @@ from __future__ import annotations
 import io
 import struct
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from itertools import compress, count
+from operator import itemgetter
 
 from lxml import etree
 
@@ -65,6 +67,7 @@ from evtxmpio.ingest.timefmt import parse_iso_ns
 from evtxmpio.model import RawRecord
 
 READER = "evtx-rs"
+_DATA = itemgetter("data")
 MAX_ERRORS_PER_CHUNK = 1000
 MAX_RUST_FILETIME = 2_650_466_808_009_999_999
 
@@ -179,9 +182,10 @@ def _guarded(records: Iterator[dict], chunk: ChunkToDecode, name: str
 
 
 def _all_records(records: Iterator[dict], chunk: ChunkToDecode, name: str
-                 ) -> list[dict | IngestIssue]:
+                 ) -> tuple[list[dict | IngestIssue], int]:
     """What :func:`_guarded` yields, as a list (taken by ``list.extend``, with no Python
-    call per record: a chunk's records stay in the list up to an error)."""
+    call per record: a chunk's records stay in the list up to an error), and how many of
+    its entries are errors."""
     entries: list[dict | IngestIssue] = []
     errors = 0
     while errors < MAX_ERRORS_PER_CHUNK:
@@ -195,7 +199,7 @@ def _all_records(records: Iterator[dict], chunk: ChunkToDecode, name: str
             entries.append(IngestIssue(name, chunk.info.offset, "evtx.bad-record",
                                        f"chunk {chunk.info.index}: {exc}"[:200],
                                        records_failed=1))
-    return entries
+    return entries, errors
 
 
 def _rust_error(exc: BaseException) -> bool:
@@ -214,14 +218,21 @@ def _decode_relevant(chunk: ChunkToDecode, name: str, records: Iterator[dict],
     every record of the chunk follows the next in id and time (:func:`clean_run` on all of
     them) the runs between kept records are handed on as counts (:func:`counted_runs`).
     """
-    entries = _all_records(records, chunk, name)
-    keeps = relevance.keeps_xml
-    kept = {k: _relevant_item(entry, headers, chunk.info.offset, name)
-            for k, entry in enumerate(entries)
-            if not isinstance(entry, IngestIssue) and keeps(entry["data"])}
-    if kept and not walk_short and len(kept) < len(entries) and all(
-            isinstance(item, RawRecord) for item in kept.values()) and not any(
-            isinstance(entry, IngestIssue) for entry in entries):
+    entries, errors = _all_records(records, chunk, name)
+    sound = not errors
+    if sound:  # decided by C loops (map, compress) around keeps_xml
+        marks: Iterable[int] = compress(count(), map(relevance.keeps_xml, map(_DATA, entries)))
+    else:
+        marks = [k for k, entry in enumerate(entries)
+                 if not isinstance(entry, IngestIssue) and relevance.keeps_xml(entry["data"])]
+    kept = {k: _relevant_item(entries[k], headers, chunk.info.offset, name) for k in marks}
+    if sound and not kept:  # the whole chunk is one run
+        yield from skipped_run(name, chunk.info.offset, entries, headers)
+        if walk_short:
+            yield damaged_chunk_issue(name, chunk.info, len(entries))
+        return
+    if sound and not walk_short and len(kept) < len(entries) and all(
+            isinstance(item, RawRecord) for item in kept.values()):
         facts = clean_run(entries)
         if facts is not None and times_possible(facts[0], entries, headers):
             yield from counted_runs(name, chunk.info.offset, entries, kept, headers, facts)
