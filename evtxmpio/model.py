@@ -90,6 +90,8 @@ from json.encoder import encode_basestring
 
 import pandas as pd
 
+from evtxmpio.catalog.cluster import provider_name
+
 NS_PER_SECOND = 1_000_000_000
 
 
@@ -363,6 +365,17 @@ def trace_rows(frame: pd.DataFrame) -> pd.Series:
     if isinstance(kind.dtype, pd.CategoricalDtype):
         return kind.isin([c for c in kind.cat.categories if str(c).startswith("etw:")])
     return kind.astype(str).str.startswith("etw:")
+
+
+def cluster_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The FailoverClustering events of ``frame`` (its provider in any case)."""
+    provider = provider_name().lower()
+    spellings = [name for name in frame["provider"].dropna().unique()
+                 if str(name).lower() == provider]  # a few distinct names, not every row
+    if not spellings:
+        return frame.iloc[:0]
+    return frame.iloc[frame["provider"].isin(spellings).to_numpy(
+        dtype=bool, na_value=False).nonzero()[0]]
 
 
 def check_analysis_frame(frame: pd.DataFrame) -> pd.DataFrame:

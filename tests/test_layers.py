@@ -14,13 +14,14 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "evtxmpio"
-BASE = {"errors", "resources", "runtime", "catalog", "pathtext", "(package)"}
+BASE = {"errors", "resources", "runtime", "catalog", "pathtext", "timearith", "(package)"}
 # part -> the parts it may import (besides itself)
 ALLOWED = {
     "(package)": set(),
     "errors": set(),
     "runtime": set(),
     "pathtext": set(),  # file names that are not UTF-8, as text
+    "timearith": set(),  # time sums and differences that saturate at the 64-bit edge
     "resources": {"errors"},
     "catalog": {"errors", "resources"},  # the leaf every stage reads Windows facts from
     "model": BASE,
@@ -40,12 +41,10 @@ ALLOWED = {
 # The report never reads raw input: not even the ingest readers' helpers.
 REPORT_NEVER = ("ingest",)
 # Detect reads the analysis frame and timelines the pipeline hands it and never calls back
-# into the timeline stage: from it, only saturating time arithmetic, the result types a case
-# carries and the cluster lookups of impact attribution, each by name.
+# into the timeline stage: from it, only the result types a case carries, each by name.
 DETECT_FROM_TIMELINE = {
-    "evtxmpio.timeline.saturate": {"shift", "seconds_delta", "difference"},
     "evtxmpio.timeline.clock": {"ClockAlignment"},
-    "evtxmpio.timeline.cluster_clock": {"Cluster", "cluster_rows", "short_name"},
+    "evtxmpio.timeline.cluster_clock": {"Cluster"},
 }
 
 
@@ -180,7 +179,10 @@ def _from_timeline(source: str, name: str) -> bool:
     ("from evtxmpio.timeline.episodes import assign_episodes\n", False),
     ("import evtxmpio.timeline.states\n", False),
     ("from evtxmpio import timeline\n", False),
-    ("from evtxmpio.timeline.saturate import shift\n", True),
+    ("from evtxmpio.timeline.cluster_clock import cluster_rows\n", False),
+    ("from evtxmpio.timeline.saturate import shift\n", False),
+    ("from evtxmpio.timeline.cluster_clock import Cluster\n", True),
+    ("from evtxmpio.timearith import shift\n", True),
 ])
 def test_the_detect_rule_sees_each_way_in(source: str, allowed: bool) -> None:
     taken = [(m, n) for m, n in names_taken(source) if _from_timeline(m, n)]

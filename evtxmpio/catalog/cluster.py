@@ -62,6 +62,11 @@ def provider_name() -> str:
     return str(load("cluster")["provider"])
 
 
+def short_name(host: str) -> str:
+    """A computer name compared as a cluster node name: up to the first dot, case-folded."""
+    return host.split(".", 1)[0].casefold()
+
+
 def provider_guid() -> str:
     """The provider GUID, braces and upper case."""
     return str(load("cluster")["guid"])

@@ -12,7 +12,7 @@ import pandas as pd
 
 from evtxmpio.catalog import event_group
 from evtxmpio.detect.luns import LunOutcome, torn_down_disk
-from evtxmpio.timeline.saturate import difference
+from evtxmpio.timearith import difference
 
 MERGE_WINDOW = pd.Timedelta(seconds=5)
 DELAYED_WRITE_NAMES = event_group("delayed-write")

@@ -15,7 +15,7 @@ import pandas as pd
 
 from evtxmpio.detect.conditions import evaluate
 from evtxmpio.detect.rules import Rule
-from evtxmpio.timeline.saturate import seconds_delta, shift
+from evtxmpio.timearith import seconds_delta, shift
 
 SEVERITY_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 

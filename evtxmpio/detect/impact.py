@@ -17,12 +17,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from evtxmpio.catalog.cluster import cluster_event
+from evtxmpio.catalog.cluster import cluster_event, short_name
 from evtxmpio.detect.engine import Finding
 from evtxmpio.detect.impact_chain import Incident, Links, build_links, storage_incidents
 from evtxmpio.detect.luns import LunOutcome
-from evtxmpio.timeline.cluster_clock import Cluster, cluster_rows, short_name
-from evtxmpio.timeline.saturate import shift
+from evtxmpio.model import cluster_rows
+from evtxmpio.timearith import shift
+from evtxmpio.timeline.cluster_clock import Cluster
 
 WINDOW = pd.Timedelta(seconds=120)
 EARLY = pd.Timedelta(milliseconds=500)

@@ -20,7 +20,7 @@ import pandas as pd
 
 from evtxmpio.detect.engine import SEVERITY_RANK, Finding
 from evtxmpio.detect.luns import LunOutcome
-from evtxmpio.timeline.cluster_clock import cluster_rows
+from evtxmpio.model import cluster_rows
 
 CSV_NAMING = frozenset({5120, 5142})
 ROLE_NAMING = frozenset({1069})

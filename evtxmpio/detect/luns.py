@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from evtxmpio.detect.engine import Finding
-from evtxmpio.timeline.saturate import shift
+from evtxmpio.timearith import shift
 
 CORRELATION_WINDOW = pd.Timedelta(minutes=10)
 FAILOVER_STATES = frozenset({"IN_FO", "WAIT1", "WAIT2", "WAIT3", "DEGRADED"})

@@ -16,7 +16,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from evtxmpio.timeline.saturate import TIME_MAX_NS, TIME_MIN_NS
+from evtxmpio.timearith import TIME_MAX_NS, TIME_MIN_NS
 
 NS = 1
 MS = 1_000_000

@@ -24,8 +24,7 @@ from typing import Any
 import pandas as pd
 
 from evtxmpio.detect import CaseResult
-from evtxmpio.model import data_values
-from evtxmpio.timeline.cluster_clock import cluster_rows
+from evtxmpio.model import cluster_rows, data_values
 
 MAP_SCHEMA = "evtxmpio.redaction/1"
 PREFIX = {"host": "HOST", "domain": "DOMAIN", "volume": "VOLUME", "file": "FILE", "ip": "IP",

@@ -33,7 +33,7 @@ import pandas as pd
 
 from evtxmpio.catalog import trace_counterparts
 from evtxmpio.model import trace_rows
-from evtxmpio.timeline.saturate import near, shift_all
+from evtxmpio.timearith import near, shift_all
 
 MAX_SKEW = pd.Timedelta(seconds=30)
 TOLERANCE = pd.Timedelta(milliseconds=1)

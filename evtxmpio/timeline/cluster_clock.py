@@ -21,13 +21,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from evtxmpio.catalog.cluster import cluster_event, provider_name
-from evtxmpio.timeline.saturate import shift_all
+from evtxmpio.catalog.cluster import cluster_event, short_name
+from evtxmpio.model import cluster_rows
+from evtxmpio.timearith import shift_all
 
 PAIR_WINDOW = pd.Timedelta(seconds=2)
 TOLERANCE = pd.Timedelta(milliseconds=1)
 MIN_PAIRS = 1
-PROVIDER = provider_name().lower()
 NODE_NAMING = frozenset({1135, 1153, 1641, 1126, 1127})
 CLUSTER_NAMING = frozenset({1061, 1062})
 PAIR_KEY = ["event_id", "volume", "device", "trigger", "target"]
@@ -72,21 +72,6 @@ class Cluster:
     def reference(self) -> str:
         """The node whose clock the others are put on."""
         return self.nodes[0]
-
-
-def short_name(host: str) -> str:
-    """A computer name compared as a cluster node name: up to the first dot, case-folded."""
-    return host.split(".", 1)[0].casefold()
-
-
-def cluster_rows(frame: pd.DataFrame) -> pd.DataFrame:
-    """The FailoverClustering events of ``frame``."""
-    spellings = [name for name in frame["provider"].dropna().unique()
-                 if str(name).lower() == PROVIDER]  # a few distinct names, not every row
-    if not spellings:
-        return frame.iloc[:0]
-    return frame.iloc[frame["provider"].isin(spellings).to_numpy(
-        dtype=bool, na_value=False).nonzero()[0]]
 
 
 class _Groups:

@@ -27,9 +27,9 @@ import pandas as pd
 
 from evtxmpio.catalog import disk_state_of
 from evtxmpio.model import trace_rows
+from evtxmpio.timearith import within
 from evtxmpio.timeline.episodes import PATH_FAILURE
 from evtxmpio.timeline.restore import DOWN, ISCSI_RECONNECTED, PathRecovery, last_evidence
-from evtxmpio.timeline.saturate import within
 
 CLOCK_SKEW = pd.Timedelta(seconds=5)
 SYSTEM_DISK_STATE = disk_state_of()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from evtxmpio.timeline.saturate import difference, near, seconds_delta, shift, shift_all, within
+from evtxmpio.timearith import difference, near, seconds_delta, shift, shift_all, within
 
 LAST = pd.Timestamp("2262-04-11T23:47:16.854775807Z")
 FIRST = pd.Timestamp("1677-09-21T00:12:43.145224193Z")
