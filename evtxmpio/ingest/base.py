@@ -22,6 +22,7 @@ from evtxmpio.errors import Error
 from evtxmpio.ingest.health import HealthLedger
 from evtxmpio.model import RawRecord
 from evtxmpio.pathtext import path_text
+from evtxmpio.timearith import TIME_MAX_NS, TIME_MIN_NS
 
 SNIFF_BYTES = 4096
 
@@ -92,10 +93,6 @@ class SkippedRecords:
     record_id: int | None = None
     time_ns: int | None = None
     id_span: int = 0
-
-
-TIME_MIN_NS = -(2**63) + 1  # datetime64[ns] holds these (its minimum value is NaT)
-TIME_MAX_NS = 2**63 - 1
 
 
 def time_possible(time_ns: int | None) -> bool:

@@ -29,6 +29,7 @@ from evtxmpio.ingest.base import (
     Source,
     path_source,
     sniff_format,
+    time_possible,
 )
 from evtxmpio.ingest.dedupe import Deduplicator
 from evtxmpio.ingest.evtx import resolve_backend
@@ -40,8 +41,6 @@ RecordFilter = Callable[[RawRecord], bool]
 # Called as a file starts, every GUARD_EVERY items and as it ends: (its account, bytes read so
 # far, its size if known). The command line draws progress from it; it must not raise.
 ProgressHook = Callable[[FileAccount, int, "int | None"], None]
-TIME_MIN_NS = -(2**63) + 1  # datetime64[ns] holds these (its minimum value is NaT)
-TIME_MAX_NS = 2**63 - 1
 GUARD_EVERY = 64  # items between two limit checks (a reader step is bounded; see limits)
 
 
@@ -363,12 +362,12 @@ def _take(item: RawRecord | IngestIssue | SkippedRecords, account: FileAccount,
             # one record, or a run of ``count`` ending at ``record_id`` (see SkippedRecords)
             account.health.advance(item.count - 1)
             account.health.observe(item.record_id, item.time_ns
-                                   if _time_possible(item.time_ns) else None)
+                                   if time_possible(item.time_ns) else None)
         else:
             account.health.advance(item.id_span)
     else:
         account.records_read += 1
-        impossible = not _time_possible(item.time_ns)
+        impossible = not time_possible(item.time_ns)
         if impossible:
             item = replace(item, time_ns=None, corrupted=True)
         account.health.observe(item.record_id, item.time_ns)
@@ -381,11 +380,6 @@ def _take(item: RawRecord | IngestIssue | SkippedRecords, account: FileAccount,
             account.records_used += 1
             account.times_impossible += impossible  # reported for records the case keeps
             result.records.append(item)
-
-
-def _time_possible(time_ns: int | None) -> bool:
-    """``None``, or a time the analysis can hold (1677-09-22 .. 2262-04-11, pandas' range)."""
-    return time_ns is None or TIME_MIN_NS <= time_ns <= TIME_MAX_NS
 
 
 def _account_issue(account: FileAccount, issue: IngestIssue) -> None:
