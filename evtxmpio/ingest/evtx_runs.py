@@ -37,11 +37,10 @@ _RUN_FACTS = re.compile(
     r'(?:\.[0-9]+)?Z)"(?:/>|>\s*</TimeCreated>)\s*<EventRecordID>([0-9]+)</EventRecordID>')
 _DATA = itemgetter("data")
 _GROUPS = re.Match.groups
-# The last FILETIME evtx accepts in a record header (jiff's Timestamp::MAX, 9999-12-30T22:00Z).
 
 
 def skipped_run(name: str, chunk_offset: int, raws: list[dict], headers: RecordHeaders
-                 ) -> Iterator[SkippedRecords]:
+                ) -> Iterator[SkippedRecords]:
     """Skipped records (file order) exactly as the health ledger would see them built.
 
     A built record's id is its ``<EventRecordID>`` and its time its ``SystemTime`` (refined by

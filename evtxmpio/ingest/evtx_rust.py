@@ -69,6 +69,7 @@ from evtxmpio.model import RawRecord
 READER = "evtx-rs"
 _DATA = itemgetter("data")
 MAX_ERRORS_PER_CHUNK = 1000
+# The last FILETIME evtx accepts in a record header (jiff's Timestamp::MAX, 9999-12-30T22:00Z).
 MAX_RUST_FILETIME = 2_650_466_808_009_999_999
 
 
