@@ -4,7 +4,8 @@ from __future__ import annotations
 
 
 def freeze_startup_objects() -> None:
-    """Exempt everything imported so far from the cyclic garbage collector.
+    """Exempt everything imported so far from the cyclic garbage collector, collect young
+    objects less often, and have pyarrow allocate with ``malloc`` (:func:`use_system_arrow_pool`).
 
     Modules, classes and functions of pandas, lxml and friends live as long as the process;
     without this every collection walks all of them again, and python-evtx's hundreds of
@@ -16,7 +17,14 @@ def freeze_startup_objects() -> None:
 
     gc.collect()
     gc.freeze()
+    # A young generation of 10,000 container objects instead of 700: a storm of kept records
+    # allocates a few per record and ran ~3,000 collections (storm 10^6: 12.2 -> 11.6 s, mean
+    # of three runs each; peak RSS the same).
+    gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])
     use_system_arrow_pool()
+
+
+YOUNG_OBJECTS = 10_000
 
 
 def use_system_arrow_pool() -> None:
