@@ -37,7 +37,8 @@ NOT_DRAWN = ("ABSENT",)  # a disk that does not exist yet has no bar
 STATE_CLASS = {"NORMAL": "normal", "active": "normal", "restored": "normal", "IN_FO": "in-fo",
                "FAILOVER": "in-fo", "WAIT1": "wait", "WAIT2": "wait", "WAIT3": "wait",
                "DEGRADED": "degraded", "failed": "failed", "REMOVED": "removed",
-               "removed": "path-removed"}  # a path's "removed" is not a disk's REMOVED
+               "removed": "path-removed",  # a path's "removed" is not a disk's REMOVED
+               "unknown": "unknown"}  # a path after the last evidence of its state
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,6 +57,7 @@ def test_html_says_what_it_cost_escaped(case) -> None:
     assert "\u202e" not in page  # the bidi override is shown, not obeyed
     assert page.count("cluster (CSV, roles, nodes)") == 2  # one cluster lane per node
     assert "+305.0 ms" in page
+    assert '<a href="#impact">Cluster</a>' in page and '<section id="impact">' in page
 
 
 def test_terminal_prints_one_sentence_per_incident(case) -> None:
@@ -71,7 +72,9 @@ def test_terminal_prints_one_sentence_per_incident(case) -> None:
 
 def test_a_case_without_cluster_events_says_nothing_about_clusters(tmp_path: Path) -> None:
     case = analyze([hw.write(tmp_path / "System.xml", [hw.created(A, 1, at(0), 1)])])
-    assert "What it cost the cluster" not in report.render(case, "html")
+    page = report.render(case, "html")
+    assert "What it cost the cluster" not in page
+    assert 'href="#impact"' not in page  # no link to a section the report leaves out
     console = Console(record=True, width=200, force_terminal=False)
     print_summary(case, console)
     assert "Cluster nodes" not in console.export_text()
