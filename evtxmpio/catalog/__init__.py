@@ -45,7 +45,7 @@ from evtxmpio.catalog.messages import (
     message_template,
     template_inserts,
 )
-from evtxmpio.catalog.schema import EVENT_NAMESPACE, TRACERPT_CSV_COLUMNS
+from evtxmpio.catalog.schema import EVENT_NAMESPACE, TRACERPT_CSV_COLUMNS, field_int
 from evtxmpio.catalog.timebase import FILETIME_UNIX_EPOCH, filetime_to_ns, ns_to_filetime
 from evtxmpio.catalog.trace import (
     TraceEventType,
@@ -76,6 +76,7 @@ __all__ = [
     "classic_events",
     "disk_state_of",
     "event_group",
+    "field_int",
     "filetime_to_ns",
     "fill_template",
     "fix",

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from evtxmpio.catalog import field_int
 from evtxmpio.ingest.base import IngestIssue, InputFormat, ReadOptions, Source, register
 from evtxmpio.ingest.csv_rows import csv_rows, field_limit
 from evtxmpio.ingest.decode import head_text
@@ -158,7 +159,7 @@ def _read_rows(source: Source, limit: int, take_header: Callable[[list[str]], li
 def _viewer_record(row: list[str], name: str, tz: str | None) -> RawRecord:
     level_text, when, provider, event_id_text = (cell.strip() for cell in row[:4])
     time_ns = parse_local_ns(when, tz)
-    event_id = _int(event_id_text)
+    event_id = field_int(event_id_text)
     return RawRecord(
         kind=KIND, time_ns=time_ns, provider=provider, event_id=event_id, source_path=name,
         reader="eventviewer-csv", level=LEVELS.get(level_text.lower()),
@@ -185,25 +186,16 @@ def read_powershell_csv(source: Source, options: ReadOptions | None = None
 
 def _powershell_record(cells: dict[str, str], name: str, tz: str | None) -> RawRecord:
     time_ns = parse_local_ns(cells.get("TimeCreated", ""), tz)
-    event_id = _int(cells.get("Id"))
+    event_id = field_int(cells.get("Id"))
     return RawRecord(
         kind=KIND, time_ns=time_ns, provider=cells.get("ProviderName", "").strip(),
         event_id=event_id, source_path=name, reader="powershell-csv",
-        qualifiers=_int(cells.get("Qualifiers")), level=_int(cells.get("Level")),
-        record_id=_int(cells.get("RecordId")), channel=cells.get("LogName", "").strip(),
+        qualifiers=field_int(cells.get("Qualifiers")), level=field_int(cells.get("Level")),
+        record_id=field_int(cells.get("RecordId")), channel=cells.get("LogName", "").strip(),
         computer=cells.get("MachineName", "").strip(), message=cells.get("Message"),
         task_name=(cells.get("TaskDisplayName") or "").strip() or None,
         corrupted=time_ns is None or event_id is None,
     )
-
-
-def _int(text: str | None) -> int | None:
-    if text is None or not text.strip():
-        return None
-    try:
-        return int(text.strip(), 0) if text.strip().lower().startswith("0x") else int(text)
-    except ValueError:
-        return None
 
 
 register(InputFormat("eventviewer-csv", sniff=sniff_viewer_csv, read=read_viewer_csv,

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from lxml import etree
 
-from evtxmpio.catalog import trace_providers
+from evtxmpio.catalog import field_int, trace_providers
 from evtxmpio.ingest.timefmt import parse_iso_ns
 from evtxmpio.model import RawRecord
 
@@ -190,20 +190,6 @@ def _children(parent: etree._Element | None) -> dict[str, etree._Element]:
     return found
 
 
-def _int(text: str | None) -> int | None:
-    if text is None:
-        return None
-    if text.isdigit() and text.isascii():  # the usual case, read as below
-        return int(text)
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        return int(text, 16) if text.lower().startswith("0x") else int(text)
-    except ValueError:
-        return None
-
-
 def decode_binary(text: str | None) -> bytes | None:
     """``<Binary>`` text to bytes: hex (wevtutil, Rust evtx) or base64 (python-evtx)."""
     if text is None:
@@ -344,7 +330,7 @@ def _record(fields: _Fields, source_path: str, reader: str, kind: str,
             and header_time_ns // 1000 == time_ns // 1000):
         time_ns = header_time_ns
     binary = decode_binary(fields.binary)
-    event_id = _int(fields.event_id)
+    event_id = field_int(fields.event_id)
     corrupted = event_id is None or time_ns is None or (
         fields.binary is not None and binary is None)
     provider = fields.provider
@@ -355,7 +341,8 @@ def _record(fields: _Fields, source_path: str, reader: str, kind: str,
     # a third more, on every record kept. A log repeats a handful of providers, channels and
     # computers: one string each.
     return RawRecord(kind, time_ns, intern(provider), event_id, source_path, reader,
-                     _int(fields.qualifiers), _int(fields.level), _int(fields.record_id),
+                     field_int(fields.qualifiers), field_int(fields.level),
+                     field_int(fields.record_id),
                      intern(fields.channel or ""), intern(fields.computer or ""), fields.data,
                      binary, fields.message, fields.task_name, source_offset, corrupted)
 

@@ -58,11 +58,8 @@ def skipped_run(name: str, chunk_offset: int, raws: list[dict], headers: RecordH
                                  chunk_offset + offset if offset is not None else None,
                                  record_id, time_ns)
         return
-    first = _observed(name, chunk_offset, raws, headers, facts, 0)
-    rest = _observed(name, chunk_offset, raws, headers, facts, count - 1)
-    yield first
-    yield SkippedRecords(name, count - 1, "not-relevant", rest.offset, rest.record_id,
-                         rest.time_ns)
+    yield _observed(name, chunk_offset, raws, headers, facts, 0)
+    yield _observed(name, chunk_offset, raws, headers, facts, count - 1, count - 1)
 
 
 def clean_run(raws: list[dict]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
@@ -126,12 +123,13 @@ def counted_runs(name: str, chunk_offset: int, raws: list[dict], kept: dict[int,
 
 
 def _observed(name: str, chunk_offset: int, raws: list[dict], headers: RecordHeaders,
-              facts: tuple[tuple[str, ...], tuple[str, ...]], k: int) -> SkippedRecords:
-    """Record ``k`` of a clean run (``facts``: its time and id texts) as one skipped record,
-    with its id and time."""
+              facts: tuple[tuple[str, ...], tuple[str, ...]], k: int, count: int = 1
+              ) -> SkippedRecords:
+    """Record ``k`` of a clean run (``facts``: its time and id texts) with its id and time,
+    standing for ``count`` skipped records that end with it."""
     times, ids = facts
     offset, header_ns = header_facts(raws[k], headers)
-    return SkippedRecords(name, 1, "not-relevant",
+    return SkippedRecords(name, count, "not-relevant",
                           chunk_offset + offset if offset is not None else None,
                           int(ids[k]), refined_time(times[k], header_ns))
 

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from evtxmpio.catalog import field_int
 from evtxmpio.ingest.base import IngestIssue, ReadOptions, SkippedRecords, Source
 from evtxmpio.ingest.evtx_chunks import (
     CHUNK_HEADER_SIZE,
@@ -202,7 +203,7 @@ def _between(text: str, start_tag: str, end: str) -> str:
 
 def event_facts(text: str, header_ns: int | None) -> tuple[int | None, int | None]:
     """``EventRecordID`` and ``SystemTime`` (refined like :func:`event_to_record`) of the XML."""
-    record_id = record_number(_between(text, "<EventRecordID>", "<"))
+    record_id = field_int(_between(text, "<EventRecordID>", "<"))
     return record_id, refined_time(_between(text, SYSTEM_TIME, '"'), header_ns)
 
 
@@ -214,13 +215,3 @@ def refined_time(time_text: str, header_ns: int | None) -> int | None:
             and header_ns // 1000 == time_ns // 1000):
         time_ns = header_ns
     return time_ns
-
-
-def record_number(text: str) -> int | None:
-    """An ``EventRecordID`` text as a built record reads it: decimal (any decimal digits
-    ``int`` reads) or ``0x`` hex, blanks around; ``None`` for anything else."""
-    text = text.strip()
-    try:
-        return int(text, 16) if text[:2].lower() == "0x" else int(text)
-    except ValueError:
-        return None

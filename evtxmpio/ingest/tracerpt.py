@@ -26,6 +26,7 @@ from lxml import etree
 
 from evtxmpio.catalog import (
     TRACERPT_CSV_COLUMNS,
+    field_int,
     filetime_to_ns,
     trace_fields,
     trace_header,
@@ -115,7 +116,7 @@ def _trace_row(row: list[str], columns: dict[str, int], name: str, line_no: int
     event_name = row[1] if len(row) > 1 else ""
     if provider.lower() == "eventtrace" or (event_name == "Header" and not provider):
         return SkippedRecords(name, 1, "trace-header")
-    clock = _int(_cell(row, columns, "Clock-Time", _CLOCK_AT))
+    clock = field_int(_cell(row, columns, "Clock-Time", _CLOCK_AT))
     time_ns = filetime_to_ns(clock) if clock is not None and clock > 0 else None
     names = trace_fields(provider, event_name)
     values = row[payload_at:]
@@ -126,11 +127,11 @@ def _trace_row(row: list[str], columns: dict[str, int], name: str, line_no: int
                            records_failed=1)
     data = tuple((names[i] if i < len(names) else None, value)
                  for i, value in enumerate(values))
-    event_id = _int(_cell(row, columns, "Event ID", 2))
+    event_id = field_int(_cell(row, columns, "Event ID", 2))
     kind = "etw:mpio:trace" if provider.lower() in MPIO_TRACE_PROVIDERS else "etw:csv:event"
     return RawRecord(
         kind=kind, time_ns=time_ns, provider=provider, event_id=event_id, source_path=name,
-        reader="tracerpt-csv", level=_int(_cell(row, columns, "Level", 5)), data=data,
+        reader="tracerpt-csv", level=field_int(_cell(row, columns, "Level", 5)), data=data,
         task_name=event_name or None, corrupted=time_ns is None or event_id is None,
     )
 
@@ -139,16 +140,6 @@ def _cell(row: list[str], columns: dict[str, int], name: str, default: int) -> s
     """The cell of column ``name`` (by the header, else its usual place), if the row has it."""
     index = columns.get(name, default)
     return row[index] if index < len(row) else None
-
-
-def _int(text: str | None) -> int | None:
-    if text is None or not text.strip():
-        return None
-    text = text.strip()
-    try:
-        return int(text, 16) if text.lower().startswith("0x") else int(text)
-    except ValueError:
-        return None
 
 
 register(InputFormat("tracerpt-xml", sniff=sniff_tracerpt_xml, read=read_tracerpt_xml,

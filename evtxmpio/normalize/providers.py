@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from evtxmpio.catalog import classic_events
+from evtxmpio.catalog import classic_events, field_int
 from evtxmpio.catalog.cluster import cluster_event, provider_name
 from evtxmpio.catalog.relevance import relevance
 from evtxmpio.model import RawRecord
@@ -102,7 +102,7 @@ def disk_fields(record: RawRecord) -> Fields:
     fields["disk_number"] = int(match.group(1)) if match else None
     if record.event_id in (153, 154) and len(values) > 3:
         fields["mpio_disk"] = mpio_disk_of(values[3])
-        fields["disk_number"] = parse_int(values[2]) if values[2].strip().isdigit() else None
+        fields["disk_number"] = field_int(values[2]) if values[2].strip().isdigit() else None
     return fields
 
 
@@ -115,7 +115,7 @@ def cluster_fields(record: RawRecord) -> Fields:
         return {}
     columns: Fields = dict(event.columns(record.data_values()))
     if "disk_number" in columns:
-        columns["disk_number"] = parse_int(str(columns["disk_number"]))
+        columns["disk_number"] = field_int(str(columns["disk_number"]))
     if "status" in columns:
         columns["status"] = status_of(str(columns["status"]))
     return columns
@@ -218,7 +218,7 @@ def restart_fields(record: RawRecord) -> Fields:
 def install_fields(record: RawRecord) -> Fields:
     """WindowsUpdateClient / Servicing: the ``ErrorCode`` of an install as ``status``."""
     code = record.data_dict().get("ErrorCode", "").strip()
-    return {"status": parse_int(code)} if code else {}
+    return {"status": field_int(code)} if code else {}
 
 
 _TRACE_INT = {
@@ -235,21 +235,10 @@ def trace_fields(record: RawRecord) -> Fields:
     fields: Fields = {}
     for name, value in record.data:
         if name in _TRACE_INT:
-            fields[_TRACE_INT[name]] = parse_int(value)
+            fields[_TRACE_INT[name]] = field_int(value)
         elif name in _TRACE_TEXT:
             fields[_TRACE_TEXT[name]] = value
     return fields
-
-
-def parse_int(text: str | None) -> int | None:
-    """Decimal or ``0x`` hex text to int; ``None`` for anything else."""
-    if text is None:
-        return None
-    text = text.strip()
-    try:
-        return int(text, 16) if text.lower().startswith("0x") else int(text)
-    except ValueError:
-        return None
 
 
 EXTRACTORS: dict[str, Callable[[RawRecord], Fields]] = {

@@ -186,7 +186,8 @@ def _binary_as_written(text: str | None) -> bytes | None:
 @example("0x1F")
 @example("")
 def test_numbers_and_binary_read_as_written(text: str | None) -> None:
-    from evtxmpio.ingest.event_element import _int, decode_binary
+    from evtxmpio.catalog import field_int
+    from evtxmpio.ingest.event_element import decode_binary
 
-    assert _int(text) == _int_as_written(text)
+    assert field_int(text) == _int_as_written(text)
     assert decode_binary(text) == _binary_as_written(text)
