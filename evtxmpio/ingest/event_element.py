@@ -8,8 +8,6 @@ reference section 1.4: hex (wevtutil) or base64 (python-evtx) ``<Binary>``, pyth
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 import re
 from sys import intern
@@ -17,15 +15,19 @@ from typing import NamedTuple
 
 from lxml import etree
 
-from evtxmpio.catalog import field_int, trace_providers
+from evtxmpio.catalog import field_int
+from evtxmpio.ingest.event_text import (
+    canonical_value,
+    decode_binary,
+    record_kind,
+    refined_time,
+    rendered_record,
+    unescape_entities,
+)
 from evtxmpio.ingest.timefmt import parse_iso_ns
 from evtxmpio.model import RawRecord
 
 _STRING_ITEM = re.compile(r"<string>(.*?)</string>", re.DOTALL)
-_HEX = re.compile(r"^[0-9A-Fa-f\s]*$")
-_HEX_DIGITS = "0123456789abcdefABCDEF"
-TRACE_PROVIDERS = frozenset(name.lower() for name in trace_providers())
-TRACE_GUIDS = frozenset(guid.strip("{}") for guid in trace_providers().values())
 
 
 # libxml2's own bounds stay on (no huge_tree): text nodes up to 10 MB, nesting up to 256.
@@ -65,103 +67,20 @@ def read_event_xml(text: str, source_path: str, reader: str, kind: str,
                    ) -> RawRecord:
     """``event_to_record(parse_event_xml(text), ...)``: the record of one rendered ``<Event>``.
 
-    The Rust backend renders every record in one layout (:data:`_RENDERED`); text in that
-    layout, with nothing an XML parser would change (entity or character references, carriage
-    returns, characters XML forbids, ``]]>``), is read by regular expressions, without a tree.
+    The Rust backend renders every record in one layout (:mod:`evtxmpio.ingest.event_text`);
+    text in that layout, with nothing an XML parser would change (entity or character
+    references, carriage returns, characters XML forbids, ``]]>``), is read by regular
+    expressions, without a tree.
     Any other text goes through lxml. Both give the same record (``tests/ingest``).
 
     Raises:
         etree.XMLSyntaxError: as :func:`parse_event_xml`.
     """
-    fields = _rendered_fields(text)
-    if fields is None:
+    record = rendered_record(text, source_path, reader, kind, source_offset, header_time_ns)
+    if record is None:
         return event_to_record(parse_event_xml(text), source_path, reader, kind, source_offset,
                                header_time_ns=header_time_ns)
-    return _record(fields, source_path, reader, kind, source_offset, 0, header_time_ns)
-
-
-# Characters an XML parser would change (references, carriage returns) or refuse (what XML 1.0
-# forbids) in a value; values also hold no markup. Of the references, only the five predefined
-# entities are read here (:func:`_unescape`).
-_PLAIN = r"&\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
-_ENTITY = "&(?:lt|gt|amp|quot|apos);"
-_TEXT = f"[^<{_PLAIN}]*(?:{_ENTITY}[^<{_PLAIN}]*)*"
-_VALUE = f'[^"<>\\t\\n{_PLAIN}]*(?:{_ENTITY}[^"<>\\t\\n{_PLAIN}]*)*'
-
-
-def _attributes(tag: str) -> str:
-    """Attributes as the layout writes them: a plain name (not xmlns, which would change the
-    element's namespace) not repeated in its tag (lxml refuses that: values hold no '>', so the
-    look-ahead stays in the tag), and a value attribute normalization leaves as it is."""
-    return (f' (?!xmlns)(?P<{tag}_name>[A-Za-z]+)="{_VALUE}"'
-            f'(?![^>]* (?P={tag}_name)=")')
-
-
-def _leaf(tag: str, group: str | None = None, attributes: str | None = None,
-          optional: bool = True) -> str:
-    """One ``<System>`` child on its own line: ``<tag ...>text</tag>``."""
-    text = f"(?P<{group}>{_TEXT})" if group else _TEXT
-    names = f"(?P<{attributes}>(?:{_attributes(tag)})*)" if attributes else \
-        f"(?:{_attributes(tag)})*"
-    line = f" *<{tag}{names}>{text}</{tag}>\n"
-    return f"(?:{line})?" if optional else line
-
-
-# The layout of the Rust ``evtx`` package: each element on its own line; <System> holds leaves
-# in the order of the event schema; <EventData> holds only <Data> leaves, then at most one
-# <Binary>. ``]]>`` in a text is looked for apart.
-_RENDERED = re.compile(
-    '<\\?xml version="1\\.0" encoding="utf-8"\\?>\n'
-    '<Event xmlns="http://schemas\\.microsoft\\.com/win/2004/08/events/event">\n'
-    ' *<System>\n'
-    + _leaf("Provider", attributes="provider", optional=False)
-    + _leaf("EventID", "event_id", "event_id_attributes", optional=False)
-    + _leaf("Version") + _leaf("Level", "level") + _leaf("Task") + _leaf("Opcode")
-    + _leaf("Keywords") + _leaf("TimeCreated", attributes="time", optional=False)
-    + _leaf("EventRecordID", "record_id") + _leaf("Correlation") + _leaf("Execution")
-    + _leaf("Channel", "channel") + _leaf("Computer", "computer") + _leaf("Security")
-    + ' *</System>\n'
-    '(?: *<EventData>\n'
-    f'(?P<data>(?: *<Data(?: Name="{_VALUE}")?>{_TEXT}</Data>\\n)*)'
-    f'(?: *<Binary>(?P<binary>{_TEXT})</Binary>\\n)?'
-    ' *</EventData>\n)?'
-    '</Event>\n?')
-_ATTRIBUTES = re.compile(r' ([A-Za-z]+)="([^"]*)"')
-_DATA_ELEMENT = re.compile(r'<Data(?: Name="([^"]*)")?>([^<]*)<')
-
-
-def _rendered_fields(text: str) -> _Fields | None:
-    """The fields of ``text`` in the Rust layout (see :func:`read_event_xml`), else ``None``."""
-    match = _RENDERED.fullmatch(text)
-    if match is None or "]]>" in text:
-        return None
-    (provider_attributes, event_id, event_id_attributes, level, time_attributes, record_id,
-     channel, computer, data_text, binary) = match.group(*_GROUPS)
-    data = tuple((_unescape(name) or None, canonical_value(_unescape(value)))
-                 for name, value in _DATA_ELEMENT.findall(data_text)) if data_text else ()
-    if "&lt;string&gt;" in text and any(name is None and value.startswith("<string>")
-                                         for name, value in data):
-        return None  # python-evtx's string blob (see _data_items): left to lxml
-    provider = _attribute_values(provider_attributes)
-    return _Fields(
-        provider.get("Name") or "", provider.get("Guid"), _unescape(event_id),
-        _attribute_values(event_id_attributes).get("Qualifiers"),
-        _attribute_values(time_attributes).get("SystemTime"), _leaf_text(level),
-        _leaf_text(record_id), _leaf_text(channel), _leaf_text(computer), data,
-        _unescape(binary) if binary is not None else None, None, None)
-
-
-_GROUPS = ("provider", "event_id", "event_id_attributes", "level", "time", "record_id",
-           "channel", "computer", "data", "binary")
-
-
-def _attribute_values(attributes: str) -> dict[str, str]:
-    return {name: _unescape(value) for name, value in _ATTRIBUTES.findall(attributes)}
-
-
-def _leaf_text(text: str | None) -> str | None:
-    """:func:`_text` of a ``<System>`` child read by :func:`_rendered_fields`."""
-    return canonical_value(_unescape(text)) if text is not None else None
+    return record
 
 
 def _local(tag: object) -> str:
@@ -190,23 +109,6 @@ def _children(parent: etree._Element | None) -> dict[str, etree._Element]:
     return found
 
 
-def decode_binary(text: str | None) -> bytes | None:
-    """``<Binary>`` text to bytes: hex (wevtutil, Rust evtx) or base64 (python-evtx)."""
-    if text is None:
-        return None
-    if text and len(text) % 2 == 0 and not text.strip(_HEX_DIGITS):
-        return bytes.fromhex(text)  # the usual case, hex digits alone, read as below
-    stripped = "".join(text.split())
-    if not stripped:
-        return b""
-    if _HEX.match(stripped) and len(stripped) % 2 == 0:
-        return bytes.fromhex(stripped)
-    try:
-        return base64.b64decode(stripped, validate=True)
-    except (binascii.Error, ValueError):
-        return None
-
-
 def _event_data(parts: dict[str, etree._Element]
                 ) -> tuple[tuple[tuple[str | None, str], ...], str | None]:
     """EventData/UserData items and the raw Binary text (``parts``: the ``<Event>``'s
@@ -231,41 +133,14 @@ def _event_data(parts: dict[str, etree._Element]
     return tuple(items), binary_text
 
 
-_BARE_GUID = re.compile(r"^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$")
-
-
-def canonical_value(text: str) -> str:
-    """Undo rendering artefacts so that every reader gives the same value.
-
-    The Rust backend pretty-prints an empty element as a newline plus indentation (so a value
-    made only of whitespace with a line break is read as empty, from every reader), and renders
-    GUID values without braces; Windows (and python-evtx, see ``evtx_pyrender``) writes
-    ``{GUID}``.
-    """
-    if not text.strip() and "\n" in text:
-        return ""
-    if len(text) == 36 and _BARE_GUID.match(text):
-        return "{" + text + "}"
-    return text
-
-
 def _data_items(element: etree._Element) -> list[tuple[str | None, str]]:
     name = element.get("Name") or None
     text = canonical_value(element.text or "")
     if name is None and text.startswith("<string>"):
         # python-evtx renders a classic event's string array as one escaped blob.
-        return [(None, canonical_value(_unescape(item))) for item in _STRING_ITEM.findall(text)]
+        return [(None, canonical_value(unescape_entities(item)))
+                for item in _STRING_ITEM.findall(text)]
     return [(name, text)]
-
-
-def _unescape(text: str) -> str:
-    """``text`` with the five predefined entities of XML replaced (each ``&`` starting one)."""
-    if "&" not in text:
-        return text
-    return (
-        text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
-        .replace("&apos;", "'").replace("&amp;", "&")
-    )
 
 
 def event_to_record(
@@ -325,18 +200,14 @@ def _record(fields: _Fields, source_path: str, reader: str, kind: str,
             source_offset: int | None, default_offset_minutes: int | None,
             header_time_ns: int | None) -> RawRecord:
     """The record of ``fields`` (see :func:`event_to_record`)."""
-    time_ns = parse_iso_ns(fields.time, default_offset_minutes) if fields.time else None
-    if (header_time_ns is not None and time_ns is not None and time_ns % 1000 == 0
-            and header_time_ns // 1000 == time_ns // 1000):
-        time_ns = header_time_ns
+    time_ns = refined_time(parse_iso_ns(fields.time, default_offset_minutes) if fields.time
+                       else None, header_time_ns)
     binary = decode_binary(fields.binary)
     event_id = field_int(fields.event_id)
     corrupted = event_id is None or time_ns is None or (
         fields.binary is not None and binary is None)
     provider = fields.provider
-    if provider.lower() in TRACE_PROVIDERS and (
-            (fields.guid or "").strip("{}").lower() in TRACE_GUIDS):
-        kind = "etw:mpio:trace"
+    kind = record_kind(provider, fields.guid, kind)
     # In RawRecord's field order (checked at import below): a call with 17 keywords costs
     # a third more, on every record kept. A log repeats a handful of providers, channels and
     # computers: one string each.

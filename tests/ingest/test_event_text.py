@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from evtxmpio.ingest.event_element import (
-    _rendered_fields,
     event_to_record,
     parse_event_xml,
     read_event_xml,
 )
+from evtxmpio.ingest.event_text import rendered_record
 from tests.conftest import SAMPLES, evtx_rendered
 
 
@@ -35,7 +35,8 @@ def _same(text: str, header_ns: int | None = None) -> bool:
     fast = _read(text, lambda t: read_event_xml(t, "f.evtx", "evtx-rs", "system:evtx:event", 7,
                                                  header_time_ns=header_ns))
     assert fast == general, text
-    return _rendered_fields(text) is not None
+    return rendered_record(text, "f.evtx", "evtx-rs", "system:evtx:event", 7,
+                           header_ns) is not None
 
 
 def _rendered(paths: list[Path]) -> list[str]:
@@ -185,9 +186,36 @@ def _binary_as_written(text: str | None) -> bytes | None:
 @example("\u00b2")  # SUPERSCRIPT TWO: a digit int() refuses
 @example("0x1F")
 @example("")
+@example("0F 0F")  # blanks bytes.fromhex skips: not the hex-digits-only case
+@example("\n0F")
+@example("0F\n")
+@example("\uff10F")  # FULLWIDTH DIGIT ZERO: not a hex digit
 def test_numbers_and_binary_read_as_written(text: str | None) -> None:
     from evtxmpio.catalog import field_int
     from evtxmpio.ingest.event_element import decode_binary
 
     assert field_int(text) == _int_as_written(text)
     assert decode_binary(text) == _binary_as_written(text)
+
+
+def test_remembered_heads_change_nothing(corpus: Path, monkeypatch) -> None:
+    """A ``<System>`` head read once and remembered gives the record a fresh reading gives, for
+    each kind it is read as, also once the memory is full."""
+    from evtxmpio.ingest import event_text
+
+    texts = [text for text in _rendered(sorted(corpus.rglob("*.evtx"))[:20])
+             if rendered_record(text, "f", "evtx-rs", "system:evtx:event", 1, None)]
+    kinds = ("system:evtx:event", "system:xml:event")
+
+    def read_all() -> list[object]:
+        return [rendered_record(text, "f", "evtx-rs", kind, 1, None)
+                for text in texts for kind in kinds]
+
+    monkeypatch.setattr(event_text, "_HEADS", {})
+    first = read_all()  # fills the memory
+    assert 0 < len(event_text._HEADS) < len(texts)
+    assert read_all() == first  # read from the memory
+    monkeypatch.setattr(event_text, "_HEADS", {})
+    monkeypatch.setattr(event_text, "HEADS_KEPT", 0)
+    assert read_all() == first  # nothing remembered
+    assert {record.kind for record in first} >= set(kinds)
