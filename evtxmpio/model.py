@@ -397,6 +397,29 @@ def dump_data_json(data: dict[str, str]) -> str:
         return _DATA_JSON(data)
 
 
+# '"1": ', '"2": ' ...: the keys of unnamed Data items as dump_data_json writes them.
+_UNNAMED_KEYS = [encode_basestring(str(number)) + ": " for number in range(1, 65)]
+_NAME = operator.itemgetter(0)
+_VALUE = operator.itemgetter(1)
+
+
+def data_json(data: tuple[tuple[str | None, str], ...]) -> str:
+    """``dump_data_json`` of the dict :meth:`RawRecord.data_dict` makes of ``data``; items
+    without names (classic events), keyed by position, are written from the pairs."""
+    if len(data) > len(_UNNAMED_KEYS) or any(map(_NAME, data)):
+        return dump_data_json(_data_dict(data))
+    try:
+        return "{" + ", ".join(map(operator.add, _UNNAMED_KEYS,
+                                   map(encode_basestring, map(_VALUE, data)))) + "}"
+    except TypeError:  # a value that is not text
+        return dump_data_json(_data_dict(data))
+
+
+def _data_dict(data: tuple[tuple[str | None, str], ...]) -> dict[str, str]:
+    return {name if name else str(index): value
+            for index, (name, value) in enumerate(data, start=1)}
+
+
 def data_values(column: pd.Series) -> list[str]:
     """Every distinct Data value of a ``data`` column, in first-seen order (the reader that
     pairs with :func:`dump_data_json`; for callers that must see every insertion string, like

@@ -91,3 +91,23 @@ def test_data_text_is_json_dumps(data: dict[str, object]) -> None:
     from evtxmpio.model import dump_data_json
 
     assert dump_data_json(data) == json.dumps(data, ensure_ascii=False, sort_keys=False)
+
+
+_NAMES = st.one_of(st.none(), st.just(""), st.sampled_from(["1", "2", "Name"]), st.text())
+
+
+@given(st.lists(st.tuples(_NAMES, st.one_of(st.text(), st.integers())), max_size=70))
+@example([])
+@example([(None, "a"), (None, 'b"\\\x00\u2028\ud800')])
+@example([(None, "a"), ("", "b")])  # an empty name is keyed by position too
+@example([("2", "a"), (None, "b")])  # a name equal to a position: the dict keeps one
+@example([(None, "v")] * 64)
+@example([(None, "v")] * 65)  # past the position keys written ahead
+@example([(None, 1)])  # a value that is not text
+def test_data_json_is_the_json_of_data_dict(data: list[tuple[str | None, object]]) -> None:
+    import json
+
+    from evtxmpio.model import data_json
+
+    record = RawRecord("system:evtx:event", None, "p", 1, "f", "r", data=tuple(data))
+    assert data_json(record.data) == json.dumps(record.data_dict(), ensure_ascii=False)

@@ -18,18 +18,20 @@ from dataclasses import replace
 
 import pandas as pd
 
+from evtxmpio.catalog import message_template
 from evtxmpio.model import (
     RECORD_COLUMNS,
     EventRecord,
     RawRecord,
     check_frame,
     concat_frames,
+    data_json,
     dump_data_json,
     frame_from_columns,
     ns_to_timestamp,
     to_frame,
 )
-from evtxmpio.normalize.messages import render_message
+from evtxmpio.normalize.messages import message_with, render_message
 from evtxmpio.normalize.names import add_names, event_names
 from evtxmpio.normalize.providers import extract, is_relevant
 
@@ -69,6 +71,7 @@ _PLAIN = {"host": "computer", "channel": "channel", "provider": "provider",
 _PLAIN_VALUES = operator.attrgetter(*_PLAIN.values())
 _TYPED = [name for name in RECORD_COLUMNS if name not in _PLAIN and
           name not in ("time", "message", "data")]
+_UNSEEN = object()
 
 
 def event_columns(records: list[RawRecord]) -> dict[str, list[object]]:
@@ -78,11 +81,16 @@ def event_columns(records: list[RawRecord]) -> dict[str, list[object]]:
     typed: dict[str, list[object]] = {name: [None] * count for name in _TYPED}
     messages: list[str | None] = []
     data: list[str] = []
+    templates: dict[tuple[str, int | None], str | None] = {}  # a batch holds few events
     for row, record in enumerate(records):
         for name, value in extract(record).items():
             typed[name][row] = value
-        messages.append(render_message(record))
-        data.append(dump_data_json(record.data_dict()))
+        key = (record.provider, record.event_id)
+        template = templates.get(key, _UNSEEN)
+        if template is _UNSEEN:
+            template = templates[key] = message_template(*key)
+        messages.append(message_with(record, template))
+        data.append(data_json(record.data))
     plain = dict(zip(_PLAIN, map(list, zip(*map(_PLAIN_VALUES, records), strict=True)),
                      strict=True)) if records else {name: [] for name in _PLAIN}
     columns = {"time": [record.time_ns for record in records], **plain, **typed,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 
 from evtxmpio.catalog import message_template, template_inserts
 from evtxmpio.model import RawRecord
@@ -23,7 +23,11 @@ _INSERT = re.compile(r"%(\d+)")  # as catalog.fill_template reads a template
 
 def render_message(record: RawRecord) -> str | None:
     """The message text of ``record`` (see the module docstring for the order of preference)."""
-    template = message_template(record.provider, record.event_id)
+    return message_with(record, message_template(record.provider, record.event_id))
+
+
+def message_with(record: RawRecord, template: str | None) -> str | None:
+    """:func:`render_message` of ``record``, its catalogue ``template`` given (``None``: none)."""
     values = record.data_values()
     if template is not None and (not record.message or
                                  _most_inserts(template) <= len(values)):
@@ -57,4 +61,9 @@ def _format(template: str, count: int) -> str:
 def _fill(template: str, values: Sequence[str]) -> str:
     """:func:`evtxmpio.catalog.fill_template`, the template read once: each ``%n`` replaced by
     ``values[n-1]``; one with no value stays."""
-    return _format(template, min(len(values), _most_inserts(template))).format(*values)
+    return _format_given(template, len(values)).format(*values)
+
+
+@lru_cache(maxsize=4096)  # per catalogue template and number of values a record gives
+def _format_given(template: str, given: int) -> str:
+    return _format(template, min(given, _most_inserts(template)))

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from evtxmpio.catalog import classic_events, field_int
 from evtxmpio.catalog.cluster import cluster_event, provider_name
-from evtxmpio.catalog.relevance import relevance
+from evtxmpio.catalog.relevance import KEEP_ALL, relevance
 from evtxmpio.model import RawRecord
 from evtxmpio.normalize.iopacket import HEADER, decode_packet
 
@@ -64,15 +64,15 @@ def packet_fields(record: RawRecord, values: list[str] | None = None) -> Fields:
     its insertion strings, when the caller has them)."""
     if values is None:
         values = record.data_values()
-    fields: Fields = {"device": values[0] if values and values[0].startswith("\\") else None}
+    device = values[0] if values and values[0].startswith("\\") else None
     binary = record.binary
-    if binary is not None and len(binary) >= HEADER.size:  # what decode_packet decodes
-        (_, _, dump_size, _, _, _, _, error_code, unique, final_status, _, _,
-         _) = HEADER.unpack_from(binary)
-        dump = binary[HEADER.size:HEADER.size + dump_size]
-        fields.update(error_code=error_code, unique_error=unique, status=final_status,
-                      dump_data=dump.hex().upper() or None)
-    return fields
+    if binary is None or len(binary) < HEADER.size:  # what decode_packet decodes
+        return {"device": device}
+    (_, _, dump_size, _, _, _, _, error_code, unique, final_status, _, _,
+     _) = HEADER.unpack_from(binary)
+    dump = binary[HEADER.size:HEADER.size + dump_size]
+    return {"device": device, "error_code": error_code, "unique_error": unique,
+            "status": final_status, "dump_data": dump.hex().upper() or None}
 
 
 def mpio_fields(record: RawRecord) -> Fields:
@@ -276,5 +276,7 @@ def is_relevant(record: RawRecord) -> bool:
     if record.kind.startswith("etw:"):
         return True
     rule = relevance().rule(record.provider)
+    if rule is KEEP_ALL:  # every event of the provider: no texts to gather
+        return True
     return rule is not None and rule.keeps(
         record.event_id, (*(value for _, value in record.data), record.message), record.level)
