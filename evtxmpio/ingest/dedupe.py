@@ -39,10 +39,12 @@ records handed on are freed (a storm of 200,000 kept events kept ~150 MB of keys
 from __future__ import annotations
 
 import hashlib
+from operator import itemgetter
 
 from evtxmpio.model import RawRecord
 
 DedupeKey = tuple[object, ...]
+_VALUE = itemgetter(1)  # of a (name, value) Data item
 
 
 def key_digest(key: DedupeKey) -> bytes:
@@ -64,9 +66,9 @@ def dedupe_key(record: RawRecord) -> DedupeKey:
         record.provider.casefold(),
         record.event_id,
         time_us,
-        tuple(value for _, value in record.data),
+        tuple(map(_VALUE, record.data)),
         record.binary,
-        record.kind.split(":", 1)[0],
+        record.kind.partition(":")[0],
     )
 
 
