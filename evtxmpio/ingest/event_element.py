@@ -25,7 +25,7 @@ from evtxmpio.ingest.event_text import (
     unescape_entities,
 )
 from evtxmpio.ingest.timefmt import parse_iso_ns
-from evtxmpio.model import RawRecord
+from evtxmpio.model import RawRecord, raw_record
 
 _STRING_ITEM = re.compile(r"<string>(.*?)</string>", re.DOTALL)
 
@@ -208,14 +208,14 @@ def _record(fields: _Fields, source_path: str, reader: str, kind: str,
         fields.binary is not None and binary is None)
     provider = fields.provider
     kind = record_kind(provider, fields.guid, kind)
-    # In RawRecord's field order (checked at import below): a call with 17 keywords costs
-    # a third more, on every record kept. A log repeats a handful of providers, channels and
-    # computers: one string each.
-    return RawRecord(kind, time_ns, intern(provider), event_id, source_path, reader,
-                     field_int(fields.qualifiers), field_int(fields.level),
-                     field_int(fields.record_id),
-                     intern(fields.channel or ""), intern(fields.computer or ""), fields.data,
-                     binary, fields.message, fields.task_name, source_offset, corrupted)
+    # In RawRecord's field order (checked at import below), by model.raw_record: on every
+    # record kept. A log repeats a handful of providers, channels and computers: one string
+    # each.
+    return raw_record(kind, time_ns, intern(provider), event_id, source_path, reader,
+                      field_int(fields.qualifiers), field_int(fields.level),
+                      field_int(fields.record_id),
+                      intern(fields.channel or ""), intern(fields.computer or ""), fields.data,
+                      binary, fields.message, fields.task_name, source_offset, corrupted)
 
 
 assert [field.name for field in dataclasses.fields(RawRecord)] == [

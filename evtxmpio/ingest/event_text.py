@@ -16,7 +16,7 @@ from sys import intern
 
 from evtxmpio.catalog import field_int, trace_providers
 from evtxmpio.ingest.timefmt import parse_iso_ns
-from evtxmpio.model import RawRecord
+from evtxmpio.model import RawRecord, raw_record
 
 _HEX = re.compile(r"^[0-9A-Fa-f\s]*$")
 TRACE_PROVIDERS = frozenset(name.lower() for name in trace_providers())
@@ -104,10 +104,10 @@ def rendered_record(text: str, source_path: str, reader: str, kind: str,
     binary = decode_binary(unescape_entities(binary_text)) if binary_text is not None else None
     number = int(record_id) if record_id is not None and record_id.isdigit() and \
         record_id.isascii() else field_int(_leaf_text(record_id))
-    return RawRecord(kind, time_ns, provider, event_number, source_path, reader, qualifiers,
-                     level_number, number, channel, computer, data, binary, None, None,
-                     source_offset, event_number is None or time_ns is None or (
-                         binary_text is not None and binary is None))
+    return raw_record(kind, time_ns, provider, event_number, source_path, reader, qualifiers,
+                      level_number, number, channel, computer, data, binary, None, None,
+                      source_offset, event_number is None or time_ns is None or (
+                          binary_text is not None and binary is None))
 
 
 HEADS_KEPT = 4096
