@@ -395,6 +395,15 @@ def cluster_rows(frame: pd.DataFrame) -> pd.DataFrame:
         dtype=bool, na_value=False).nonzero()[0]]
 
 
+def folded_in(column: pd.Series, names: Iterable[str]) -> pd.Series:
+    """Which rows of a text ``column`` hold one of ``names`` (case-folded) in any letter case,
+    as a ``bool`` mask (missing: ``False``); each distinct value is folded once, not each row."""
+    wanted = frozenset(names)
+    matching = [value for value in column.dropna().unique() if str(value).casefold() in wanted]
+    return column.isin(matching).fillna(False).astype(bool) if matching else \
+        pd.Series(False, index=column.index)
+
+
 def check_analysis_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """:func:`check_frame` for the analysis frame (``ANALYSIS_COLUMNS``)."""
     return check_frame(frame, ANALYSIS_COLUMNS, "analysis frame")

@@ -150,3 +150,17 @@ def test_detect_and_timeline_parse_no_json() -> None:
             if any(name and name.split(".")[0] == "json" for name in names):
                 users.append(path.name)
     assert users == []
+
+
+def test_folded_in_is_casefold_membership_row_by_row() -> None:
+    from evtxmpio.model import folded_in
+
+    column = pd.Series(["System", "SYSTEM", None, "", "ForwardedEvents", "Straße", "STRASSE",
+                        "system "], dtype="string", index=[5, 3, 9, 0, 1, 2, 4, 8])
+    for names in [("system",), ("system", ""), ("forwardedevents",), ("strasse",), ("none",),
+                  ()]:
+        expected = [isinstance(value, str) and value.casefold() in names
+                    for value in column.astype(object).where(column.notna(), None)]
+        mask = folded_in(column, names)
+        assert mask.dtype == bool and list(mask.index) == list(column.index)
+        assert mask.tolist() == expected, names

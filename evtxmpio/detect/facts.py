@@ -14,7 +14,7 @@ import pandas as pd
 from evtxmpio.catalog import fix
 from evtxmpio.detect.hotfix import KB, HotfixStatus
 from evtxmpio.detect.luns import LunOutcome
-from evtxmpio.model import trace_rows
+from evtxmpio.model import folded_in, trace_rows
 
 MPIO_SYSTEM_PROVIDERS = frozenset({"mpio", "microsoft-windows-mpio"})
 MPIO_TRACE_KIND = "etw:mpio:trace"
@@ -73,15 +73,14 @@ def _kb_os(status: HotfixStatus | None) -> str:
 def host_facts(events: pd.DataFrame, host: str, luns: list[LunOutcome],
                hotfix: HotfixStatus | None, other_names: tuple[str, ...] = ()) -> HostFacts:
     """The facts of ``host`` from its events (``events`` already restricted to it)."""
-    kind = events["kind"].astype(str)
-    trace = kind.str.startswith("etw:")
-    channel = events["channel"].fillna("").astype(str).str.casefold()
-    system = ~trace & channel.isin(["system", ""])
-    mpio = (events["provider"].fillna("").astype(str).str.casefold().isin(
-        MPIO_SYSTEM_PROVIDERS) & ~trace) | (kind == MPIO_TRACE_KIND)
+    trace = trace_rows(events)
+    mpio_trace = (events["kind"] == MPIO_TRACE_KIND).to_numpy(dtype=bool)
+    channel = events["channel"]
+    system = ~trace & (folded_in(channel, ("system", "")) | channel.isna())
+    mpio = (folded_in(events["provider"], MPIO_SYSTEM_PROVIDERS) & ~trace) | mpio_trace
     status = hotfix.status if hotfix is not None else "unknown"
     return HostFacts(
-        host=host, system_log=bool(system.any()), mpio_trace=bool((kind == MPIO_TRACE_KIND).any()),
+        host=host, system_log=bool(system.any()), mpio_trace=bool(mpio_trace.any()),
         mpio_events=int(mpio.sum()),
         disks_failed_over=sum(1 for lun in luns if lun.host == host and lun.failovers > 0),
         kb2406705_os=_kb_os(hotfix), hotfix=status if status in (

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from evtxmpio.model import folded_in
+
 FORWARDED = "forwardedevents"
 RESTART = ("user32", 1074)  # provider (case-folded), event id
 
@@ -54,7 +56,7 @@ def _spelling(events: pd.DataFrame) -> dict[str, str]:
 
 def _files_of(events: pd.DataFrame) -> dict[str, set[str]]:
     """Host -> the input files of one machine's log that name it as Computer."""
-    own = events["channel"].fillna("").astype(str).str.casefold() != FORWARDED
+    own = ~folded_in(events["channel"], (FORWARDED,))
     pairs = events.loc[own, ["host", "source_file"]].dropna().drop_duplicates()
     files: dict[str, set[str]] = {}
     for host, source in pairs.itertuples(index=False, name=None):
@@ -65,9 +67,9 @@ def _files_of(events: pd.DataFrame) -> dict[str, set[str]]:
 def _self_names(events: pd.DataFrame) -> dict[str, dict[str, str]]:
     """FQDN -> {short name it calls itself in USER32 1074 (case-folded): input file}."""
     named: dict[str, dict[str, str]] = {}
-    restart = (events["provider"].astype("string").str.casefold() == RESTART[0]) & (
-        events["event_id"] == RESTART[1])
-    rows = events.loc[restart.fillna(False).astype(bool), ["host", "target", "source_file"]]
+    restart = folded_in(events["provider"], (RESTART[0],)) & (
+        events["event_id"] == RESTART[1]).fillna(False).astype(bool)
+    rows = events.loc[restart, ["host", "target", "source_file"]]
     for host, machine, source in rows.itertuples(index=False, name=None):
         if isinstance(host, str) and isinstance(machine, str):  # %2, typed by normalize
             named.setdefault(host, {}).setdefault(machine.strip().casefold(), str(source))
@@ -90,8 +92,9 @@ def unify_hosts(events: pd.DataFrame) -> tuple[pd.DataFrame, HostNames]:
     spelling = _spelling(events)
     merged = [(name, into, "the same name in another letter case")
               for name, into in sorted(spelling.items()) if name != into]
-    renamed = events["host"].map(lambda h: spelling.get(h, h) if isinstance(h, str) else h)
-    events = events.assign(host=renamed.astype(events["host"].dtype))
+    if merged:  # else every name is its own spelling: the column stays as it is
+        renamed = events["host"].map(lambda h: spelling.get(h, h) if isinstance(h, str) else h)
+        events = events.assign(host=renamed.astype(events["host"].dtype))
     files = _files_of(events)
     names = sorted(files)
     uncertain = []
