@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -85,6 +86,15 @@ def test_the_layout_is_read_fast() -> None:
     assert record.data == ((None, "\\Device\\Harddisk2\\DR2"), (None, "0x43157193"),
                            (None, "2"))
     assert record.time_ns == 1_308_009_630_068_372_000 and len(record.binary) == 44
+
+
+@pytest.mark.parametrize(("value", "fast"), [
+    ("]", True), ("a]b", True), ("a]]b", True), ("a]>b", True), ("a]]", True), ("]]]", True),
+    ("a]]>b", False), ("a]]]>b", False), ("]]>", False), ("a]&amp;]>", True)])
+def test_brackets_in_a_text_read_the_same(value: str, fast: bool) -> None:
+    """``]]>`` (which XML forbids in a text) leaves the fast path; any other ``]`` stays."""
+    assert _same(_edit("0x43157193", value)) is fast
+    assert _same(_edit(">0</Task>", f">{value}</Task>")) is fast
 
 
 def _edit(old: str, new: str) -> str:
