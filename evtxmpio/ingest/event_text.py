@@ -90,7 +90,7 @@ def rendered_record(text: str, source_path: str, reader: str, kind: str,
     if match is None:
         return None
     (provider_attributes, event_id, event_id_attributes, level, time_attributes, record_id,
-     channel, computer, data_text, binary_text) = match.group(*_GROUPS)
+     channel, computer, data_text, binary_text) = match.group(*_GROUP_NUMBERS)
     data = _rendered_data(data_text) if data_text else ()
     if data is None:
         return None  # python-evtx's string blob (see _data_items): left to lxml
@@ -151,6 +151,7 @@ def _rendered_data(data_text: str) -> tuple[tuple[str | None, str], ...] | None:
 
 _GROUPS = ("provider", "event_id", "event_id_attributes", "level", "time", "record_id",
            "channel", "computer", "data", "binary")
+_GROUP_NUMBERS = tuple(_RENDERED.groupindex[name] for name in _GROUPS)  # no name look-ups
 
 
 def _attribute_values(attributes: str) -> dict[str, str]:
