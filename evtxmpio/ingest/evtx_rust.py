@@ -47,6 +47,12 @@ from evtxmpio.ingest.base import (
     Source,
 )
 from evtxmpio.ingest.event_element import read_event_xml
+from evtxmpio.ingest.evtx_binfacts import (
+    ChunkDecider,
+    ChunkRecords,
+    SkippedChunk,
+    skipped_items,
+)
 from evtxmpio.ingest.evtx_chunks import (
     RecordHeaders,
     build_file,
@@ -76,19 +82,83 @@ MAX_RUST_FILETIME = 2_650_466_808_009_999_999
 def read_evtx_rust(source: Source, options: ReadOptions | None = None, first: int = 0,
                    stop: int | None = None) -> Iterator[ReadItem]:
     """Yield every record ``evtx`` decodes, chunk by chunk, with issues for the rest (of the
-    chunk slots ``first`` to ``stop - 1`` only, when given: see :func:`walk_chunks`)."""
+    chunk slots ``first`` to ``stop - 1`` only, when given: see :func:`walk_chunks`).
+
+    With relevance known, sound chunks are first decided in batches from their records'
+    binary values (:mod:`evtxmpio.ingest.evtx_binfacts`); ``evtx`` renders only the others.
+    """
     options = options or ReadOptions()
-    for item in walk_chunks(source, options, first, stop):
-        if isinstance(item, ChunkToDecode):
-            yield from _decode_chunk(item, source.name, options)
-        else:
+    items = walk_chunks(source, options, first, stop)
+    relevance = options.record_relevance
+    if relevance is None or not BINARY_DECISIONS:
+        for item in items:
+            if isinstance(item, ChunkToDecode):
+                yield from _decode_chunk(item, source.name, options)
+            else:
+                yield item
+        return
+    decider = ChunkDecider(relevance)
+    pending: list[ReadItem | ChunkToDecode] = []
+    chunks = 0
+    for item in items:
+        pending.append(item)
+        chunks += isinstance(item, ChunkToDecode)
+        if chunks == BATCH_CHUNKS:
+            yield from _decide_batch(pending, source.name, options, decider)
+            pending.clear()
+            chunks = 0
+    yield from _decide_batch(pending, source.name, options, decider)
+
+
+BINARY_DECISIONS = True  # off: every chunk rendered (the tests' reference)
+BATCH_CHUNKS = 16
+
+
+def _decide_batch(pending: list[ReadItem | ChunkToDecode], name: str, options: ReadOptions,
+                  decider: ChunkDecider) -> Iterator[ReadItem]:
+    """``pending`` (walk items in file order) with its sound chunks decided from their binary
+    values first: those with nothing kept handed on as skipped, the others rendered."""
+    headers = {k: record_headers(item.data, item.cut) for k, item in enumerate(pending)
+               if isinstance(item, ChunkToDecode)}
+    decided: dict[int, SkippedChunk | None] = {}
+    if decider.wanted():
+        sound = {k: records for k, records in
+                 ((k, _sound_records(pending[k], name, headers[k])) for k in headers)
+                 if records is not None}
+        decided = dict(zip(sound, decider.decide(list(sound.values())), strict=True))
+        decider.account(sum(chunk is not None for chunk in decided.values()), len(headers))
+    for k, item in enumerate(pending):
+        if not isinstance(item, ChunkToDecode):
             yield item
+        elif decided.get(k) is not None:
+            yield from skipped_items(name, item.info.offset, decided[k])
+        else:
+            yield from _decode_chunk(item, name, options, headers[k])
 
 
-def _decode_chunk(chunk: ChunkToDecode, name: str, options: ReadOptions) -> Iterator[ReadItem]:
+def _sound_records(chunk: ChunkToDecode, name: str, headers: RecordHeaders
+                   ) -> ChunkRecords | None:
+    """The records of a chunk ``evtx`` would render as they are (intact, not cut, walked to
+    its free space offset, nothing to defuse, record numbers unique), else ``None``."""
+    if not chunk.info.intact or chunk.cut is not None or walk_issues(
+            name, chunk.info, chunk.data, headers) or looping_links(chunk.data):
+        return None
+    if rust_view(chunk.data, headers) is not chunk.data:
+        return None
+    (free,) = struct.unpack_from("<I", chunk.data, 48)
+    active = bisect_left(headers.offsets, free)
+    if not active or len(set(headers.numbers[:active])) != active:
+        return None
+    return ChunkRecords(chunk.data, headers.offsets[:active], headers.sizes[:active],
+                        headers.filetimes[:active])
+
+
+def _decode_chunk(chunk: ChunkToDecode, name: str, options: ReadOptions,
+                  headers: RecordHeaders | None = None) -> Iterator[ReadItem]:
     from evtx import PyEvtxParser
 
-    headers = record_headers(chunk.data, chunk.cut)
+    if headers is None:
+        headers = record_headers(chunk.data, chunk.cut)
     walk = walk_issues(name, chunk.info, chunk.data, headers) if chunk.cut is None else []
     yield from walk
     loops = looping_links(chunk.data)

@@ -1,0 +1,168 @@
+"""Whether an unrendered .evtx record may name a fix: the content test of the skip path.
+
+:meth:`Relevance.keeps_xml <evtxmpio.catalog.relevance.Relevance.keeps_xml>` keeps a record of a
+provider kept only when its text names a fix (``naming: fixes``) when one of the fix numbers
+(``2406705``) is in its rendered XML, lower-cased. :class:`NamingCheck` answers from the
+record's bytes whether that can be so; "no" must be certain, "maybe" sends the chunk to ``evtx``.
+
+The numbers are digits only, seven or more (else every such record is a "maybe"). In the
+rendered text, a run of seven digits can only come from:
+
+- text: string values (UTF-16 or ANSI) and the template's literal text and names. The record's
+  bytes are searched for the number in UTF-16 and ASCII, the template's text as read;
+- a number rendered: 32- and 64-bit integers and booleans in decimal; hex integers and
+  ``size_t``, binary and GUIDs in hex; SIDs in decimal parts. Each such value is rendered here
+  (every digit run its rendering can hold) and searched;
+- nested BinXML (EventData as a value of its own): followed, as a template instance;
+- two values rendered next to each other (their digits would meet): a template where two
+  value tokens follow each other is a "maybe".
+
+8- and 16-bit integers, SYSTEMTIMEs and FILETIMEs the analysis can hold render at most six
+digits in a row. Anything else (floats, arrays other than of strings, a fragment that is not a
+template instance, a value past its record) is a "maybe".
+"""
+
+from __future__ import annotations
+
+import struct
+from itertools import accumulate
+
+from evtxmpio.catalog.relevance import Relevance
+from evtxmpio.ingest.evtx_templates import (
+    BINXML,
+    FILETIME,
+    FILETIME_MAX,
+    FILETIME_MIN,
+    MAX_SUBSTITUTIONS,
+    Template,
+    TemplateCache,
+)
+
+_FRAGMENT = b"\x0f\x01\x01\x00\x0c"  # fragment header, then a template instance
+_U32 = struct.Struct("<I").unpack_from
+_FILETIME = struct.Struct("<Q").unpack_from
+# Value types whose rendering holds no run of seven digits that the record's bytes hide:
+# null, strings (searched in the bytes), 8- and 16-bit integers, SYSTEMTIME, string arrays.
+_SAFE = frozenset({0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x12, 0x81})
+MAX_DEPTH = 4
+MAX_REMEMBERED = 1 << 16
+
+
+class NamingCheck:
+    """The content test for one relevance table, with the renderings already met."""
+
+    def __init__(self, relevance: Relevance, templates: TemplateCache) -> None:
+        self.templates = templates
+        self.needles = _needles(relevance)
+        self._values: dict[tuple[int, bytes], bool] = {}
+        self._layouts: dict[int, struct.Struct] = {}
+
+    def may_name(self, data: bytes, start: int, end: int, template: Template | None = None,
+                 record_id: int | None = None) -> bool:
+        """Whether the record at ``start:end`` of the chunk ``data`` may name a fix.
+
+        ``template`` (the record's, when known) with ``record_id`` (its ``EventRecordID``,
+        read): the System time (checked in range by the caller) and id are not read again."""
+        needles = self.needles
+        if needles is None:
+            return True
+        record = data[start:end]
+        if any(needle in record for _, wide, narrow in needles for needle in (wide, narrow)):
+            return True
+        known: tuple[int, ...] = ()
+        if template is not None and template.system is not None and record_id is not None:
+            if any(needle in str(record_id) for needle, _, _ in needles):
+                return True
+            known = template.system[3:5]
+        return self._instance(data, start + 24, end - 4, 0, template, known)
+
+    def _instance(self, data: bytes, at: int, end: int, depth: int,
+                  template: Template | None = None, known: tuple[int, ...] = ()) -> bool:
+        """Whether the template instance of the BinXML fragment at ``at`` (its record's data
+        ending at ``end``) may name a fix; ``known``: substitutions already read."""
+        if depth > MAX_DEPTH or at + 14 > end or data[at:at + 5] != _FRAGMENT:
+            return True
+        (defoff,) = _U32(data, at + 10)
+        subs = at + 14
+        if defoff == subs:
+            if subs + 24 > end:
+                return True
+            subs += 24 + _U32(data, defoff + 20)[0]
+        if template is None:
+            template = self.templates.get(data, defoff)
+        if (template is None or template.adjacent or subs + 4 > end
+                or any(text in template.literal for text, _, _ in self.needles or ())):
+            return True
+        (count,) = _U32(data, subs)
+        first = subs + 4 + 4 * count
+        if count > MAX_SUBSTITUTIONS or first > end:
+            return True
+        fields = self._layout(count).unpack_from(data, subs + 4)
+        types = fields[1::2]
+        if _SAFE.issuperset(types):
+            return False
+        bounds = list(accumulate(fields[0::2], initial=first))
+        if bounds[-1] > end:
+            return True
+        for k, value_type in enumerate(types):
+            if value_type in _SAFE or k in known:
+                continue
+            if value_type == BINXML:
+                if self._instance(data, bounds[k], bounds[k + 1], depth + 1):
+                    return True
+            elif self._value(value_type, data[bounds[k]:bounds[k + 1]]):
+                return True
+        return False
+
+    def _value(self, value_type: int, value: bytes) -> bool:
+        """Whether one value's rendering may hold a fix number (remembered)."""
+        key = (value_type, value)
+        found = self._values.get(key)
+        if found is None:
+            if value_type == FILETIME:
+                found = len(value) != 8 or not FILETIME_MIN <= _FILETIME(value)[0] <= \
+                    FILETIME_MAX
+            else:
+                text = rendered_digits(value, value_type)
+                found = text is None or any(needle in text for needle, _, _ in self.needles
+                                            or ())
+            if len(self._values) >= MAX_REMEMBERED:
+                self._values.clear()
+            self._values[key] = found
+        return found
+
+    def _layout(self, count: int) -> struct.Struct:
+        layout = self._layouts.get(count)
+        if layout is None:
+            layout = self._layouts[count] = struct.Struct("<" + "HBx" * count)
+        return layout
+
+
+def _needles(relevance: Relevance) -> tuple[tuple[str, bytes, bytes], ...] | None:
+    """Each fix number as text, UTF-16 and ASCII bytes; ``None`` when one is not a number of
+    seven digits or more."""
+    texts = {needle for rule in relevance.rules.values() for needle in rule.naming}
+    if not all(text.isascii() and text.isdigit() and len(text) >= 7 for text in texts):
+        return None
+    return tuple((text, text.encode("utf-16le"), text.encode("ascii")) for text in texts)
+
+
+def rendered_digits(value: bytes, value_type: int) -> str | None:
+    """Text holding every run of digits the value's rendering can hold (a superset: decimal
+    and hex forms, parts joined by spaces), ``None`` for a type not read here."""
+    if value_type in (0x07, 0x08, 0x09, 0x0A, 0x0D):  # integers (and booleans), decimal
+        number = int.from_bytes(value, "little", signed=value_type in (0x07, 0x09))
+        return str(number)
+    if value_type in (0x10, 0x14, 0x15):  # size_t and hex integers
+        number = int.from_bytes(value, "little")
+        return f"{number:x} {number:0{2 * len(value)}x} {number}"
+    if value_type == 0x0E:  # binary, hex
+        return value.hex()
+    if value_type == 0x0F and len(value) == 16:  # GUID
+        return value[3::-1].hex() + value[5:3:-1].hex() + value[7:5:-1].hex() + value[8:].hex()
+    if value_type == 0x13 and len(value) >= 8 and len(value) == 8 + 4 * value[1]:  # SID
+        parts = [str(value[0]), str(int.from_bytes(value[2:8], "big"))]
+        parts += [str(int.from_bytes(value[at:at + 4], "little"))
+                  for at in range(8, len(value), 4)]
+        return " ".join(parts)
+    return None
