@@ -52,6 +52,23 @@ from evtxmpio.ingest.evtx_templates import (
 
 CHUNK = 65536
 _NOT_UNDERSTOOD = (-1,) * 7
+# Size of each value type as evtx reads it: -1 sized by its descriptor, -2 not a value type.
+_NATURAL_SIZES = np.full(256, -2, np.int64)
+_NATURAL_SIZES[[0x00, 0x01, 0x02, 0x0E, 0x10, 0x13, 0x21]] = -1
+_NATURAL_SIZES[[0x03, 0x04]] = 1
+_NATURAL_SIZES[[0x05, 0x06]] = 2
+_NATURAL_SIZES[[0x07, 0x08, 0x0B, 0x0D, 0x14]] = 4
+_NATURAL_SIZES[[0x09, 0x0A, 0x0C, 0x11, 0x15]] = 8
+_NATURAL_SIZES[[0x0F, 0x12]] = 16
+_NATURAL_SIZES[0x81:0x96] = -1  # arrays
+# Whether a descriptor (value type, size up to 17) is one evtx reads as described.
+_DESCRIPTOR_OK = np.zeros((256, 18), bool)
+for _type, _size in enumerate(_NATURAL_SIZES.tolist()):
+    if _size == -1:
+        _DESCRIPTOR_OK[_type] = True
+    elif _size >= 0:
+        _DESCRIPTOR_OK[_type, _size] = True
+_DESCRIPTOR_OK = _DESCRIPTOR_OK.reshape(-1)  # by value type * 18 + size
 _INSTANCE = 0x0001010F  # fragment header 0f 01 01 00, little-endian
 _TEMPLATE_INSTANCE = 0x0C
 SKIP, KEEP, CHECK = 0, 1, 2
@@ -131,6 +148,25 @@ class ChunkDecider:
         ``None`` when it must be rendered."""
         if not chunks:
             return []
+        counts = np.array([len(chunk.offsets) for chunk in chunks])
+        read = self.facts(chunks)
+        decision = read.decision
+        for k in np.flatnonzero(read.fine & (decision == CHECK)).tolist():
+            data, start, size = read.where(chunks, k)
+            decision[k] = KEEP if self.naming.may_name(
+                data, start, start + size, read.templates[k], int(read.record_ids[k])) \
+                else SKIP
+        skippable = read.fine & (decision == SKIP)
+        ok = (np.bincount(read.chunk[~skippable], minlength=len(chunks)) == 0) & (counts > 0)
+        clean = _clean_runs(read.chunk, read, len(chunks)) & (counts > 2)
+        bounds = np.cumsum([0, *counts.tolist()]).tolist()
+        ids, times = read.record_ids.tolist(), read.filetimes.tolist()
+        return [SkippedChunk(ids[bounds[c]:bounds[c + 1]], times[bounds[c]:bounds[c + 1]],
+                             chunk.offsets, chunk.header_filetimes, bool(clean[c]))
+                if ok[c] else None for c, chunk in enumerate(chunks)]
+
+    def facts(self, chunks: Sequence[ChunkRecords]) -> _Records:
+        """What the records of ``chunks`` say, in one batch (content not yet tested)."""
         counts = [len(chunk.offsets) for chunk in chunks]
         total = sum(counts)
         number = np.repeat(np.arange(len(chunks), dtype=np.int64), counts)
@@ -138,23 +174,7 @@ class ChunkDecider:
         sizes = np.fromiter(chain.from_iterable(c.sizes for c in chunks), np.int64, total)
         batch = _Batch(b"".join(chunk.data for chunk in chunks), offsets + number * CHUNK,
                        number, sizes)
-        read = _read(batch, chunks, self)
-        decision = read.decision
-        for k in np.flatnonzero(read.fine & (decision == CHECK)).tolist():
-            chunk = int(number[k])
-            start = int(offsets[k])
-            decision[k] = KEEP if self.naming.may_name(
-                chunks[chunk].data, start, start + int(sizes[k]), read.templates[k],
-                int(read.record_ids[k])) else SKIP
-        skippable = read.fine & (decision == SKIP)
-        ok = (np.bincount(number[~skippable], minlength=len(chunks)) == 0) & (
-            np.array(counts) > 0)
-        clean = _clean_runs(number, read, len(chunks)) & (np.array(counts) > 2)
-        bounds = np.cumsum([0, *counts]).tolist()
-        ids, times = read.record_ids.tolist(), read.filetimes.tolist()
-        return [SkippedChunk(ids[bounds[c]:bounds[c + 1]], times[bounds[c]:bounds[c + 1]],
-                             chunk.offsets, chunk.header_filetimes, bool(clean[c]))
-                if ok[c] else None for c, chunk in enumerate(chunks)]
+        return _read(batch, chunks, self)
 
     def template_row(self, template: Template | None) -> tuple[int, ...]:
         """A template's row of :func:`_templates` (``-1`` everywhere: not understood)."""
@@ -169,6 +189,10 @@ class ChunkDecider:
                 system[1] = -1  # a literal name not read exactly: not understood
             row = self._rows[key] = (*system, code, int(template.run_shape))
         return row
+
+    def provider_name(self, code: int) -> str:
+        """The provider name of a code from :meth:`provider_code`."""
+        return self._names[code]
 
     def provider_code(self, text: str | None) -> int:
         """A code for a provider name read exactly, ``-1`` for one that is not."""
@@ -226,7 +250,17 @@ class _Records:
     record_ids: np.ndarray  # EventRecordID
     filetimes: np.ndarray  # SystemTime
     run_shape: np.ndarray
-    templates: list[Template | None]  # the template it instantiates
+    templates: list[Template | None]  # the template it instantiates (when a CHECK is met)
+    providers: np.ndarray  # provider code (ChunkDecider.provider_name)
+    event_ids: np.ndarray
+    levels: np.ndarray  # -1: no Level element
+    chunk: np.ndarray  # the chunk's number in the batch
+    offsets: np.ndarray  # record offset in its chunk
+    sizes: np.ndarray  # record size
+
+    def where(self, chunks: Sequence[ChunkRecords], k: int) -> tuple[bytes, int, int]:
+        """Record ``k``'s chunk bytes, offset and size."""
+        return chunks[int(self.chunk[k])].data, int(self.offsets[k]), int(self.sizes[k])
 
 
 def _read(batch: _Batch, chunks: Sequence[ChunkRecords], decider: ChunkDecider) -> _Records:
@@ -252,12 +286,20 @@ def _read(batch: _Batch, chunks: Sequence[ChunkRecords], decider: ChunkDecider) 
     fine &= per[:, 1] >= 0
     needed = per[:, :5].max(axis=1) + 1  # descriptors each record must have
     fine &= (count >= needed) & (needed <= MAX_SUBSTITUTIONS)
-    width = int(np.where(fine, needed, 0).max(initial=0))
     values = subs + 4 + 4 * count
     fine &= values <= ends
-    descriptors = u32[np.minimum((subs + 4)[:, None] + 4 * np.arange(width), last)]
+    # Every descriptor: a value type evtx reads, the natural size of a fixed-size type, and
+    # all the values inside the record (else evtx may fail or read them otherwise).
+    width = max(int(np.where(fine, count, 0).max(initial=0)), 1)
+    table = np.lib.stride_tricks.as_strided(u32, (len(u32) - 4 * width, width), (1, 4))
+    descriptors = table[np.minimum(subs + 4, len(u32) - 4 * width - 1)]
+    descriptors = np.where(np.arange(width) < count[:, None], descriptors, 0)
     sizes = (descriptors & 0xFFFF).astype(np.int64)
     types = (descriptors >> 16) & 0xFF
+    fine &= _DESCRIPTOR_OK[types * 18 + np.minimum(sizes, 17)].all(axis=1)
+    fine &= values + sizes.sum(axis=1) <= ends
+    reach = max(int(np.where(fine, needed, 0).max(initial=0)), 1)  # the values read
+    sizes, types = sizes[:, :reach], types[:, :reach]
     starts = np.cumsum(sizes, axis=1) - sizes + np.where(fine, values, 0)[:, None]
     rows = np.arange(n)
 
@@ -278,9 +320,11 @@ def _read(batch: _Batch, chunks: Sequence[ChunkRecords], decider: ChunkDecider) 
     levels = np.where(per[:, 2] >= 0, u8[level_at].astype(np.int64), -1)
     providers = _provider_codes(batch, per, starts, sizes, types, ends, fine, decider)
     fine &= providers >= 0
-    decision = decider.decisions(providers, u16[eid_at].astype(np.int64), levels)
+    event_ids = u16[eid_at].astype(np.int64)
+    decision = decider.decisions(providers, event_ids, levels)
     templates = [used[code] for code in codes.tolist()] if (decision == CHECK).any() else []
-    return _Records(fine, decision, u64[rid_at], filetimes, per[:, 6] == 1, templates)
+    return _Records(fine, decision, u64[rid_at], filetimes, per[:, 6] == 1, templates,
+                    providers, event_ids, levels, batch.chunk, o - base_chunk, batch.sizes)
 
 
 def _clean_runs(number: np.ndarray, read: _Records, chunks: int) -> np.ndarray:

@@ -332,3 +332,29 @@ def looping_links(chunk: bytes) -> list[int]:
             link = offset
             (offset,) = unpack(chunk, link)
     return links
+
+
+def chains_sound(chunk: bytes) -> bool:
+    """Whether every string and template hash chain ends (no loop, see :func:`looping_links`)
+    and every node on them lies whole inside the chunk: a name structure with its text, a
+    template definition with its body. ``evtx`` builds its caches of the chunk from these
+    chains and fails the chunk's records on a node it cannot read."""
+    heads = _TABLES.unpack_from(chunk, STRING_TABLE)
+    unpack_link = struct.Struct("<I").unpack_from
+    unpack_u16 = struct.Struct("<H").unpack_from
+    size = len(chunk)
+    for slot, offset in enumerate(heads):
+        template = slot >= 64
+        seen: set[int] = set()
+        while offset:
+            if offset in seen or offset + (24 if template else 8) > size:
+                return False
+            seen.add(offset)
+            if template:
+                end = offset + 24 + unpack_link(chunk, offset + 20)[0]
+            else:
+                end = offset + 8 + 2 * unpack_u16(chunk, offset + 6)[0] + 2
+            if end > size:
+                return False
+            (offset,) = unpack_link(chunk, offset)
+    return True

@@ -38,7 +38,8 @@ from evtxmpio.ingest.evtx_templates import (
     TemplateCache,
 )
 
-_FRAGMENT = b"\x0f\x01\x01\x00\x0c"  # fragment header, then a template instance
+_FRAGMENT = b"\x0f\x01\x01\x00"  # fragment header (a record's; nested BinXML may omit it)
+_TEMPLATE_INSTANCE = 0x0C
 _U32 = struct.Struct("<I").unpack_from
 _FILETIME = struct.Struct("<Q").unpack_from
 # Value types whose rendering holds no run of seven digits that the record's bytes hide:
@@ -78,12 +79,15 @@ class NamingCheck:
 
     def _instance(self, data: bytes, at: int, end: int, depth: int,
                   template: Template | None = None, known: tuple[int, ...] = ()) -> bool:
-        """Whether the template instance of the BinXML fragment at ``at`` (its record's data
-        ending at ``end``) may name a fix; ``known``: substitutions already read."""
-        if depth > MAX_DEPTH or at + 14 > end or data[at:at + 5] != _FRAGMENT:
+        """Whether the template instance of the BinXML at ``at`` (a fragment header first,
+        or not: nested values start with the instance) may name a fix; ``end``: where its data
+        ends; ``known``: substitutions already read."""
+        if data[at:at + 4] == _FRAGMENT:
+            at += 4
+        if depth > MAX_DEPTH or at + 10 > end or data[at] != _TEMPLATE_INSTANCE:
             return True
-        (defoff,) = _U32(data, at + 10)
-        subs = at + 14
+        (defoff,) = _U32(data, at + 6)
+        subs = at + 10
         if defoff == subs:
             if subs + 24 > end:
                 return True

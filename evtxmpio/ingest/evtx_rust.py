@@ -56,6 +56,7 @@ from evtxmpio.ingest.evtx_binfacts import (
 from evtxmpio.ingest.evtx_chunks import (
     RecordHeaders,
     build_file,
+    chains_sound,
     looping_links,
     record_headers,
 )
@@ -141,7 +142,7 @@ def _sound_records(chunk: ChunkToDecode, name: str, headers: RecordHeaders
     """The records of a chunk ``evtx`` would render as they are (intact, not cut, walked to
     its free space offset, nothing to defuse, record numbers unique), else ``None``."""
     if not chunk.info.intact or chunk.cut is not None or walk_issues(
-            name, chunk.info, chunk.data, headers) or looping_links(chunk.data):
+            name, chunk.info, chunk.data, headers) or not chains_sound(chunk.data):
         return None
     if rust_view(chunk.data, headers) is not chunk.data:
         return None

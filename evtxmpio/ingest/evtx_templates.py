@@ -24,6 +24,7 @@ inline at the new offset (a reference is inline when it points just past itself)
 
 from __future__ import annotations
 
+import re
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -125,19 +126,21 @@ def _tokens(data: bytes, defoff: int) -> _Read | None:
         return None
     read = _Read()
     events = read.events
+    depth = 0
     while pos < end:
         token = data[pos]
         if token == 0x0F:
             pos += 4
         elif token in (0x01, 0x41):
             named = _name_ref(data, pos + 7, defoff, read)
-            if named is None:
+            if named is None or not _XML_NAME.fullmatch(named[0]):
                 return None
             events.append(("open", named[0]))
+            depth += 1
             pos = named[1] + (4 if token == 0x41 else 0)
         elif token in (0x06, 0x46):
             named = _name_ref(data, pos + 1, defoff, read)
-            if named is None:
+            if named is None or not _XML_NAME.fullmatch(named[0]):
                 return None
             events.append(("attr", named[0]))
             pos = named[1]
@@ -146,6 +149,7 @@ def _tokens(data: bytes, defoff: int) -> _Read | None:
             pos += 1
         elif token in (0x03, 0x04):
             events.append(("close",))
+            depth -= 1
             pos += 1
         elif token in (0x05, 0x45):
             if pos + 4 > end or data[pos + 1] != STRING:
@@ -155,16 +159,25 @@ def _tokens(data: bytes, defoff: int) -> _Read | None:
             events.append(("text", text))
             pos += 4 + 2 * length
         elif token in (0x0D, 0x0E):
-            if pos + 4 > end:
+            if pos + 4 > end or data[pos + 3] not in VALUE_TYPES:
                 return None
             (index,) = _U16(data, pos + 1)
             events.append(("sub", index, data[pos + 3]))
             pos += 4
         elif token == 0x00:
+            pos += 1
             break
         else:
             return None
-    return read if pos <= end else None
+        if depth < 0:
+            return None
+    # A definition that reads as one: balanced, and its end-of-fragment token its last byte.
+    return read if pos == end and depth == 0 and events else None
+
+
+_XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]*")
+# Value types evtx reads (libevtx "Value type"): scalars, BinXML, and arrays of scalars.
+VALUE_TYPES = frozenset({*range(0x00, 0x16), 0x21, *range(0x81, 0x96)})
 
 
 def _template(events: list[tuple]) -> Template:

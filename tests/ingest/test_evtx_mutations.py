@@ -9,7 +9,10 @@ provider pre-filter: no exception leaves the registered reader or ``ingest_paths
 catch-all ``ingest.reader-failed`` counts as a failure here), ``read == used + skipped`` and
 the skip reasons add up, every chunk slot whose checksummed bytes changed is reported damaged
 or truncated, and an in-place mutation loses no record unseen: a record not read has an issue
-(or a skip) in its chunk.
+(or a skip) in its chunk. And the Rust backend, with the shipped relevance table, yields what
+it yields when it renders every chunk (no chunk decided from its records' binary values), but
+for a record evtx fails on damage inside its nested EventData in a chunk nothing of which is
+kept: counted not-relevant, as the pre-filter counts a chunk's records.
 
 Not checked, because no reader can tell: a checksum-sound chunk header whose free space offset
 was moved back onto a record boundary looks exactly like a chunk with slack after its records
@@ -124,6 +127,38 @@ def _in_slot(offset: int | None, slot: int) -> bool:
     return offset is not None and slot <= offset < slot + CHUNK_SIZE
 
 
+def _check_binary_decisions(data: bytes) -> None:
+    """The Rust backend with the shipped relevance table and every chunk read yields what it
+    yields when it renders every chunk (no chunk decided from its records' binary values,
+    ingest/evtx_binfacts.py)."""
+    from evtxmpio.catalog.relevance import relevance
+    from evtxmpio.ingest import evtx_rust
+
+    options = ReadOptions(backend="rust", relevance=relevance(), chunk_prefilter=False)
+    decided = list(get_format("evtx").read(_source(data), options))
+    evtx_rust.BINARY_DECISIONS = False
+    try:
+        rendered = list(get_format("evtx").read(_source(data), options))
+    finally:
+        evtx_rust.BINARY_DECISIONS = True
+    if decided == rendered:
+        return
+    # The one difference allowed: a checksum-sound chunk nothing of which is kept, where evtx
+    # fails a record on damage the binary reading does not meet (inside a nested EventData
+    # template): the record is counted not-relevant, as the pre-filter would count it.
+    assert any(isinstance(i, IngestIssue) and i.code == "evtx.bad-record" for i in rendered)
+    assert [i for i in decided if isinstance(i, RawRecord)] == \
+        [i for i in rendered if isinstance(i, RawRecord)]
+    assert _accounted(decided) == _accounted(rendered)
+    event("binary decisions: a record evtx fails counted not-relevant")
+
+
+def _accounted(items: list) -> int:
+    """Records built, skipped and failed."""
+    return sum(1 if isinstance(i, RawRecord) else i.count if isinstance(i, SkippedRecords)
+               else i.records_failed for i in items)
+
+
 def _check_reader(base: m.Base, mutation: m.Mutation, backend: str,
                   providers: frozenset[str] | None) -> list:
     items = _read(mutation.data, backend, providers)
@@ -178,6 +213,7 @@ def _check_ingest(tmp_path: Path, base: m.Base, mutation: m.Mutation, backend: s
 
 def _check(tmp_path: Path, base: m.Base, mutation: m.Mutation, prefilter: bool) -> None:
     providers = PROVIDERS if prefilter else None
+    _check_binary_decisions(mutation.data)
     for backend in BACKENDS:
         records = _check_reader(base, mutation, backend, providers)
         _check_ingest(tmp_path, base, mutation, backend, providers, len(records))
