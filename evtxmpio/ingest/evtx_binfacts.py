@@ -36,7 +36,7 @@ import numpy as np
 from evtxmpio.catalog import FILETIME_UNIX_EPOCH, filetime_to_ns
 from evtxmpio.catalog.relevance import KEEP_ALL, QUIET_LEVELS, Relevance
 from evtxmpio.ingest.base import SkippedRecords
-from evtxmpio.ingest.evtx_naming import NamingCheck
+from evtxmpio.ingest.evtx_naming import ASK, MAYBE, NO, NamingCheck, vector_may_name
 from evtxmpio.ingest.evtx_templates import (
     FILETIME,
     FILETIME_MAX,
@@ -51,7 +51,7 @@ from evtxmpio.ingest.evtx_templates import (
 )
 
 CHUNK = 65536
-_NOT_UNDERSTOOD = (-1,) * 7
+_NOT_UNDERSTOOD = (-1,) * 8
 # Size of each value type as evtx reads it: -1 sized by its descriptor, -2 not a value type.
 _NATURAL_SIZES = np.full(256, -2, np.int64)
 _NATURAL_SIZES[[0x00, 0x01, 0x02, 0x0E, 0x10, 0x13, 0x21]] = -1
@@ -149,13 +149,8 @@ class ChunkDecider:
         if not chunks:
             return []
         counts = np.array([len(chunk.offsets) for chunk in chunks])
-        read = self.facts(chunks)
+        read = self.decided_records(chunks)
         decision = read.decision
-        for k in np.flatnonzero(read.fine & (decision == CHECK)).tolist():
-            data, start, size = read.where(chunks, k)
-            decision[k] = KEEP if self.naming.may_name(
-                data, start, start + size, read.templates[k], int(read.record_ids[k])) \
-                else SKIP
         skippable = read.fine & (decision == SKIP)
         ok = (np.bincount(read.chunk[~skippable], minlength=len(chunks)) == 0) & (counts > 0)
         clean = _clean_runs(read.chunk, read, len(chunks)) & (counts > 2)
@@ -164,6 +159,22 @@ class ChunkDecider:
         return [SkippedChunk(ids[bounds[c]:bounds[c + 1]], times[bounds[c]:bounds[c + 1]],
                              chunk.offsets, chunk.header_filetimes, bool(clean[c]))
                 if ok[c] else None for c, chunk in enumerate(chunks)]
+
+    def decided_records(self, chunks: Sequence[ChunkRecords]) -> _Records:
+        """:meth:`facts`, each record decided SKIP or KEEP (content tested)."""
+        read = self.facts(chunks)
+        decision = read.decision
+        check = np.flatnonzero(read.fine & (decision == CHECK))
+        if len(check):
+            verdict = read.naming[check]
+            verdict[_holding_needles(chunks, read, check, self.naming.needles or ())] = ASK
+            decision[check] = np.where(verdict == NO, SKIP, KEEP)
+            for k in check[verdict == ASK].tolist():
+                data, start, size = read.where(chunks, k)
+                decision[k] = KEEP if self.naming.may_name(
+                    data, start, start + size, read.templates[k], int(read.record_ids[k])) \
+                    else SKIP
+        return read
 
     def facts(self, chunks: Sequence[ChunkRecords]) -> _Records:
         """What the records of ``chunks`` say, in one batch (content not yet tested)."""
@@ -187,7 +198,9 @@ class ChunkDecider:
             system = list(template.system)
             if template.provider is not None and code < 0:
                 system[1] = -1  # a literal name not read exactly: not understood
-            row = self._rows[key] = (*system, code, int(template.run_shape))
+            needles = self.naming.needles or ()
+            unsafe = template.adjacent or any(text in template.literal for text, _, _ in needles)
+            row = self._rows[key] = (*system, code, int(template.run_shape), int(unsafe))
         return row
 
     def provider_name(self, code: int) -> str:
@@ -231,6 +244,27 @@ class ChunkDecider:
         return decided[inverse.reshape(-1)]
 
 
+_APART = b"\xff" * 4  # between records searched together: in no needle's bytes
+
+
+def _holding_needles(chunks: Sequence[ChunkRecords], read: _Records, check: np.ndarray,
+                     needles: tuple[tuple[str, bytes, bytes], ...]) -> np.ndarray:
+    """Which of the ``check`` records hold a needle in their bytes (UTF-16 or ASCII): the
+    records joined and searched at once."""
+    records = [data[start:start + size] for data, start, size in
+               (read.where(chunks, k) for k in check.tolist())]
+    joined = _APART.join(records)
+    found = np.zeros(len(check), bool)
+    ends = np.cumsum([len(record) + len(_APART) for record in records])
+    for _, wide, narrow in needles:
+        for needle in (wide, narrow):
+            at = joined.find(needle)
+            while at >= 0:
+                found[np.searchsorted(ends, at, side="right")] = True
+                at = joined.find(needle, at + 1)
+    return found
+
+
 def _views(blob: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The bytes of ``blob`` as uint8, and as (unaligned) uint16, uint32, uint64 at every
     byte offset."""
@@ -257,6 +291,7 @@ class _Records:
     chunk: np.ndarray  # the chunk's number in the batch
     offsets: np.ndarray  # record offset in its chunk
     sizes: np.ndarray  # record size
+    naming: np.ndarray  # for CHECK records: NO, MAYBE or ASK (evtx_naming.vector_may_name)
 
     def where(self, chunks: Sequence[ChunkRecords], k: int) -> tuple[bytes, int, int]:
         """Record ``k``'s chunk bytes, offset and size."""
@@ -299,6 +334,7 @@ def _read(batch: _Batch, chunks: Sequence[ChunkRecords], decider: ChunkDecider) 
     fine &= _DESCRIPTOR_OK[types * 18 + np.minimum(sizes, 17)].all(axis=1)
     fine &= values + sizes.sum(axis=1) <= ends
     reach = max(int(np.where(fine, needed, 0).max(initial=0)), 1)  # the values read
+    every = (sizes, types)
     sizes, types = sizes[:, :reach], types[:, :reach]
     starts = np.cumsum(sizes, axis=1) - sizes + np.where(fine, values, 0)[:, None]
     rows = np.arange(n)
@@ -322,9 +358,20 @@ def _read(batch: _Batch, chunks: Sequence[ChunkRecords], decider: ChunkDecider) 
     fine &= providers >= 0
     event_ids = u16[eid_at].astype(np.int64)
     decision = decider.decisions(providers, event_ids, levels)
-    templates = [used[code] for code in codes.tolist()] if (decision == CHECK).any() else []
-    return _Records(fine, decision, u64[rid_at], filetimes, per[:, 6] == 1, templates,
-                    providers, event_ids, levels, batch.chunk, o - base_chunk, batch.sizes)
+    record_ids = u64[rid_at]
+    naming = np.full(n, ASK, np.int8)
+    check = np.flatnonzero(fine & (decision == CHECK))
+    templates: list[Template | None] = []
+    if len(check):
+        templates = [used[code] for code in codes.tolist()]
+        if decider.naming.needles is not None:
+            naming[check] = vector_may_name(
+                u64, values[check], every[0][check], every[1][check], per[check][:, 3:5],
+                record_ids[check], decider.naming.needles)
+            naming[check[per[check, 7] == 1]] = MAYBE  # the template's own text
+    return _Records(fine, decision, record_ids, filetimes, per[:, 6] == 1, templates,
+                    providers, event_ids, levels, batch.chunk, o - base_chunk, batch.sizes,
+                    naming)
 
 
 def _clean_runs(number: np.ndarray, read: _Records, chunks: int) -> np.ndarray:
@@ -353,7 +400,7 @@ def _templates(chunks: Sequence[ChunkRecords], defoff: np.ndarray, fine: np.ndar
         template = None if at < 0 else get(chunks[at // CHUNK].data, at % CHUNK)
         used.append(template)
         rows.append(row_of(template))
-    return np.array(rows, np.int64).reshape(-1, 7), codes.reshape(-1), used
+    return np.array(rows, np.int64).reshape(-1, 8), codes.reshape(-1), used
 
 
 def _provider_codes(batch: _Batch, per: np.ndarray, starts: np.ndarray, sizes: np.ndarray,

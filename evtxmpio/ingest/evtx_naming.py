@@ -27,6 +27,8 @@ from __future__ import annotations
 import struct
 from itertools import accumulate
 
+import numpy as np
+
 from evtxmpio.catalog.relevance import Relevance
 from evtxmpio.ingest.evtx_templates import (
     BINXML,
@@ -170,3 +172,108 @@ def rendered_digits(value: bytes, value_type: int) -> str | None:
                   for at in range(8, len(value), 4)]
         return " ".join(parts)
     return None
+
+
+# Value types by how the vector test reads them: 0 nothing to read (null, strings searched in
+# the bytes, 8- and 16-bit integers, SYSTEMTIME, string arrays), 1 a 32-bit integer in
+# decimal (signed 2), 3 a 64-bit integer in decimal (signed 4), 5 hex integers (and in
+# decimal), 6 FILETIME, 7 GUID, 8 anything else (the record is left to :meth:`may_name`).
+_CLASS = np.full(256, 8, np.int8)
+_CLASS[list(_SAFE)] = 0
+_CLASS[[0x08, 0x0D]] = 1
+_CLASS[0x07] = 2
+_CLASS[0x0A] = 3
+_CLASS[0x09] = 4
+_CLASS[[0x10, 0x14, 0x15]] = 5
+_CLASS[FILETIME] = 6
+_CLASS[0x0F] = 7
+NO, MAYBE, ASK = 0, 1, 2
+
+
+def vector_may_name(u64: np.ndarray, values: np.ndarray, sizes: np.ndarray,
+                    types: np.ndarray, known: np.ndarray, record_ids: np.ndarray,
+                    needles: tuple[tuple[str, bytes, bytes], ...]) -> np.ndarray:
+    """:meth:`NamingCheck.may_name` for many records at once, on their top-level values:
+    ``NO``, ``MAYBE``, or ``ASK`` (a value this test does not read: nested BinXML, binary,
+    SID, floats; the caller asks :meth:`NamingCheck.may_name`). Strings are not searched
+    here (the caller searches the bytes), nor the template's own text.
+
+    ``u64``: the batch's bytes as uint64 at every offset; ``values``: where each record's
+    values start; ``sizes``/``types``: its descriptors (0 past its count); ``known``: the
+    substitution indexes already read (time and record id, columns), whose values are
+    ``record_ids`` and a FILETIME checked in range by the caller.
+    """
+    width = sizes.shape[1]
+    starts = values[:, None] + np.cumsum(sizes, axis=1) - sizes
+    classes = _CLASS[types]
+    column = np.arange(width)
+    classes[(column == known[:, :1]) | (column == known[:, 1:])] = 0
+    verdict = np.where((classes == 8).any(axis=1), ASK, NO).astype(np.int8)
+    maybe = _decimal_holds(record_ids.astype(np.uint64), needles)
+    at_row, at_column = np.nonzero((classes > 0) & (classes < 8))
+    if len(at_row):
+        kind = classes[at_row, at_column]
+        last = len(u64) - 1
+        start = starts[at_row, at_column]
+        first = u64[np.minimum(start, last)]
+        four = sizes[at_row, at_column] == 4
+        number = np.where(four, first & np.uint64(0xFFFFFFFF), first)
+        signed = np.where(four, number.astype(np.uint32).astype(np.int32).astype(np.int64),
+                          number.astype(np.int64))
+        magnitude = np.where((kind == 2) | (kind == 4),
+                             np.abs(signed).astype(np.uint64), number)
+        hit = np.zeros(len(at_row), bool)
+        decimal = kind <= 5
+        hit[decimal] = _decimal_holds(magnitude[decimal], needles)
+        hexed = kind == 5
+        hit[hexed] |= _hex_holds(number[hexed], needles)
+        times = kind == 6
+        hit[times] = (number[times] < FILETIME_MIN) | (number[times] > FILETIME_MAX)
+        guids = np.flatnonzero(kind == 7)
+        if len(guids):
+            hit[guids] = _guid_holds(first[guids], u64[np.minimum(start[guids] + 8, last)],
+                                     needles)
+        maybe[at_row[hit]] = True
+    verdict[maybe & (verdict == NO)] = MAYBE
+    return verdict
+
+
+def _decimal_holds(numbers: np.ndarray, needles: tuple[tuple[str, bytes, bytes], ...]
+                   ) -> np.ndarray:
+    """Whether each number's decimal digits hold a needle."""
+    hit = np.zeros(len(numbers), bool)
+    for text, _, _ in needles:
+        modulus, target = np.uint64(10 ** len(text)), np.uint64(int(text))
+        rest = numbers.copy()
+        for _ in range(21 - len(text)):
+            hit |= rest % modulus == target
+            rest //= np.uint64(10)
+    return hit
+
+
+def _hex_holds(numbers: np.ndarray, needles: tuple[tuple[str, bytes, bytes], ...]
+               ) -> np.ndarray:
+    """Whether each 64-bit number's hex digits hold a needle (digits as nibbles)."""
+    hit = np.zeros(len(numbers), bool)
+    for text, _, _ in needles:
+        if len(text) > 16:
+            continue
+        mask, target = np.uint64(16 ** len(text) - 1), np.uint64(int(text, 16))
+        for shift in range(17 - len(text)):
+            hit |= (numbers >> np.uint64(4 * shift)) & mask == target
+    return hit
+
+
+def _guid_holds(first: np.ndarray, second: np.ndarray,
+                needles: tuple[tuple[str, bytes, bytes], ...]) -> np.ndarray:
+    """Whether GUIDs (their two 64-bit halves as stored) rendered in hex hold a needle: the
+    32 hex digits in rendering order as three overlapping 64-bit windows."""
+    if any(len(text) > 8 for text, _, _ in needles):
+        return np.ones(len(first), bool)
+    d1 = first & np.uint64(0xFFFFFFFF)
+    d2 = (first >> np.uint64(32)) & np.uint64(0xFFFF)
+    d3 = first >> np.uint64(48)
+    high = (d1 << np.uint64(32)) | (d2 << np.uint64(16)) | d3
+    low = second.byteswap()
+    middle = (high << np.uint64(32)) | (low >> np.uint64(32))
+    return _hex_holds(high, needles) | _hex_holds(middle, needles) | _hex_holds(low, needles)
