@@ -79,6 +79,15 @@ def test_sort_events_orders_as_pandas_sorts() -> None:
         pd.testing.assert_frame_equal(sort_events(shuffled), expected.reset_index(drop=True))
     in_order = sort_events(frame)
     pd.testing.assert_frame_equal(sort_events(in_order), in_order)
+    # times that increase row by row decide alone; one tie leaves it to the other keys
+    timed = in_order.dropna(subset=["time"]).drop_duplicates("time").iloc[:40]
+    timed = timed.set_axis(range(3, 3 + len(timed)))
+    tied = timed.assign(time=timed["time"].where(timed.index != 10, timed["time"][9]))
+    tied.loc[[9, 10], "host"] = ["b", "a"]
+    for case in (timed, tied, timed.iloc[:1], timed.iloc[:0], timed.iloc[::-1]):
+        expected = case.sort_values(SORT_COLUMNS, kind="mergesort", na_position="last")
+        pd.testing.assert_frame_equal(sort_events(case), expected.reset_index(drop=True))
+    assert sort_events(tied)["host"].iloc[6:8].tolist() == ["a", "b"]
 
 
 @given(st.dictionaries(st.text(), st.one_of(st.text(), st.integers(), st.none())))
