@@ -29,7 +29,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
 from itertools import chain
+from operator import add
 
 import numpy as np
 
@@ -122,6 +124,7 @@ class ChunkDecider:
         self._by_bytes: dict[bytes, int] = {}  # provider substitution value -> code
         self._decided: dict[int, int] = {}  # provider, event id, level key -> decision
         self._rows: dict[tuple, tuple[int, ...]] = {}  # template facts -> row
+        self._rows_by_id: dict[int, tuple[Template, tuple[int, ...]]] = {}
         self._misses = 0  # batches in a row where few chunks were decided
         self._rest = 0  # batches to render without deciding first
 
@@ -167,12 +170,12 @@ class ChunkDecider:
         check = np.flatnonzero(read.fine & (decision == CHECK))
         if len(check):
             verdict = read.naming[check]
-            verdict[_holding_needles(chunks, read, check, self.naming.needles or ())] = ASK
+            verdict[_holding_needles(read.blob, read, check, self.naming.needles or ())] = ASK
             decision[check] = np.where(verdict == NO, SKIP, KEEP)
             for k in check[verdict == ASK].tolist():
                 data, start, size = read.where(chunks, k)
                 decision[k] = KEEP if self.naming.may_name(
-                    data, start, start + size, read.templates[k], int(read.record_ids[k])) \
+                    data, start, start + size, read.template(k), int(read.record_ids[k])) \
                     else SKIP
         return read
 
@@ -191,6 +194,9 @@ class ChunkDecider:
         """A template's row of :func:`_templates` (``-1`` everywhere: not understood)."""
         if template is None or template.system is None:
             return _NOT_UNDERSTOOD
+        known = self._rows_by_id.get(id(template))
+        if known is not None and known[0] is template:
+            return known[1]
         key = (template.system, template.provider, template.run_shape)
         row = self._rows.get(key)
         if row is None:
@@ -201,6 +207,9 @@ class ChunkDecider:
             needles = self.naming.needles or ()
             unsafe = template.adjacent or any(text in template.literal for text, _, _ in needles)
             row = self._rows[key] = (*system, code, int(template.run_shape), int(unsafe))
+        if len(self._rows_by_id) >= 1 << 16:
+            self._rows_by_id.clear()
+        self._rows_by_id[id(template)] = (template, row)  # the template kept: its id stays
         return row
 
     def provider_name(self, code: int) -> str:
@@ -247,15 +256,16 @@ class ChunkDecider:
 _APART = b"\xff" * 4  # between records searched together: in no needle's bytes
 
 
-def _holding_needles(chunks: Sequence[ChunkRecords], read: _Records, check: np.ndarray,
+def _holding_needles(blob: bytes, read: _Records, check: np.ndarray,
                      needles: tuple[tuple[str, bytes, bytes], ...]) -> np.ndarray:
     """Which of the ``check`` records hold a needle in their bytes (UTF-16 or ASCII): the
-    records joined and searched at once."""
-    records = [data[start:start + size] for data, start, size in
-               (read.where(chunks, k) for k in check.tolist())]
-    joined = _APART.join(records)
+    records joined and searched at once (a search of the whole batch would also scan
+    records nothing asks about, slowly: UTF-16 text is full of the needle's zero bytes)."""
+    starts = (read.chunk[check] * CHUNK + read.offsets[check]).tolist()
+    sizes = read.sizes[check].tolist()
+    joined = _APART.join(map(blob.__getitem__, map(slice, starts, map(add, starts, sizes))))
+    ends = np.cumsum(np.array(sizes) + len(_APART))
     found = np.zeros(len(check), bool)
-    ends = np.cumsum([len(record) + len(_APART) for record in records])
     for _, wide, narrow in needles:
         for needle in (wide, narrow):
             at = joined.find(needle)
@@ -284,7 +294,8 @@ class _Records:
     record_ids: np.ndarray  # EventRecordID
     filetimes: np.ndarray  # SystemTime
     run_shape: np.ndarray
-    templates: list[Template | None]  # the template it instantiates (when a CHECK is met)
+    used: list[Template | None]  # the templates met, by code
+    codes: np.ndarray  # each record's template code
     providers: np.ndarray  # provider code (ChunkDecider.provider_name)
     event_ids: np.ndarray
     levels: np.ndarray  # -1: no Level element
@@ -292,6 +303,11 @@ class _Records:
     offsets: np.ndarray  # record offset in its chunk
     sizes: np.ndarray  # record size
     naming: np.ndarray  # for CHECK records: NO, MAYBE or ASK (evtx_naming.vector_may_name)
+    blob: bytes  # the batch's chunks, joined
+
+    def template(self, k: int) -> Template | None:
+        """The template record ``k`` instantiates."""
+        return self.used[int(self.codes[k])]
 
     def where(self, chunks: Sequence[ChunkRecords], k: int) -> tuple[bytes, int, int]:
         """Record ``k``'s chunk bytes, offset and size."""
@@ -361,17 +377,14 @@ def _read(batch: _Batch, chunks: Sequence[ChunkRecords], decider: ChunkDecider) 
     record_ids = u64[rid_at]
     naming = np.full(n, ASK, np.int8)
     check = np.flatnonzero(fine & (decision == CHECK))
-    templates: list[Template | None] = []
-    if len(check):
-        templates = [used[code] for code in codes.tolist()]
-        if decider.naming.needles is not None:
-            naming[check] = vector_may_name(
-                u64, values[check], every[0][check], every[1][check], per[check][:, 3:5],
-                record_ids[check], decider.naming.needles)
-            naming[check[per[check, 7] == 1]] = MAYBE  # the template's own text
-    return _Records(fine, decision, record_ids, filetimes, per[:, 6] == 1, templates,
+    if len(check) and decider.naming.needles is not None:
+        naming[check] = vector_may_name(
+            u64, values[check], every[0][check], every[1][check], per[check][:, 3:5],
+            record_ids[check], decider.naming.needles)
+        naming[check[per[check, 7] == 1]] = MAYBE  # the template's own text
+    return _Records(fine, decision, record_ids, filetimes, per[:, 6] == 1, used, codes,
                     providers, event_ids, levels, batch.chunk, o - base_chunk, batch.sizes,
-                    naming)
+                    naming, batch.blob)
 
 
 def _clean_runs(number: np.ndarray, read: _Records, chunks: int) -> np.ndarray:
@@ -393,13 +406,13 @@ def _templates(chunks: Sequence[ChunkRecords], defoff: np.ndarray, fine: np.ndar
     level, time, record id, literal provider code, run shape; ``-1`` where not read), the
     row of each record and the templates by row."""
     where, codes = np.unique(np.where(fine, defoff, -1), return_inverse=True)
-    used: list[Template | None] = []
-    rows: list[tuple[int, ...]] = []
-    get, row_of = decider.templates.get, decider.template_row
-    for at in where.tolist():
-        template = None if at < 0 else get(chunks[at // CHUNK].data, at % CHUNK)
-        used.append(template)
-        rows.append(row_of(template))
+    places = where.tolist()
+    missing = places[0] < 0
+    used = decider.templates.get_many([(chunks[at >> 16].data, at & 0xFFFF)
+                                       for at in places[missing:]])
+    if missing:
+        used.insert(0, None)
+    rows = list(map(decider.template_row, used))
     return np.array(rows, np.int64).reshape(-1, 8), codes.reshape(-1), used
 
 
@@ -419,20 +432,29 @@ def _provider_codes(batch: _Batch, per: np.ndarray, starts: np.ndarray, sizes: n
             & (at + size <= ends[substituted]))
     size = np.where(good, size, 0)
     words = (int(size.max(initial=0)) + 7) // 8
-    starts8 = np.minimum(at[:, None] + 8 * np.arange(words), len(batch.blob) - 8)
-    u64 = np.ndarray((len(batch.blob) - 7,), "<u8", batch.blob, 0, (1,))
     # each value as fixed-width words, bytes past its end zeroed, its size last
-    valid = np.clip(size[:, None] - 8 * np.arange(words), 0, 8).astype(np.uint64)
-    mask = np.where(valid == 8, np.uint64(0xFFFFFFFFFFFFFFFF),
-                    (np.uint64(1) << (valid * np.uint64(8))) - np.uint64(1))
+    u64 = np.ndarray((len(batch.blob) - 7,), "<u8", batch.blob, 0, (1,))
+    windows = np.lib.stride_tricks.as_strided(u64, (len(u64) - 8 * words, words), (1, 8))
     rows = np.empty((len(at), words + 1), np.uint64)
-    rows[:, :words] = u64[starts8] & mask
+    np.bitwise_and(windows[np.minimum(at, len(windows) - 1)], _tail_masks(words)[size],
+                   out=rows[:, :words])
     rows[:, words] = size
     first, inverse = _distinct_rows(rows)
     found = np.array([decider.value_code(batch.blob[a:a + n]) for a, n in
                       zip(at[first].tolist(), size[first].tolist(), strict=True)], np.int64)
     codes[substituted] = np.where(good, found[inverse], -1)
     return codes
+
+
+@cache
+def _tail_masks(words: int) -> np.ndarray:
+    """For each size up to ``8 * words`` bytes, the words that keep its bytes and zero the
+    rest (little-endian)."""
+    sizes = np.arange(8 * words + 1)[:, None] - 8 * np.arange(words)
+    valid = np.clip(sizes, 0, 8).astype(np.uint64)
+    shifted = np.left_shift(np.uint64(1), valid * np.uint64(8), where=valid < 8,
+                            out=np.zeros_like(valid))
+    return np.where(valid == 8, np.uint64(0xFFFFFFFFFFFFFFFF), shifted - np.uint64(1))
 
 
 _MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,

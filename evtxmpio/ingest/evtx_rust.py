@@ -124,7 +124,7 @@ def _decide_batch(pending: list[ReadItem | ChunkToDecode], name: str, options: R
     decided: dict[int, SkippedChunk | None] = {}
     if decider.wanted():
         sound = {k: records for k, records in
-                 ((k, _sound_records(pending[k], name, headers[k])) for k in headers)
+                 ((k, _sound_records(pending[k], headers[k])) for k in headers)
                  if records is not None}
         decided = dict(zip(sound, decider.decide(list(sound.values())), strict=True))
         decider.account(sum(chunk is not None for chunk in decided.values()), len(headers))
@@ -137,18 +137,19 @@ def _decide_batch(pending: list[ReadItem | ChunkToDecode], name: str, options: R
             yield from _decode_chunk(item, name, options, headers[k])
 
 
-def _sound_records(chunk: ChunkToDecode, name: str, headers: RecordHeaders
+def _sound_records(chunk: ChunkToDecode, headers: RecordHeaders
                    ) -> ChunkRecords | None:
     """The records of a chunk ``evtx`` would render as they are (intact, not cut, walked to
     its free space offset, nothing to defuse, record numbers unique), else ``None``."""
-    if not chunk.info.intact or chunk.cut is not None or walk_issues(
-            name, chunk.info, chunk.data, headers) or not chains_sound(chunk.data):
-        return None
-    if rust_view(chunk.data, headers) is not chunk.data:
+    if not chunk.info.intact or chunk.cut is not None:
         return None
     (free,) = struct.unpack_from("<I", chunk.data, 48)
     active = bisect_left(headers.offsets, free)
-    if not active or len(set(headers.numbers[:active])) != active:
+    # walked to the free space offset exactly (what walk_issues reports otherwise)
+    if not active or headers.offsets[active - 1] + headers.sizes[active - 1] != free:
+        return None
+    if len(set(headers.numbers[:active])) != active or not chains_sound(chunk.data) \
+            or rust_view(chunk.data, headers) is not chunk.data:
         return None
     return ChunkRecords(chunk.data, headers.offsets[:active], headers.sizes[:active],
                         headers.filetimes[:active])

@@ -28,7 +28,7 @@ import re
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from operator import itemgetter
+from operator import itemgetter, sub
 
 from evtxmpio.catalog import FILETIME_UNIX_EPOCH
 from evtxmpio.timearith import TIME_MAX_NS, TIME_MIN_NS
@@ -155,6 +155,8 @@ def _tokens(data: bytes, defoff: int) -> _Read | None:
             if pos + 4 > end or data[pos + 1] != STRING:
                 return None
             (length,) = _U16(data, pos + 2)
+            if pos + 4 + 2 * length > end:
+                return None
             text = data[pos + 4:pos + 4 + 2 * length].decode("utf-16le", "surrogatepass")
             events.append(("text", text))
             pos += 4 + 2 * length
@@ -306,8 +308,8 @@ class _Skeleton:
     inline) and the length and text of the outside name of each outside reference, in order.
     Another definition of the same size reads the same when these agree (:meth:`entry`)."""
 
-    __slots__ = ("_read_refs", "_read_segments", "inline", "names", "refs", "segments",
-                 "template")
+    __slots__ = ("_external", "_inline", "_read_refs", "_read_segments", "_shifts", "inline",
+                 "names", "refs", "segments", "template")
 
     def __init__(self, template: Template | None, read: _Read, data: bytes, body: bytes
                  ) -> None:
@@ -330,6 +332,11 @@ class _Skeleton:
         self.inline = any(inline for _, inline in self.refs)
         self.names = tuple(_name_text(data, offset) for _, offset, inline in read.refs
                            if not inline)
+        # A reference is inline where its offset less (position + 4) is the body's offset.
+        self._shifts = tuple(at + 4 for at, _, _ in read.refs)
+        flags = [inline for _, _, inline in read.refs]
+        self._inline = [k for k, inline in enumerate(flags) if inline]
+        self._external = [k for k, inline in enumerate(flags) if not inline]
 
     def entry(self, data: bytes, defoff: int) -> _Entry | None:
         """The entry of the definition at ``defoff`` of ``data`` when it reads as this one."""
@@ -337,22 +344,18 @@ class _Skeleton:
         if self._read_segments(data, base) != self.segments:
             return None
         offsets = self._read_refs(data, base)
-        external: dict[int, bytes | None] = {}  # offset -> name, in reference order
-        names = []
-        for (at, inline), offset in zip(self.refs, offsets, strict=True):
-            if (offset == base + at + 4) != inline:
-                return None
-            if not inline:
-                if offset not in external:
-                    external[offset] = _name_text(data, offset)
-                names.append(external[offset])
-        if tuple(names) != self.names:
+        relative = list(map(sub, offsets, self._shifts))  # == base where inline
+        if relative.count(base) != len(self._inline) or any(
+                relative[k] != base for k in self._inline):
             return None
-        slices = tuple(slice(offset + 6, offset + 6 + len(name or b""))
-                       for offset, name in external.items())
+        outside = [offsets[k] for k in self._external]
+        texts = {offset: _name_text(data, offset) for offset in set(outside)}
+        if tuple(map(texts.__getitem__, outside)) != self.names:
+            return None
+        slices = tuple(slice(offset + 6, offset + 6 + len(text or b""))
+                       for offset, text in texts.items())
         return _Entry(self.template, defoff if self.inline else None,
-                      frozenset(offset - 4 - at - DEFINITION_HEADER
-                                for (at, _), offset in zip(self.refs, offsets, strict=True)),
+                      frozenset(value - DEFINITION_HEADER for value in relative),
                       slices, tuple(data[s] for s in slices))
 
 
@@ -375,6 +378,24 @@ class TemplateCache:
     def __init__(self) -> None:
         self._entries: dict[bytes, _Entry] = {}
         self._skeletons: dict[int, list[_Skeleton]] = {}
+
+    def get_many(self, places: list[tuple[bytes, int]]) -> list[Template | None]:
+        """:meth:`get` for each (chunk, offset): the bytes seen before answered in one loop."""
+        found: list[Template | None] = []
+        entries, get, unpack = self._entries, self.get, _U32
+        for data, defoff in places:
+            if defoff + DEFINITION_HEADER <= len(data):
+                size = unpack(data, defoff + 20)[0]
+                entry = entries.get(data[defoff + DEFINITION_HEADER:
+                                         defoff + DEFINITION_HEADER + size])
+                if entry is not None and (
+                        entry.inline_at == defoff if entry.inline_at is not None
+                        else defoff not in entry.not_at) \
+                        and entry.read_names(data)[:-1] == entry.names:
+                    found.append(entry.template)
+                    continue
+            found.append(get(data, defoff))
+        return found
 
     def get(self, data: bytes, defoff: int) -> Template | None:
         """The template defined at ``defoff`` of the chunk ``data`` (``None``: not followed)."""
