@@ -79,15 +79,17 @@ SKIP, KEEP, CHECK = 0, 1, 2
 @dataclass(frozen=True, slots=True)
 class SkippedChunk:
     """A chunk whose records (file order) none can matter: their ``EventRecordID`` and
-    ``SystemTime`` FILETIME values, record header offsets and FILETIMEs, and whether they are
-    a clean run (three or more, ids consecutive, times strictly increasing at the rendered
-    microsecond, every record of the run shape)."""
+    ``SystemTime`` FILETIME values, record header offsets and FILETIMEs (of a clean run, its
+    first and last record only), whether they are a clean run (three or more, ids
+    consecutive, times strictly increasing at the rendered microsecond, every record of the
+    run shape), and how many they are."""
 
     record_ids: list[int]
     filetimes: list[int]
     offsets: list[int]
     header_filetimes: list[int]
     clean: bool
+    count: int
 
 
 @dataclass(slots=True)
@@ -158,9 +160,7 @@ class ChunkDecider:
         ok = (np.bincount(read.chunk[~skippable], minlength=len(chunks)) == 0) & (counts > 0)
         clean = _clean_runs(read.chunk, read, len(chunks)) & (counts > 2)
         bounds = np.cumsum([0, *counts.tolist()]).tolist()
-        ids, times = read.record_ids.tolist(), read.filetimes.tolist()
-        return [SkippedChunk(ids[bounds[c]:bounds[c + 1]], times[bounds[c]:bounds[c + 1]],
-                             chunk.offsets, chunk.header_filetimes, bool(clean[c]))
+        return [_skipped(read, chunk, bounds[c], bounds[c + 1], bool(clean[c]))
                 if ok[c] else None for c, chunk in enumerate(chunks)]
 
     def decided_records(self, chunks: Sequence[ChunkRecords]) -> _Records:
@@ -343,16 +343,17 @@ def _read(batch: _Batch, chunks: Sequence[ChunkRecords], decider: ChunkDecider) 
     # all the values inside the record (else evtx may fail or read them otherwise).
     width = max(int(np.where(fine, count, 0).max(initial=0)), 1)
     table = np.lib.stride_tricks.as_strided(u32, (len(u32) - 4 * width, width), (1, 4))
-    descriptors = table[np.minimum(subs + 4, len(u32) - 4 * width - 1)]
-    descriptors = np.where(np.arange(width) < count[:, None], descriptors, 0)
-    sizes = (descriptors & 0xFFFF).astype(np.int64)
+    descriptors = table[np.minimum(subs + 4, len(u32) - 4 * width - 1)].astype(np.int32)
+    descriptors[np.arange(width) >= count[:, None]] = 0  # past the count: null, no size
+    sizes = descriptors & 0xFFFF
     types = (descriptors >> 16) & 0xFF
     fine &= _DESCRIPTOR_OK[types * 18 + np.minimum(sizes, 17)].all(axis=1)
-    fine &= values + sizes.sum(axis=1) <= ends
+    fine &= values + sizes.sum(axis=1, dtype=np.int64) <= ends
     reach = max(int(np.where(fine, needed, 0).max(initial=0)), 1)  # the values read
     every = (sizes, types)
     sizes, types = sizes[:, :reach], types[:, :reach]
-    starts = np.cumsum(sizes, axis=1) - sizes + np.where(fine, values, 0)[:, None]
+    starts = (np.cumsum(sizes, axis=1, dtype=np.int64) - sizes
+              + np.where(fine, values, 0)[:, None])
     rows = np.arange(n)
 
     def column(k: int, value_type: int, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -490,19 +491,33 @@ def _decide(relevance: Relevance, provider: str, event_id: int, level: int) -> i
     return CHECK if rule.naming else KEEP
 
 
+def _skipped(read: _Records, chunk: ChunkRecords, start: int, stop: int, clean: bool
+             ) -> SkippedChunk:
+    """A chunk none of whose records (``start:stop`` of the batch) can matter; of a clean run
+    only its first and last record are kept."""
+    if clean:
+        ends = [start, stop - 1]
+        return SkippedChunk(read.record_ids[ends].tolist(), read.filetimes[ends].tolist(),
+                            [chunk.offsets[0], chunk.offsets[-1]],
+                            [chunk.header_filetimes[0], chunk.header_filetimes[-1]], True,
+                            stop - start)
+    return SkippedChunk(read.record_ids[start:stop].tolist(),
+                        read.filetimes[start:stop].tolist(), chunk.offsets,
+                        chunk.header_filetimes, False, stop - start)
+
+
 def skipped_items(name: str, chunk_offset: int, chunk: SkippedChunk
                   ) -> Iterator[SkippedRecords]:
     """The records of ``chunk`` as :func:`evtxmpio.ingest.evtx_runs.skipped_run` hands them on
     from their rendered text: a clean run (ids consecutive, times strictly increasing at the
     rendered microsecond, every record of the run shape, three records or more) as its first
     record and the rest, any other record by record."""
-    count = len(chunk.record_ids)
     if not chunk.clean:
-        for k in range(count):
+        for k in range(chunk.count):
             yield _item(name, chunk_offset, chunk, k, 1)
         return
     yield _item(name, chunk_offset, chunk, 0, 1)
-    yield _item(name, chunk_offset, chunk, count - 1, count - 1)
+    yield _item(name, chunk_offset, chunk, -1, chunk.count - 1)
 
 
 def _item(name: str, chunk_offset: int, chunk: SkippedChunk, k: int, count: int
