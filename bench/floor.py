@@ -8,21 +8,21 @@ the same process, CPU time, best of three:
 
 1. ``evtx-rs``: the ``evtx`` package's ``records()`` over the whole file (the benchmark's
    denominator, one thread);
-2. ``chunk walk``: the same records decoded chunk by chunk as ingest hands them over (chunk and
-   record headers, checksums, the one-chunk file ``evtx`` reads);
-3. ``+ relevance``: each record decided on its text (``Relevance.keeps_xml``);
-4. ``+ health facts``: the time and id of every skipped record read for the health ledger
-   (``evtx_runs.clean_run`` over each chunk);
-5. ``analyze``: the whole analysis (``pipeline.analyze``, one process, the JSON report).
+2. ``chunk walk``: the chunks read and checked as ingest does before deciding them (chunk
+   header and data checksums, the provider pre-filter, record headers, free space offset,
+   hash chains, what ``evtx`` would stop on);
+3. ``+ binary decisions``: each batch of sound chunks decided from its records' binary values
+   (``evtx_binfacts.ChunkDecider``: templates, System values, relevance, the content test of
+   update records, the health ledger's ids and times); no record rendered;
+4. ``analyze``: the whole analysis (``pipeline.analyze``, one process, the JSON report; the few
+   chunks with a kept record are rendered by ``evtx``).
 
-The differences say what each step costs per record; stages 3 and 4 are what exact accounting
-of skipped records costs in Python on top of ``evtx``'s own decode.
+The differences say what each step costs per record.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import time
 from collections.abc import Callable
@@ -46,29 +46,28 @@ def _evtx_rs(path: Path) -> None:
 
 
 def _chunks(path: Path, step: str) -> None:
-    from evtx import PyEvtxParser
-
     from evtxmpio.catalog.relevance import relevance
     from evtxmpio.ingest.base import ReadOptions, path_source
-    from evtxmpio.ingest.evtx_chunks import build_file, looping_links, record_headers
-    from evtxmpio.ingest.evtx_runs import clean_run
-    from evtxmpio.ingest.evtx_rust import rust_view
-    from evtxmpio.ingest.evtx_walk import ChunkToDecode, walk_chunks, walk_issues
+    from evtxmpio.ingest.evtx_binfacts import ChunkDecider
+    from evtxmpio.ingest.evtx_chunks import record_headers
+    from evtxmpio.ingest.evtx_rust import BATCH_CHUNKS, _sound_records
+    from evtxmpio.ingest.evtx_walk import ChunkToDecode, walk_chunks
 
-    keeps = relevance().keeps_xml
-    for item in walk_chunks(path_source(path), ReadOptions()):
+    options = ReadOptions(relevance=relevance())
+    decider = ChunkDecider(options.relevance)
+    batch = []
+    for item in walk_chunks(path_source(path), options):
         if not isinstance(item, ChunkToDecode):
             continue
-        headers = record_headers(item.data, item.cut)
-        walk_issues(str(path), item.info, item.data, headers)
-        view = rust_view(item.data, headers, looping_links(item.data))
-        records = list(PyEvtxParser(io.BytesIO(build_file(item.header, [view])),
-                                    number_of_threads=1).records())
-        if step == "walk":
-            continue
-        skipped = [raw for raw in records if not keeps(raw["data"])]
-        if step == "facts":
-            clean_run(skipped)
+        records = _sound_records(item, record_headers(item.data, item.cut))
+        if records is not None:
+            batch.append(records)
+        if len(batch) == BATCH_CHUNKS:
+            if step == "decide":
+                decider.decide(batch)
+            batch = []
+    if step == "decide":
+        decider.decide(batch)
 
 
 def _analyze(path: Path) -> None:
@@ -89,8 +88,7 @@ def measure(path: Path) -> dict[str, object]:
     stages = {
         "evtx-rs": lambda: _evtx_rs(path),
         "chunk walk": lambda: _chunks(path, "walk"),
-        "+ relevance": lambda: _chunks(path, "relevance"),
-        "+ health facts": lambda: _chunks(path, "facts"),
+        "+ binary decisions": lambda: _chunks(path, "decide"),
         "analyze": lambda: _analyze(path),
     }
     seconds = {name: round(_best(work), 3) for name, work in stages.items()}
