@@ -28,7 +28,8 @@ import re
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from operator import itemgetter, sub
+from itertools import repeat
+from operator import add, itemgetter, sub
 
 from evtxmpio.catalog import FILETIME_UNIX_EPOCH
 from evtxmpio.timearith import TIME_MAX_NS, TIME_MIN_NS
@@ -308,8 +309,8 @@ class _Skeleton:
     inline) and the length and text of the outside name of each outside reference, in order.
     Another definition of the same size reads the same when these agree (:meth:`entry`)."""
 
-    __slots__ = ("_external", "_inline", "_read_refs", "_read_segments", "_shifts", "inline",
-                 "names", "refs", "segments", "template")
+    __slots__ = ("_external", "_inline", "_read_refs", "_read_segments", "_shifts", "_sizes",
+                 "inline", "names", "refs", "segments", "template")
 
     def __init__(self, template: Template | None, read: _Read, data: bytes, body: bytes
                  ) -> None:
@@ -337,6 +338,8 @@ class _Skeleton:
         flags = [inline for _, _, inline in read.refs]
         self._inline = [k for k, inline in enumerate(flags) if inline]
         self._external = [k for k, inline in enumerate(flags) if not inline]
+        # the expected outside names' sizes (a name past the data never matches)
+        self._sizes = [len(name) if name is not None else -1 for name in self.names]
 
     def entry(self, data: bytes, defoff: int) -> _Entry | None:
         """The entry of the definition at ``defoff`` of ``data`` when it reads as this one."""
@@ -348,15 +351,15 @@ class _Skeleton:
         if relative.count(base) != len(self._inline) or any(
                 relative[k] != base for k in self._inline):
             return None
-        outside = [offsets[k] for k in self._external]
-        texts = {offset: _name_text(data, offset) for offset in set(outside)}
-        if tuple(map(texts.__getitem__, outside)) != self.names:
+        starts = [offsets[k] + 6 for k in self._external]
+        stops = list(map(add, starts, self._sizes))
+        if tuple(map(data.__getitem__, map(slice, starts, stops))) != self.names:
             return None
-        slices = tuple(slice(offset + 6, offset + 6 + len(text or b""))
-                       for offset, text in texts.items())
+        slices = tuple(map(slice, *zip(*dict(zip(starts, stops, strict=True)).items(),
+                                       strict=True))) if starts else ()
         return _Entry(self.template, defoff if self.inline else None,
-                      frozenset(value - DEFINITION_HEADER for value in relative),
-                      slices, tuple(data[s] for s in slices))
+                      frozenset(map(sub, relative, repeat(DEFINITION_HEADER))),
+                      slices, tuple(map(data.__getitem__, slices)))
 
 
 def _name_text(data: bytes, offset: int) -> bytes | None:
