@@ -267,12 +267,26 @@ def _holding_needles(blob: bytes, read: _Records, check: np.ndarray,
     ends = np.cumsum(np.array(sizes) + len(_APART))
     found = np.zeros(len(check), bool)
     for _, wide, narrow in needles:
-        for needle in (wide, narrow):
-            at = joined.find(needle)
-            while at >= 0:
-                found[np.searchsorted(ends, at, side="right")] = True
-                at = joined.find(needle, at + 1)
+        for at in _occurrences(joined, wide, narrow):
+            found[np.searchsorted(ends, at, side="right")] = True
     return found
+
+
+def _occurrences(data: bytes, wide: bytes, narrow: bytes) -> Iterator[int]:
+    """Where ``narrow`` (ASCII) and ``wide`` (the same text in UTF-16LE) start in ``data``.
+    The UTF-16 text is searched as ASCII in the even and in the odd bytes (a search for it
+    as it is crawls over UTF-16 text, so full of its zero bytes), each find checked."""
+    at = data.find(narrow)
+    while at >= 0:
+        yield at
+        at = data.find(narrow, at + 1)
+    for phase in (0, 1):
+        half = data[phase::2]
+        at = half.find(narrow)
+        while at >= 0:
+            if data.startswith(wide, 2 * at + phase):
+                yield 2 * at + phase
+            at = half.find(narrow, at + 1)
 
 
 def _views(blob: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
