@@ -9,11 +9,14 @@ time; each is decoded as a one-chunk file (original header, chunk count fixed up
 stays one chunk and every record is tied to its chunk (offsets, damage, cuts). ``evtx`` raises
 from inside iteration on damaged data, so errors are caught around ``next()`` and the walk goes
 on. When the pipeline names what can matter (:class:`~evtxmpio.catalog.relevance.Relevance`),
-each record is decided on its XML text (provider after the fixed prelude, event id, content)
-and the others are counted ``not-relevant`` before anything is built (DESIGN.md: decide
-relevance before building Python objects); kept records are read from their text without an
-XML tree (:func:`evtxmpio.ingest.event_element.read_event_xml`); on a sound chunk the skipped
-records are handed on in runs (:mod:`evtxmpio.ingest.evtx_runs`).
+sound chunks are first decided in batches from their records' binary values, without ``evtx``
+(:mod:`evtxmpio.ingest.evtx_binfacts`): a chunk none of whose records can matter is handed on
+as skipped runs with the health ledger's ids and times. Every other chunk is rendered: each
+record is decided on its XML text (provider after the fixed prelude, event id, content) and
+the others are counted ``not-relevant`` before anything is built (DESIGN.md: decide relevance
+before building Python objects); kept records are read from their text without an XML tree
+(:func:`evtxmpio.ingest.event_element.read_event_xml`); on a sound chunk the skipped records
+are handed on in runs (:mod:`evtxmpio.ingest.evtx_runs`).
 
 ``evtx`` ends a chunk's record walk early where the data only looks odd
 (``tests/ingest/test_evtx_mutations.py`` found these): after the record whose number equals the
