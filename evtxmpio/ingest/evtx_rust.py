@@ -50,12 +50,7 @@ from evtxmpio.ingest.base import (
     Source,
 )
 from evtxmpio.ingest.event_element import read_event_xml
-from evtxmpio.ingest.evtx_binfacts import (
-    ChunkDecider,
-    ChunkRecords,
-    SkippedChunk,
-    skipped_items,
-)
+from evtxmpio.ingest.evtx_binfacts import ChunkDecider, SkippedChunk, skipped_items
 from evtxmpio.ingest.evtx_chunks import (
     RecordHeaders,
     build_file,
@@ -64,6 +59,7 @@ from evtxmpio.ingest.evtx_chunks import (
     record_headers,
 )
 from evtxmpio.ingest.evtx_runs import clean_run, counted_runs, skipped_run, times_possible
+from evtxmpio.ingest.evtx_values import ChunkRecords
 from evtxmpio.ingest.evtx_walk import (
     ChunkToDecode,
     ReadItem,

@@ -21,7 +21,7 @@ from evtx import PyEvtxParser
 from evtxmpio.catalog.relevance import KEEP_ALL, EventRule, Relevance, relevance
 from evtxmpio.ingest import evtx_rust
 from evtxmpio.ingest.base import ReadOptions, SkippedRecords, Source, path_source
-from evtxmpio.ingest.evtx_binfacts import KEEP, ChunkDecider, ChunkRecords
+from evtxmpio.ingest.evtx_binfacts import KEEP, ChunkDecider
 from evtxmpio.ingest.evtx_chunks import (
     CHUNK_SIZE,
     FILE_HEADER_SIZE,
@@ -31,6 +31,7 @@ from evtxmpio.ingest.evtx_chunks import (
 )
 from evtxmpio.ingest.evtx_naming import NamingCheck
 from evtxmpio.ingest.evtx_templates import TemplateCache, _template, _tokens
+from evtxmpio.ingest.evtx_values import ChunkRecords
 from evtxmpio.model import RawRecord
 from evtxmpio.replay.events import SystemEvent
 from evtxmpio.replay.evtx_writer import write_evtx
