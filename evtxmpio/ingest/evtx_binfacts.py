@@ -48,6 +48,7 @@ from evtxmpio.ingest.evtx_values import (
 )
 
 SKIP, KEEP, CHECK = 0, 1, 2
+MAX_PROVIDERS = 1 << 16  # provider names remembered (a batch's own names are always kept)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +136,8 @@ class ChunkDecider:
     def facts(self, chunks: Sequence[ChunkRecords]) -> Records:
         """What the records of ``chunks`` say, in one batch, each decided SKIP, KEEP or CHECK
         (kept when its text names a fix), with the numbers' verdict of the content test."""
+        if len(self._names) > MAX_PROVIDERS:  # a log of ever new names: start afresh
+            self._forget()
         read = read_records(chunks, self)
         read.decision = self.decisions(read.providers, read.event_ids, read.levels)
         read.naming = np.full(len(read.fine), ASK, np.int8)
@@ -147,6 +150,12 @@ class ChunkDecider:
             read.naming[check[read.per[check, 7] == 1]] = MAYBE  # the template's own text
         return read
 
+    def _forget(self) -> None:
+        """Forget the provider names met and everything keyed by their codes."""
+        for memory in (self._codes, self._names, self._by_bytes, self._decided, self._rows,
+                       self._rows_by_id):
+            memory.clear()
+
     def template_row(self, template: Template | None) -> tuple[int, ...]:
         """A template's row of :func:`_templates` (``-1`` everywhere: not understood)."""
         if template is None or template.system is None:
@@ -154,15 +163,15 @@ class ChunkDecider:
         known = self._rows_by_id.get(id(template))
         if known is not None and known[0] is template:
             return known[1]
-        key = (template.system, template.provider, template.run_shape)
+        needles = self.naming.needles or ()
+        unsafe = template.adjacent or any(text in template.literal for text, _, _ in needles)
+        key = (template.system, template.provider, template.run_shape, unsafe)
         row = self._rows.get(key)
         if row is None:
             code = -1 if template.provider is None else self.provider_code(template.provider)
             system = list(template.system)
             if template.provider is not None and code < 0:
                 system[1] = -1  # a literal name not read exactly: not understood
-            needles = self.naming.needles or ()
-            unsafe = template.adjacent or any(text in template.literal for text, _, _ in needles)
             row = self._rows[key] = (*system, code, int(template.run_shape), int(unsafe))
         if len(self._rows_by_id) >= 1 << 16:
             self._rows_by_id.clear()
