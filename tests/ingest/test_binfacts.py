@@ -297,3 +297,31 @@ def test_update_records_are_decided_on_their_binary_text(
     assert [i.event_id for i in items if isinstance(i, RawRecord)] == ([19] if kept else [])
     assert sum(decided) == (0 if kept in (True, None) else 1)
     assert items == _items(path_source(path), options, False, monkeypatch)
+
+
+def test_templates_of_one_system_layout_keep_their_own_text_flag() -> None:
+    """Two templates with the same System substitutions, one whose values meet in the text:
+    each keeps its own row (the content test of the second must not be skipped)."""
+    from evtxmpio.ingest.evtx_templates import Template
+
+    system = (7, 5, 0, 3, 4)
+    apart = Template(system, None, True, "event<system<data", False, ())
+    meeting = Template(system, None, True, "event<system<data", True, ())
+    decider = ChunkDecider(relevance())
+    assert decider.template_row(apart)[7] == 0
+    assert decider.template_row(meeting)[7] == 1
+    assert decider.template_row(apart)[7] == 0
+
+
+def test_a_decider_that_forgets_its_provider_names_decides_the_same(
+        corpus_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past its bound of provider names a decider starts afresh; the decisions stay."""
+    from evtxmpio.ingest import evtx_binfacts
+
+    chunks = [records for path in CORPUS if path.name.lower() == "system.evtx"
+              for _, _, records in _chunk_renders(path)]
+    fresh = [ChunkDecider(relevance()).decide([records]) for records in chunks]
+    monkeypatch.setattr(evtx_binfacts, "MAX_PROVIDERS", 2)
+    forgetful = ChunkDecider(relevance())
+    assert [forgetful.decide([records]) for records in chunks] == fresh
+    assert len(forgetful._names) <= 2 + 16  # forgotten again and again
