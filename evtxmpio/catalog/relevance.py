@@ -38,14 +38,20 @@ class EventRule:
               level: int | None = None) -> bool:
         """Whether an event of this provider with ``event_id``, ``texts`` and ``level`` can
         matter."""
+        verdict = self.verdict(event_id, level)
+        if verdict is not None:
+            return verdict
+        joined = "\x00".join(text for text in texts if text).lower()
+        return any(needle in joined for needle in self.naming)
+
+    def verdict(self, event_id: int | None, level: int | None = None) -> bool | None:
+        """What the event id and level alone say: kept, not kept, or ``None`` when it
+        depends on whether the text names one of :attr:`naming`."""
         if self.ids is not None and event_id not in self.ids:
             return False
         if event_id in self.quiet and level in QUIET_LEVELS:
             return False
-        if not self.naming:
-            return True
-        joined = "\x00".join(text for text in texts if text).lower()
-        return any(needle in joined for needle in self.naming)
+        return None if self.naming else True
 
 
 KEEP_ALL = EventRule()

@@ -35,7 +35,7 @@ from operator import add
 import numpy as np
 
 from evtxmpio.catalog import FILETIME_UNIX_EPOCH, filetime_to_ns
-from evtxmpio.catalog.relevance import KEEP_ALL, QUIET_LEVELS, Relevance
+from evtxmpio.catalog.relevance import Relevance
 from evtxmpio.ingest.base import SkippedRecords
 from evtxmpio.ingest.evtx_naming import ASK, MAYBE, NO, NamingCheck, vector_may_name
 from evtxmpio.ingest.evtx_templates import Template, TemplateCache
@@ -143,9 +143,8 @@ class ChunkDecider:
         read.naming = np.full(len(read.fine), ASK, np.int8)
         check = np.flatnonzero(read.fine & (read.decision == CHECK))
         if len(check) and self.naming.needles is not None:
-            u64 = np.ndarray((len(read.blob) - 7,), "<u8", read.blob, 0, (1,))
             read.naming[check] = vector_may_name(
-                u64, read.values[check], read.value_sizes[check], read.value_types[check],
+                read.words, read.values[check], read.value_sizes[check], read.value_types[check],
                 read.per[check][:, 3:5], read.record_ids[check], self.naming.needles)
             read.naming[check[read.per[check, 7] == 1]] = MAYBE  # the template's own text
         return read
@@ -270,15 +269,8 @@ def _clean_runs(number: np.ndarray, read: Records, chunks: int) -> np.ndarray:
 def _decide(relevance: Relevance, provider: str, event_id: int, level: int) -> int:
     """As :meth:`Relevance.keeps_xml` decides the rendered record (level ``-1``: none)."""
     rule = relevance.rule(provider)
-    if rule is None:
-        return SKIP
-    if rule is KEEP_ALL:
-        return KEEP
-    if rule.ids is not None and event_id not in rule.ids:
-        return SKIP
-    if event_id in rule.quiet and level in QUIET_LEVELS:
-        return SKIP
-    return CHECK if rule.naming else KEEP
+    verdict = None if rule is None else rule.verdict(event_id, level)
+    return CHECK if rule is not None and verdict is None else KEEP if verdict else SKIP
 
 
 def _skipped(read: Records, chunk: ChunkRecords, start: int, stop: int, clean: bool

@@ -18,6 +18,7 @@ import functools
 import re
 import struct
 import zlib
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -274,6 +275,13 @@ class RecordHeaders:
     filetimes: list[int]
     _index: dict[int, int] | None = None
 
+    def before(self, free: int) -> tuple[int, int]:
+        """How many records start before ``free`` (the chunk's free space offset: the ones a
+        reader reads), and where the last of them ends (the chunk header's end when none)."""
+        active = bisect_left(self.offsets, free)  # offsets increase along the walk
+        end = self.offsets[active - 1] + self.sizes[active - 1] if active else CHUNK_HEADER_SIZE
+        return active, end
+
     def index(self) -> dict[int, int]:
         """Record number -> position in the lists (the first record of a repeated number)."""
         if self._index is None:
@@ -315,30 +323,43 @@ TEMPLATE_TABLE = 0x180  # chunk header: 32 offsets of the template hash chains
 _TABLES = struct.Struct("<96I")
 
 
+def _chain_nodes(chunk: bytes) -> Iterator[tuple[int, int, int | None]]:
+    """Every node of the string and template hash chains, as (table slot, offset of the link
+    that points to it, its offset); ``None`` for the offset where the link closes a loop.
+
+    Each chain node starts with the offset of the next node (0 ends the chain); a node too
+    close to the chunk's end to hold that link ends its chain.
+    """
+    heads = _TABLES.unpack_from(chunk, STRING_TABLE)
+    unpack = _LINK.unpack_from
+    size = len(chunk)
+    for slot, offset in enumerate(heads):
+        link = STRING_TABLE + 4 * slot
+        seen: set[int] = set()
+        while offset:
+            if offset in seen:
+                yield slot, link, None
+                break
+            seen.add(offset)
+            yield slot, link, offset
+            if offset + 4 > size:
+                break
+            link = offset
+            (offset,) = unpack(chunk, link)
+
+
+_LINK = struct.Struct("<I")
+_LENGTH = struct.Struct("<H")
+
+
 def looping_links(chunk: bytes) -> list[int]:
     """Chunk offsets of the links that close a loop in the string or template hash chains.
 
-    Each chain node starts with the offset of the next node (0 ends the chain). A crafted or
-    damaged link that points back into its own chain makes a reader that follows it loop
-    forever (the ``evtx`` package does); cutting these links (writing 0) ends every chain.
+    A crafted or damaged link that points back into its own chain makes a reader that follows
+    it loop forever (the ``evtx`` package does); cutting these links (writing 0) ends every
+    chain.
     """
-    heads = _TABLES.unpack_from(chunk, STRING_TABLE)
-    unpack = struct.Struct("<I").unpack_from
-    size = len(chunk)
-    links: list[int] = []
-    for slot, offset in enumerate(heads):
-        if not offset:
-            continue
-        link = STRING_TABLE + 4 * slot
-        seen: set[int] = set()
-        while offset and offset + 4 <= size:
-            if offset in seen:
-                links.append(link)
-                break
-            seen.add(offset)
-            link = offset
-            (offset,) = unpack(chunk, link)
-    return links
+    return [link for _, link, node in _chain_nodes(chunk) if node is None]
 
 
 def chains_sound(chunk: bytes) -> bool:
@@ -346,22 +367,16 @@ def chains_sound(chunk: bytes) -> bool:
     and every node on them lies whole inside the chunk: a name structure with its text, a
     template definition with its body. ``evtx`` builds its caches of the chunk from these
     chains and fails the chunk's records on a node it cannot read."""
-    heads = _TABLES.unpack_from(chunk, STRING_TABLE)
-    unpack_link = struct.Struct("<I").unpack_from
-    unpack_u16 = struct.Struct("<H").unpack_from
     size = len(chunk)
-    for slot, offset in enumerate(heads):
-        template = slot >= 64
-        seen: set[int] = set()
-        while offset:
-            if offset in seen or offset + (24 if template else 8) > size:
-                return False
-            seen.add(offset)
-            if template:
-                end = offset + 24 + unpack_link(chunk, offset + 20)[0]
-            else:
-                end = offset + 8 + 2 * unpack_u16(chunk, offset + 6)[0] + 2
-            if end > size:
-                return False
-            (offset,) = unpack_link(chunk, offset)
+    for slot, _, node in _chain_nodes(chunk):
+        if node is None:
+            return False
+        if slot >= 64:  # a template definition: 24-byte header, then its body
+            end = node + 24 + (_LINK.unpack_from(chunk, node + 20)[0] if node + 24 <= size
+                               else size)
+        else:  # a name: 8-byte header, the UTF-16 text, a terminating zero
+            end = node + 10 + 2 * (_LENGTH.unpack_from(chunk, node + 6)[0] if node + 8 <= size
+                                   else size)
+        if end > size:
+            return False
     return True

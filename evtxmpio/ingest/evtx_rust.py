@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import io
 import struct
-from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from itertools import compress, count
 from operator import itemgetter
@@ -143,9 +142,8 @@ def _sound_records(chunk: ChunkToDecode, headers: RecordHeaders
     if not chunk.info.intact or chunk.cut is not None:
         return None
     (free,) = struct.unpack_from("<I", chunk.data, 48)
-    active = bisect_left(headers.offsets, free)
-    # walked to the free space offset exactly (what walk_issues reports otherwise)
-    if not active or headers.offsets[active - 1] + headers.sizes[active - 1] != free:
+    active, end = headers.before(free)
+    if not active or end != free:  # not walked to the free space offset (see walk_issues)
         return None
     if len(set(headers.numbers[:active])) != active or not chains_sound(chunk.data) \
             or rust_view(chunk.data, headers) is not chunk.data:
@@ -193,7 +191,7 @@ def rust_view(data: bytes, headers: RecordHeaders, loops: list[int] | None = Non
     """
     (last_id,) = struct.unpack_from("<Q", data, 32)
     (free,) = struct.unpack_from("<I", data, 48)
-    active = bisect_left(headers.offsets, free)  # offsets increase along the walk
+    active, _ = headers.before(free)
     numbers = headers.numbers[:active]
     early_end = last_id in numbers[:-1]
     late = [k for k in range(active) if headers.filetimes[k] > MAX_RUST_FILETIME] \

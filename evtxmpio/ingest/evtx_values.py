@@ -98,6 +98,7 @@ class Records:
     count). ``decision`` and ``naming`` are filled by the decider."""
 
     blob: bytes  # the batch's chunks, joined
+    words: np.ndarray  # the batch's bytes as (unaligned) uint64 at every byte offset
     chunk: np.ndarray  # the chunk's number in the batch
     offsets: np.ndarray  # record offset in its chunk
     sizes: np.ndarray  # record size
@@ -146,7 +147,7 @@ def read_records(chunks: Sequence[ChunkRecords], reader: Reader) -> Records:
     per = table[codes]
     fine &= per[:, 1] >= 0
     fine, values, value_sizes, value_types = _descriptors(views, per, subs, count, ends, fine)
-    records = Records(blob, number, offsets, sizes, fine, used, codes, per, values,
+    records = Records(blob, views[3], number, offsets, sizes, fine, used, codes, per, values,
                       value_sizes, value_types, *_empty(len(at), 5))
     _system(records, views, ends, reader)
     return records
@@ -237,8 +238,8 @@ def _system(records: Records, views: tuple[np.ndarray, ...], ends: np.ndarray,
     fine &= (filetimes >= FILETIME_MIN) & (filetimes <= FILETIME_MAX)
     records.event_ids, records.record_ids, records.filetimes = event_ids, record_ids, filetimes
     records.levels = np.where(per[:, 2] >= 0, levels, -1)
-    records.providers = _provider_codes(records.blob, per, starts, sizes, types, ends, fine,
-                                        reader)
+    records.providers = _provider_codes(records.blob, u64, per, starts, sizes, types, ends,
+                                        fine, reader)
     records.fine = fine & (records.providers >= 0)
 
 
@@ -257,8 +258,8 @@ def _templates(chunks: Sequence[ChunkRecords], defoff: np.ndarray, fine: np.ndar
     return np.array(rows, np.int64).reshape(-1, 8), codes.reshape(-1), used
 
 
-def _provider_codes(blob: bytes, per: np.ndarray, starts: np.ndarray, sizes: np.ndarray,
-                    types: np.ndarray, ends: np.ndarray, fine: np.ndarray,
+def _provider_codes(blob: bytes, u64: np.ndarray, per: np.ndarray, starts: np.ndarray,
+                    sizes: np.ndarray, types: np.ndarray, ends: np.ndarray, fine: np.ndarray,
                     reader: Reader) -> np.ndarray:
     """Each record's provider code: the template's literal, or its substitution's text (each
     distinct value decoded once: the values as fixed-width rows, told apart by numpy)."""
@@ -274,7 +275,6 @@ def _provider_codes(blob: bytes, per: np.ndarray, starts: np.ndarray, sizes: np.
     size = np.where(good, size, 0)
     words = (int(size.max(initial=0)) + 7) // 8
     # each value as fixed-width words, bytes past its end zeroed, its size last
-    u64 = np.ndarray((len(blob) - 7,), "<u8", blob, 0, (1,))
     windows = np.lib.stride_tricks.as_strided(u64, (len(u64) - 8 * words, words), (1, 8))
     rows = np.empty((len(at), words + 1), np.uint64)
     np.bitwise_and(windows[np.minimum(at, len(windows) - 1)], _tail_masks(words)[size],

@@ -25,7 +25,6 @@ from typing import BinaryIO
 from evtxmpio.catalog import field_int
 from evtxmpio.ingest.base import IngestIssue, ReadOptions, SkippedRecords, Source
 from evtxmpio.ingest.evtx_chunks import (
-    CHUNK_HEADER_SIZE,
     CHUNK_SIZE,
     FILE_HEADER_SIZE,
     ChunkInfo,
@@ -168,11 +167,7 @@ def walk_issues(name: str, info: ChunkInfo, data: bytes, headers: RecordHeaders
     gives no other sign of it. The backend then reports the chunk damaged (once).
     """
     (free,) = struct.unpack_from("<I", data, 48)
-    end = CHUNK_HEADER_SIZE
-    for offset, size in zip(headers.offsets, headers.sizes, strict=True):
-        if offset >= free:
-            break
-        end = offset + size
+    _, end = headers.before(free)
     if end < free:
         return [IngestIssue(name, info.offset + end, "evtx.chunk-walk",
                             f"chunk {info.index}: no valid record header at chunk offset {end}, "
