@@ -271,79 +271,12 @@ def to_frame(events: Iterable[EventRecord]) -> pd.DataFrame:
         # 10**30, a 40-digit PathId): those cells become missing, the rest of the case stays.
         for index, (name, dtype) in enumerate(RECORD_COLUMNS.items()):
             if dtype == "Int64":  # from the rows themselves: no detour through float64
-                frame[name] = pd.array([row[index] if _fits_int64(row[index]) else None
+                frame[name] = pd.array([row[index] if fits_int64(row[index]) else None
                                         for row in rows], dtype="Int64")
         return frame.astype(RECORD_COLUMNS)
 
 
-_NAT = -(2**63)  # datetime64's NaT as an integer
-
-
-def frame_from_columns(columns: dict[str, list[object]]) -> pd.DataFrame:
-    """The frame :func:`to_frame` makes, from its columns given as lists of plain values
-    (``RECORD_COLUMNS`` in order; ``time`` as Unix-epoch nanoseconds or ``None``): the
-    per-event objects and per-row conversions of :func:`to_frame` left out."""
-    if list(columns) != list(RECORD_COLUMNS):
-        raise TypeError(f"columns {list(columns)} != {list(RECORD_COLUMNS)}")
-    typed: dict[str, object] = {}
-    for name, dtype in RECORD_COLUMNS.items():
-        values = columns[name]
-        if dtype in ("string", "Int64") and values and values.count(None) == len(values):
-            # most typed columns of a batch are empty: one missing value, repeated, is ten
-            # times cheaper than converting each None
-            typed[name] = pd.array([None], dtype=dtype).repeat(len(values))
-        elif name == "time":
-            typed[name] = _utc_times(values)
-        elif dtype == "Int64":
-            typed[name] = _int64_array(values)
-        elif dtype == "bool":
-            typed[name] = pd.array(values, dtype="bool").to_numpy()
-        else:
-            typed[name] = pd.array(values, dtype=dtype)
-    return pd.DataFrame(typed)
-
-
-def _utc_times(values: list[object]) -> pd.DatetimeIndex:
-    """Nanoseconds (``None`` or outside ``datetime64[ns]``: missing, as :func:`ns_to_timestamp`)
-    to ``datetime64[ns, UTC]`` values."""
-    nanoseconds = pd.array([value if value is not None and _NAT < value < 2**63 else _NAT
-                            for value in values], dtype="int64").to_numpy()
-    return pd.DatetimeIndex(nanoseconds.view("datetime64[ns]")).tz_localize("UTC")
-
-
-def _int64_array(values: list[object]) -> pd.api.extensions.ExtensionArray:
-    """``Int64`` values; integers past 64 bits become missing (see :func:`to_frame`)."""
-    try:
-        with warnings.catch_warnings():  # a value past 64 bits warns before it raises
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return pd.array(values, dtype="Int64")
-    except (OverflowError, TypeError, ValueError):
-        return pd.array([value if _fits_int64(value) else None for value in values],
-                        dtype="Int64")
-
-
-def concat_frames(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """Frames of :func:`to_frame` one after the other, as one frame of the same dtypes.
-
-    Joined a column at a time, each column let go in the parts as it is joined (``parts`` is
-    left empty): memory holds the parts and one joined column, never the parts and the whole
-    joined frame.
-    """
-    if len(parts) == 1:
-        return parts[0]
-    pieces = [dict(part.items()) for part in parts]
-    names = list(parts[0].columns)
-    parts.clear()
-    columns: dict[str, pd.Series] = {}
-    for name in names:
-        column = pd.concat([piece.pop(name) for piece in pieces], ignore_index=True)
-        # Batches may know different categories: the joined column is made categorical again.
-        columns[name] = column.astype("category") if RECORD_COLUMNS.get(name) == "category" \
-            else column
-    return pd.DataFrame(columns)
-
-
-def _fits_int64(value: object) -> bool:
+def fits_int64(value: object) -> bool:
     """Missing values pass; an integer must fit in 64 bits."""
     return not isinstance(value, int) or -(2**63) <= value < 2**63
 

@@ -1,20 +1,23 @@
 """The event frame built column by column (``normalize.event_columns`` and
-``model.frame_from_columns``, the fast path) equals the frame of one ``EventRecord`` per event
-(``normalize_record`` and ``model.to_frame``, the general path), on every record of the corpus
-and the samples; and messages filled from a template read once equal ``fill_template``'s."""
+``normalize.columns.frame_from_columns``, the fast path) equals the frame of one
+``EventRecord`` per event (``normalize_record`` and ``model.to_frame``, the general path), on
+every record of the corpus and the samples; and messages filled from a template read once
+equal ``fill_template``'s."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from evtxmpio.catalog import fill_template
 from evtxmpio.ingest import ingest_paths
-from evtxmpio.model import RECORD_COLUMNS, RawRecord, frame_from_columns, to_frame
+from evtxmpio.model import RECORD_COLUMNS, RawRecord, to_frame
 from evtxmpio.normalize import event_columns, normalize_record
+from evtxmpio.normalize.columns import frame_from_columns
 from evtxmpio.normalize.messages import _fill
 from tests.conftest import SAMPLES
 
@@ -120,3 +123,35 @@ def test_data_json_is_the_json_of_data_dict(data: list[tuple[str | None, object]
 
     record = RawRecord("system:evtx:event", None, "p", 1, "f", "r", data=tuple(data))
     assert data_json(record.data) == json.dumps(record.data_dict(), ensure_ascii=False)
+
+
+@pytest.mark.parametrize(("values", "dtype"), [
+    (["a", 5, None, b"x"], "string"),  # not all text: converted as pandas converts
+    (["a", "a", "a"], "string"),
+    ([7, 7, None, 2**62], "Int64"),
+    ([1, 2**70, None], "Int64"),  # past 64 bits: missing
+    ([3, 3], "Int64"),
+    ([None, None], "Int64"),
+    (["x", "y", "x"], "category"),
+    (["x", "x"], "category"),
+    ([False, False], "bool"),
+    ([False, True], "bool"),
+])
+def test_typed_columns_hold_what_pandas_makes(values: list[object], dtype: str) -> None:
+    from evtxmpio.normalize.columns import _arrow, typed_column
+
+    expected = pd.Series([None if isinstance(v, int) and v >= 2**63 else v for v in values],
+                         dtype=object).astype(dtype)
+    got = pd.Series(typed_column(values, dtype, _arrow()))
+    pd.testing.assert_series_equal(got, expected, check_exact=True)
+
+
+def test_columns_without_arrow_strings_equal_rows() -> None:
+    """pandas told to keep text in Python objects: the general constructors, same values."""
+    files = sorted(SAMPLES.glob("*/System-*.evtx"))
+    records = ingest_paths(files, dedupe=False).records
+    with pd.option_context("mode.string_storage", "python"):
+        general = to_frame([normalize_record(record) for record in records])
+        fast = frame_from_columns(event_columns(records))
+        assert fast["host"].dtype.storage == "python"
+        pd.testing.assert_frame_equal(fast, general, check_exact=True)

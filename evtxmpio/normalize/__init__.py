@@ -18,22 +18,21 @@ from dataclasses import replace
 
 import pandas as pd
 
-from evtxmpio.catalog import message_template
 from evtxmpio.model import (
     RECORD_COLUMNS,
     EventRecord,
     RawRecord,
     check_frame,
-    concat_frames,
     data_json,
     dump_data_json,
-    frame_from_columns,
     ns_to_timestamp,
     to_frame,
 )
-from evtxmpio.normalize.messages import message_with, render_message
+from evtxmpio.normalize.columns import concat_frames, frame_from_columns
+from evtxmpio.normalize.messages import messages_of, render_message
 from evtxmpio.normalize.names import add_names, event_names
 from evtxmpio.normalize.providers import extract, is_relevant
+from evtxmpio.normalize.typed import TypedFields
 
 SORT_COLUMNS = ["time", "host", "channel", "record_id", "source_file", "source_offset"]
 
@@ -69,33 +68,23 @@ _PLAIN = {"host": "computer", "channel": "channel", "provider": "provider",
           "source_file": "source_path", "source_offset": "source_offset", "reader": "reader",
           "corrupted": "corrupted"}
 _PLAIN_VALUES = operator.attrgetter(*_PLAIN.values())
-_TYPED = [name for name in RECORD_COLUMNS if name not in _PLAIN and
-          name not in ("time", "message", "data")]
-_UNSEEN = object()
 
 
-def event_columns(records: list[RawRecord]) -> dict[str, list[object]]:
+def event_columns(records: list[RawRecord], typed: TypedFields | None = None
+                  ) -> dict[str, object]:
     """The columns :func:`normalize_record` gives ``records`` as rows (``RECORD_COLUMNS``
-    in order; ``time`` in nanoseconds), built without an object per event."""
-    count = len(records)
-    typed: dict[str, list[object]] = {name: [None] * count for name in _TYPED}
-    messages: list[str | None] = []
-    data: list[str] = []
-    templates: dict[tuple[str, int | None], str | None] = {}  # a batch holds few events
-    for row, record in enumerate(records):
-        for name, value in extract(record).items():
-            typed[name][row] = value
-        key = (record.provider, record.event_id)
-        template = templates.get(key, _UNSEEN)
-        if template is _UNSEEN:
-            template = templates[key] = message_template(*key)
-        messages.append(message_with(record, template))
-        data.append(data_json(record.data))
+    in order; ``time`` in nanoseconds; a list of plain values or an array of its dtype), built
+    without an object per event (``typed``: the extractor memo of earlier batches)."""
+    typed = TypedFields() if typed is None else typed
     plain = dict(zip(_PLAIN, map(list, zip(*map(_PLAIN_VALUES, records), strict=True)),
                      strict=True)) if records else {name: [] for name in _PLAIN}
-    columns = {"time": [record.time_ns for record in records], **plain, **typed,
-               "message": messages, "data": data}
+    columns = {"time": [record.time_ns for record in records], **plain,
+               **typed.columns(records), "message": messages_of(records),
+               "data": list(map(data_json, map(_DATA, records)))}
     return {name: columns[name] for name in RECORD_COLUMNS}
+
+
+_DATA = operator.attrgetter("data")
 
 
 def sort_events(frame: pd.DataFrame) -> pd.DataFrame:
@@ -163,12 +152,13 @@ class EventFrameBuilder:
     def __init__(self) -> None:
         self._parts: list[pd.DataFrame] = []
         self._counters: dict[str, int] = {}
+        self._typed = TypedFields()
 
     def add(self, records: Iterable[RawRecord]) -> None:
         """Normalize the next records (in input order), :data:`FRAME_BATCH` at a time."""
         numbered = number_trace_records(records, self._counters)
         while batch := list(itertools.islice(numbered, FRAME_BATCH)):
-            self._parts.append(frame_from_columns(event_columns(batch)))
+            self._parts.append(frame_from_columns(event_columns(batch, self._typed)))
 
     def frame(self) -> pd.DataFrame:
         """The checked, sorted event frame of every record added."""

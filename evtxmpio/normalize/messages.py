@@ -11,8 +11,9 @@ exported message, or to a plain list of their data.
 
 from __future__ import annotations
 
+import operator
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import cache, lru_cache
 
 from evtxmpio.catalog import message_template, template_inserts
@@ -38,6 +39,39 @@ def message_with(record: RawRecord, template: str | None) -> str | None:
         items = ", ".join(f"{name}={value}" for name, value in record.data)
         return f"{record.provider} {record.task_name}: {items}"
     return None if template is None else _fill(template, values)
+
+
+_VALUE = operator.itemgetter(1)
+
+
+def messages_of(records: Iterable[RawRecord]) -> list[str | None]:
+    """:func:`render_message` of each record, the catalogue read once per provider, event id
+    and number of inserts (a batch holds few)."""
+    plans: dict[tuple[str, int | None, int], tuple[str | None, int, str | None]] = {}
+    messages: list[str | None] = []
+    append = messages.append
+    for record in records:
+        data = record.data
+        key = (record.provider, record.event_id, len(data))
+        plan = plans.get(key)
+        if plan is None:
+            plan = plans[key] = _plan(*key)
+        template, most, text = plan
+        if text is not None and (not record.message or most <= key[2]):
+            append(text.format(*map(_VALUE, data)))  # what _fill makes
+        else:
+            append(message_with(record, template))
+    return messages
+
+
+def _plan(provider: str, event_id: int | None, given: int
+          ) -> tuple[str | None, int, str | None]:
+    """The template of an event, the most inserts it uses and its format text for ``given``
+    values (``None``: no template)."""
+    template = message_template(provider, event_id)
+    if template is None:
+        return None, 0, None
+    return template, _most_inserts(template), _format_given(template, given)
 
 
 @cache  # one entry per catalogue template
