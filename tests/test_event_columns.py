@@ -138,11 +138,11 @@ def test_data_json_is_the_json_of_data_dict(data: list[tuple[str | None, object]
     ([False, True], "bool"),
 ])
 def test_typed_columns_hold_what_pandas_makes(values: list[object], dtype: str) -> None:
-    from evtxmpio.normalize.columns import _arrow, typed_column
+    from evtxmpio.normalize.columns import text_arrow, typed_column
 
     expected = pd.Series([None if isinstance(v, int) and v >= 2**63 else v for v in values],
                          dtype=object).astype(dtype)
-    got = pd.Series(typed_column(values, dtype, _arrow()))
+    got = pd.Series(typed_column(values, dtype, text_arrow()))
     pd.testing.assert_series_equal(got, expected, check_exact=True)
 
 

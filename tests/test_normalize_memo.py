@@ -27,8 +27,8 @@ def _record(provider: str, event_id: int, data: tuple[tuple[str | None, str], ..
 
 
 def _typed(records: list[RawRecord], typed: TypedFields, *names: str) -> list[tuple]:
-    columns = event_columns(records, typed)
-    return list(zip(*(list(pd.array(columns[name])) for name in names), strict=True))
+    frame = frame_from_columns(event_columns(records, typed))
+    return list(zip(*(frame[name].tolist() for name in names), strict=True))
 
 
 def test_same_data_other_event_or_provider_shares_no_fields() -> None:

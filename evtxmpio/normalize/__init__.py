@@ -23,15 +23,15 @@ from evtxmpio.model import (
     EventRecord,
     RawRecord,
     check_frame,
-    data_json,
     dump_data_json,
     ns_to_timestamp,
     to_frame,
 )
-from evtxmpio.normalize.columns import concat_frames, frame_from_columns
-from evtxmpio.normalize.messages import messages_of, render_message
+from evtxmpio.normalize.columns import column_parts, frame_of_parts
+from evtxmpio.normalize.messages import render_message
 from evtxmpio.normalize.names import add_names, event_names
 from evtxmpio.normalize.providers import extract, is_relevant
+from evtxmpio.normalize.texts import event_texts
 from evtxmpio.normalize.typed import TypedFields
 
 SORT_COLUMNS = ["time", "host", "channel", "record_id", "source_file", "source_offset"]
@@ -63,11 +63,11 @@ def normalize_record(record: RawRecord) -> EventRecord:
 
 
 # The columns of an event that come straight from its record, and the record attributes.
-_PLAIN = {"host": "computer", "channel": "channel", "provider": "provider",
-          "event_id": "event_id", "level": "level", "record_id": "record_id", "kind": "kind",
-          "source_file": "source_path", "source_offset": "source_offset", "reader": "reader",
-          "corrupted": "corrupted"}
-_PLAIN_VALUES = operator.attrgetter(*_PLAIN.values())
+_PLAIN = {name: operator.attrgetter(attribute) for name, attribute in {
+    "time": "time_ns", "host": "computer", "channel": "channel", "provider": "provider",
+    "event_id": "event_id", "level": "level", "record_id": "record_id", "kind": "kind",
+    "source_file": "source_path", "source_offset": "source_offset", "reader": "reader",
+    "corrupted": "corrupted"}.items()}
 
 
 def event_columns(records: list[RawRecord], typed: TypedFields | None = None
@@ -76,15 +76,11 @@ def event_columns(records: list[RawRecord], typed: TypedFields | None = None
     in order; ``time`` in nanoseconds; a list of plain values or an array of its dtype), built
     without an object per event (``typed``: the extractor memo of earlier batches)."""
     typed = TypedFields() if typed is None else typed
-    plain = dict(zip(_PLAIN, map(list, zip(*map(_PLAIN_VALUES, records), strict=True)),
-                     strict=True)) if records else {name: [] for name in _PLAIN}
-    columns = {"time": [record.time_ns for record in records], **plain,
-               **typed.columns(records), "message": messages_of(records),
-               "data": list(map(data_json, map(_DATA, records)))}
+    columns: dict[str, object] = {name: list(map(value, records))
+                                  for name, value in _PLAIN.items()}
+    messages, data = event_texts(records, columns["provider"], columns["event_id"])
+    columns.update(typed.columns(records), message=messages, data=data)
     return {name: columns[name] for name in RECORD_COLUMNS}
-
-
-_DATA = operator.attrgetter("data")
 
 
 def sort_events(frame: pd.DataFrame) -> pd.DataFrame:
@@ -150,7 +146,7 @@ class EventFrameBuilder:
     """
 
     def __init__(self) -> None:
-        self._parts: list[pd.DataFrame] = []
+        self._parts: dict[str, list[object]] = {name: [] for name in RECORD_COLUMNS}
         self._counters: dict[str, int] = {}
         self._typed = TypedFields()
 
@@ -158,9 +154,11 @@ class EventFrameBuilder:
         """Normalize the next records (in input order), :data:`FRAME_BATCH` at a time."""
         numbered = number_trace_records(records, self._counters)
         while batch := list(itertools.islice(numbered, FRAME_BATCH)):
-            self._parts.append(frame_from_columns(event_columns(batch, self._typed)))
+            for name, part in column_parts(event_columns(batch, self._typed)).items():
+                self._parts[name].append(part)
 
     def frame(self) -> pd.DataFrame:
         """The checked, sorted event frame of every record added."""
-        parts, self._parts = self._parts or [to_frame([])], []
-        return concat_frames(parts).pipe(add_names).pipe(sort_events).pipe(check_frame)
+        parts, self._parts = self._parts, {name: [] for name in RECORD_COLUMNS}
+        frame = frame_of_parts(parts) if parts["time"] else to_frame([])
+        return frame.pipe(add_names).pipe(sort_events).pipe(check_frame)

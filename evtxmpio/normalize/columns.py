@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import warnings
+from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
 
@@ -26,28 +27,59 @@ NAT = -(2**63)  # datetime64's NaT as an integer
 
 def frame_from_columns(columns: dict[str, object]) -> pd.DataFrame:
     """The frame :func:`evtxmpio.model.to_frame` makes, from its columns (``RECORD_COLUMNS`` in
-    order; each a list of plain values or an array of its dtype; ``time`` as Unix-epoch
-    nanoseconds or ``None``)."""
+    order; each a list of plain values, a :class:`Same` or an array of its dtype; ``time`` as
+    Unix-epoch nanoseconds or ``None``)."""
     if list(columns) != list(RECORD_COLUMNS):
         raise TypeError(f"columns {list(columns)} != {list(RECORD_COLUMNS)}")
-    arrow = _arrow()
-    return pd.DataFrame({name: typed_column(columns[name], dtype, arrow, name == "time")
-                         for name, dtype in RECORD_COLUMNS.items()})
+    return frame_of_parts({name: [part] for name, part in column_parts(columns).items()})
 
 
-def typed_column(values: object, dtype: str, arrow: ModuleType | None = None,
-                 times: bool = False) -> object:
-    """``values`` (a list) as an array of ``dtype`` (``times``: nanoseconds to UTC times); an
-    array is taken as it is."""
+def column_parts(columns: dict[str, object]) -> dict[str, object]:
+    """Each of ``columns`` (as :func:`frame_from_columns` takes them) as a part of a column:
+    a :class:`Same`, or an array of its dtype (``time``: nanoseconds, ``int64``)."""
+    arrow = text_arrow()
+    return {name: column_part(columns[name], dtype, arrow, name == "time")
+            for name, dtype in RECORD_COLUMNS.items()}
+
+
+def frame_of_parts(parts: dict[str, list[object]]) -> pd.DataFrame:
+    """The frame of columns given as parts (:func:`column_parts`), each joined in order. Joined
+    a column at a time, its parts let go as it is joined (``parts`` is left empty): memory
+    holds the parts and one joined column, never the parts and the whole joined frame."""
+    columns = {}
+    for name, dtype in RECORD_COLUMNS.items():
+        columns[name] = join_parts(parts.pop(name), dtype, name == "time")
+    return pd.DataFrame(columns, copy=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Same:
+    """A part of a column that holds ``value`` in each of its ``count`` rows (most typed columns
+    of a batch are empty; host, channel, file and reader rarely change): made once, when the
+    column is joined, as the array of the whole column if every part is this one value."""
+
+    value: object
+    count: int
+
+
+def column_part(values: object, dtype: str, arrow: ModuleType | None = None,
+                times: bool = False) -> object:
+    """``values`` (a list) as a part of a column of ``dtype``: a :class:`Same`, or an array of
+    that dtype (``times``: nanoseconds to ``int64``, ``NaT`` for missing); anything else is
+    taken as it is."""
     if not isinstance(values, list):
         return values
     count = len(values)
-    if count and dtype != "datetime64[ns, UTC]" and values.count(values[0]) == count and \
+    if count and not times and values.count(values[0]) == count and \
             (values[0] is None or type(values[0]) in _SCALARS.get(dtype, ())):
-        # one value in every row (most typed columns of a batch are empty): made once
-        return _repeat(values[0], dtype, count)
+        return Same(values[0], count)
     if times:
-        return utc_times(values, arrow)
+        return nanoseconds_of(values, arrow)
+    return typed_column(values, dtype, arrow)
+
+
+def typed_column(values: list[object], dtype: str, arrow: ModuleType | None = None) -> object:
+    """``values`` as an array of ``dtype`` (not ``time``)."""
     if dtype == "Int64":
         return int64_array(values, arrow)
     if dtype == "string" and arrow is not None:
@@ -62,25 +94,60 @@ def typed_column(values: object, dtype: str, arrow: ModuleType | None = None,
 _SCALARS = {"string": (str,), "Int64": (int,), "category": (str,), "bool": (bool,)}
 
 
+def join_parts(parts: list[object], dtype: str, times: bool = False) -> object:
+    """The column of ``parts`` one after the other (``times``: of nanoseconds, made UTC times);
+    ``parts`` is left empty."""
+    if times:
+        nanoseconds = np.concatenate([_times_part(part) for part in parts]) if parts else \
+            np.zeros(0, dtype=np.int64)
+        parts.clear()
+        return pd.DatetimeIndex(nanoseconds.view("datetime64[ns]")).tz_localize("UTC")
+    first = parts[0] if parts else Same(None, 0)
+    if isinstance(first, Same) and all(isinstance(part, Same) and _alike(part.value, first.value)
+                                       for part in parts):
+        whole = sum(part.count for part in parts)  # type: ignore[attr-defined]
+        parts.clear()
+        return _repeat(first.value, dtype, whole)
+    arrays = [_repeat(part.value, dtype, part.count) if isinstance(part, Same) else part
+              for part in parts]
+    parts.clear()
+    if len(arrays) == 1:
+        return arrays[0]
+    if dtype == "bool":
+        return np.concatenate(arrays)
+    if dtype == "category":  # parts may know other categories: made categorical again
+        return pd.concat([pd.Series(array) for array in arrays],
+                         ignore_index=True).astype("category").array
+    return type(arrays[0])._concat_same_type(arrays)  # type: ignore[attr-defined]
+
+
+def _alike(value: object, other: object) -> bool:
+    return value is other or (type(value) is type(other) and value == other)
+
+
+def _times_part(part: object) -> np.ndarray:
+    if isinstance(part, Same):
+        return np.full(part.count, NAT if part.value is None else part.value, dtype=np.int64)
+    return part  # type: ignore[return-value]
+
+
 def _repeat(value: object, dtype: str, count: int) -> object:
     if dtype == "bool":
         return np.full(count, value, dtype=bool)
     return pd.array([value], dtype=dtype).repeat(count)
 
 
-def utc_times(values: list[object], arrow: ModuleType | None = None) -> pd.DatetimeIndex:
-    """Nanoseconds (``None`` or outside ``datetime64[ns]``: missing, as
-    :func:`evtxmpio.model.ns_to_timestamp`) to ``datetime64[ns, UTC]`` values."""
-    nanoseconds = None
+def nanoseconds_of(values: list[object], arrow: ModuleType | None = None) -> np.ndarray:
+    """Nanoseconds as ``int64`` (``None`` or outside ``datetime64[ns]``: ``NaT``, as
+    :func:`evtxmpio.model.ns_to_timestamp` makes them missing)."""
     if arrow is not None:
         try:  # a value past 64 bits raises: those are checked one by one below
-            nanoseconds = arrow.array(values, type=arrow.int64()).fill_null(NAT).to_numpy()
+            return arrow.array(values, type=arrow.int64()).fill_null(NAT).to_numpy(
+                zero_copy_only=False, writable=True)  # later stages may write in place
         except (OverflowError, TypeError, ValueError, arrow.ArrowException):
-            nanoseconds = None
-    if nanoseconds is None:
-        nanoseconds = pd.array([value if value is not None and NAT < value < 2**63 else NAT
-                                for value in values], dtype="int64").to_numpy()
-    return pd.DatetimeIndex(nanoseconds.view("datetime64[ns]")).tz_localize("UTC")
+            pass
+    return pd.array([value if value is not None and NAT < value < 2**63 else NAT
+                     for value in values], dtype="int64").to_numpy()
 
 
 def int64_array(values: list[object], arrow: ModuleType | None = None
@@ -93,8 +160,9 @@ def int64_array(values: list[object], arrow: ModuleType | None = None
         except (OverflowError, TypeError, ValueError, arrow.ArrowException):
             array = None  # a value past 64 bits, or not an int: as pandas converts it
         if array is not None and float not in map(type, values):  # pyarrow truncates 1.5
-            return pd.arrays.IntegerArray(array.fill_null(0).to_numpy(),
-                                          array.is_null().to_numpy(zero_copy_only=False))
+            return pd.arrays.IntegerArray(
+                array.fill_null(0).to_numpy(zero_copy_only=False, writable=True),
+                array.is_null().to_numpy(zero_copy_only=False))
     try:
         with warnings.catch_warnings():  # a value past 64 bits warns before it raises
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -121,29 +189,8 @@ def _pyarrow() -> ModuleType | None:
     return pyarrow
 
 
-def _arrow() -> ModuleType | None:
+def text_arrow() -> ModuleType | None:
     """pyarrow, when pandas keeps its ``string`` columns in it (else ``None``)."""
     if pd.StringDtype().storage != "pyarrow":
         return None
     return _pyarrow()
-
-
-def concat_frames(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """Frames of :func:`frame_from_columns` one after the other, as one frame of the same dtypes.
-
-    Joined a column at a time, each column let go in the parts as it is joined (``parts`` is
-    left empty): memory holds the parts and one joined column, never the parts and the whole
-    joined frame.
-    """
-    if len(parts) == 1:
-        return parts[0]
-    pieces = [dict(part.items()) for part in parts]
-    names = list(parts[0].columns)
-    parts.clear()
-    columns: dict[str, pd.Series] = {}
-    for name in names:
-        column = pd.concat([piece.pop(name) for piece in pieces], ignore_index=True)
-        # Batches may know different categories: the joined column is made categorical again.
-        columns[name] = column.astype("category") if RECORD_COLUMNS.get(name) == "category" \
-            else column
-    return pd.DataFrame(columns)

@@ -15,11 +15,12 @@ import operator
 import re
 from collections.abc import Iterable, Sequence
 from functools import cache, lru_cache
+from json.encoder import encode_basestring
 
 from evtxmpio.catalog import message_template, template_inserts
-from evtxmpio.model import RawRecord
+from evtxmpio.model import RawRecord, data_json
 
-_INSERT = re.compile(r"%(\d+)")  # as catalog.fill_template reads a template
+INSERT = re.compile(r"%(\d+)")  # as catalog.fill_template reads a template
 
 
 def render_message(record: RawRecord) -> str | None:
@@ -31,7 +32,7 @@ def message_with(record: RawRecord, template: str | None) -> str | None:
     """:func:`render_message` of ``record``, its catalogue ``template`` given (``None``: none)."""
     values = record.data_values()
     if template is not None and (not record.message or
-                                 _most_inserts(template) <= len(values)):
+                                 most_inserts(template) <= len(values)):
         return _fill(template, values)
     if record.message:
         return record.message
@@ -44,38 +45,55 @@ def message_with(record: RawRecord, template: str | None) -> str | None:
 _VALUE = operator.itemgetter(1)
 
 
-def messages_of(records: Iterable[RawRecord]) -> list[str | None]:
-    """:func:`render_message` of each record, the catalogue read once per provider, event id
-    and number of inserts (a batch holds few)."""
+def texts_of(records: Iterable[RawRecord]) -> tuple[list[str | None], list[str]]:
+    """The ``message`` (:func:`render_message`) and ``data`` (:func:`evtxmpio.model.data_json`)
+    of each record: the catalogue read once per provider, event id and number of inserts (a
+    batch holds few), the JSON of unnamed inserts written by one format text per count."""
     plans: dict[tuple[str, int | None, int], tuple[str | None, int, str | None]] = {}
     messages: list[str | None] = []
-    append = messages.append
+    texts: list[str] = []
+    message, text = messages.append, texts.append
     for record in records:
         data = record.data
         key = (record.provider, record.event_id, len(data))
         plan = plans.get(key)
         if plan is None:
-            plan = plans[key] = _plan(*key)
-        template, most, text = plan
-        if text is not None and (not record.message or most <= key[2]):
-            append(text.format(*map(_VALUE, data)))  # what _fill makes
+            plan = plans[key] = message_plan(*key)
+        template, most, filled = plan
+        values = list(map(_VALUE, data))
+        if filled is not None and (not record.message or most <= key[2]):
+            message(filled.format(*values))  # what _fill makes
         else:
-            append(message_with(record, template))
-    return messages
+            message(message_with(record, template))
+        if key[2] < len(_UNNAMED_JSON) and not any(map(_NAME, data)):
+            try:
+                text(_UNNAMED_JSON[key[2]].format(*map(encode_basestring, values)))
+                continue
+            except TypeError:  # a value that is not text
+                pass
+        text(data_json(data))
+    return messages, texts
 
 
-def _plan(provider: str, event_id: int | None, given: int
+# '{{"1": {}, "2": {}}}' ...: data_json of 0 to 64 unnamed inserts, as format texts.
+_UNNAMED_JSON = ["{{" + ", ".join(encode_basestring(str(number)) + ": {}"
+                                  for number in range(1, count + 1)) + "}}"
+                 for count in range(65)]
+_NAME = operator.itemgetter(0)
+
+
+def message_plan(provider: str, event_id: int | None, given: int
           ) -> tuple[str | None, int, str | None]:
     """The template of an event, the most inserts it uses and its format text for ``given``
     values (``None``: no template)."""
     template = message_template(provider, event_id)
     if template is None:
         return None, 0, None
-    return template, _most_inserts(template), _format_given(template, given)
+    return template, most_inserts(template), _format_given(template, given)
 
 
 @cache  # one entry per catalogue template
-def _most_inserts(template: str) -> int:
+def most_inserts(template: str) -> int:
     return max(template_inserts(template), default=0)
 
 
@@ -83,7 +101,7 @@ def _most_inserts(template: str) -> int:
 def _format(template: str, count: int) -> str:
     """``template`` as a ``str.format`` text for ``count`` values: each ``%n`` that has a value
     becomes ``{n-1}``; one without stays, as does the text between (braces doubled)."""
-    split = _INSERT.split(template)
+    split = INSERT.split(template)
     parts = [split[0].replace("{", "{{").replace("}", "}}")]
     for number, text in zip(split[1::2], split[2::2], strict=True):
         index = int(number) - 1
@@ -100,4 +118,4 @@ def _fill(template: str, values: Sequence[str]) -> str:
 
 @lru_cache(maxsize=4096)  # per catalogue template and number of values a record gives
 def _format_given(template: str, given: int) -> str:
-    return _format(template, min(given, _most_inserts(template)))
+    return _format(template, min(given, most_inserts(template)))

@@ -15,10 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 
 import numpy as np
-import pandas as pd
 
 from evtxmpio.model import RECORD_COLUMNS, RawRecord
-from evtxmpio.normalize.columns import typed_column
+from evtxmpio.normalize.columns import Same, column_part
 from evtxmpio.normalize.providers import EXTRACTOR_INPUTS, Fields, extractor_of, record_inputs
 
 TYPED_COLUMNS = [name for name in RECORD_COLUMNS if name not in (
@@ -89,10 +88,13 @@ def spread(found: list[Fields]) -> dict[str, object]:
     named = set().union(*distinct)
     columns: dict[str, object] = {}
     for name in TYPED_COLUMNS:
-        dtype = RECORD_COLUMNS[name]
         if name not in named:
-            columns[name] = pd.array([None], dtype=dtype).repeat(count)
+            columns[name] = Same(None, count)
+            continue
+        values = [fields.get(name) for fields in distinct]
+        part = column_part(values, RECORD_COLUMNS[name])
+        if isinstance(part, Same):  # one value in the batch
+            columns[name] = Same(part.value, count)
         else:
-            values = typed_column([fields.get(name) for fields in distinct], dtype)
-            columns[name] = values.take(rows)  # type: ignore[attr-defined]
+            columns[name] = part.take(rows)  # type: ignore[attr-defined]
     return columns

@@ -1,0 +1,175 @@
+"""The ``message`` and ``data`` columns of a batch of records, written by pyarrow a column at a
+time: the same texts :func:`evtxmpio.normalize.messages.texts_of` writes record by record.
+
+Every insert of the batch goes into one pyarrow array, once. ``data``: each insert becomes
+``"n": "value"`` and a record's items are joined; records whose inserts are named, more than
+64, or hold a control character (which JSON writes as ``\\n``, ``\\u001f``...) are written by
+:func:`evtxmpio.model.data_json` instead. ``message``: the records of one provider, event id
+and insert count share a template; its text pieces and their inserts are joined column-wise.
+Records the template does not fill (an exported message that it cannot better, no template)
+take :func:`~evtxmpio.normalize.messages.message_with`. A batch with an insert that is not
+text, or without pyarrow holding pandas' text, is written record by record.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Sequence
+from functools import lru_cache
+from itertools import chain
+from types import ModuleType
+
+import numpy as np
+
+from evtxmpio.model import RawRecord, data_json
+from evtxmpio.normalize.columns import text_arrow
+from evtxmpio.normalize.messages import INSERT, message_plan, message_with, most_inserts, texts_of
+
+_DATA = operator.attrgetter("data")
+_MESSAGE = operator.attrgetter("message")
+_NAME = operator.itemgetter(0)
+_VALUE = operator.itemgetter(1)
+_CONTROL = r"[\x00-\x1f]"  # characters json's encode_basestring writes as \n, \u001f ...
+_KEYS = [f'"{number}": "' for number in range(1, 65)]  # '"1": "' ... of unnamed inserts
+
+
+def event_texts(records: list[RawRecord], providers: Sequence[str],
+                event_ids: Sequence[int | None]) -> tuple[object, object]:
+    """The ``message`` and ``data`` columns of ``records`` (whose ``providers`` and
+    ``event_ids`` are given): pandas ``string`` arrays, or lists of texts."""
+    arrow = text_arrow()
+    if arrow is None or not records:
+        return texts_of(records)
+    datas = list(map(_DATA, records))
+    counts = list(map(len, datas))
+    flat = list(chain.from_iterable(datas))
+    values = list(map(_VALUE, flat))
+    if set(map(type, values)) - {str}:  # text only: pyarrow would take bytes as text
+        return texts_of(records)
+    try:
+        inserts = arrow.array(values, type=arrow.large_string())
+    except (TypeError, ValueError, arrow.ArrowException):  # not UTF-8 (a lone surrogate)
+        return texts_of(records)
+    del values
+    starts = np.zeros(len(records) + 1, dtype=np.int64)
+    np.cumsum(counts, out=starts[1:])
+    batch = _Batch(arrow, records, datas, counts, starts, inserts)
+    try:
+        return batch.messages(providers, event_ids), batch.data(list(map(_NAME, flat)))
+    except (TypeError, ValueError, arrow.ArrowException):  # a text written by Python: no UTF-8
+        return texts_of(records)
+
+
+class _Batch:
+    """The inserts of a batch in one array (``inserts``; record ``i``'s are
+    ``starts[i]:starts[i+1]``) and what is needed to write its texts."""
+
+    def __init__(self, arrow: ModuleType, records: list[RawRecord],
+                 datas: list[tuple[tuple[str | None, str], ...]], counts: list[int],
+                 starts: np.ndarray, inserts: object) -> None:
+        import pyarrow.compute
+
+        self.arrow, self.compute, self.text = arrow, pyarrow.compute, arrow.large_string()
+        self.records, self.datas, self.counts = records, datas, counts
+        self.starts, self.inserts = starts, inserts
+
+    def _scalar(self, text: str) -> object:
+        return self.arrow.scalar(text, self.text)
+
+    def _strings(self, texts: list[str | None]) -> object:
+        return self.arrow.array(texts, type=self.text)
+
+    def data(self, names: list[str | None]) -> object:
+        """The ``data`` column."""
+        arrow, compute, count = self.arrow, self.compute, len(self.records)
+        lengths = np.asarray(self.counts, dtype=np.int64)
+        row = np.repeat(np.arange(count), lengths)
+        position = np.arange(len(row)) - self.starts[:-1][row]
+        keys = self._strings(_KEYS).take(np.minimum(position, len(_KEYS) - 1))
+        escaped = self.inserts
+        for character in ("\\", '"'):  # as encode_basestring writes them
+            if compute.any(compute.match_substring(escaped, character)).as_py():
+                escaped = compute.replace_substring(escaped, character, "\\" + character)
+        items = compute.binary_join_element_wise(keys, escaped, self._scalar('"'),
+                                                 self._scalar(""))
+        joined = compute.binary_join(arrow.LargeListArray.from_arrays(
+            arrow.array(self.starts), items), self._scalar(", "))
+        data = compute.binary_join_element_wise(self._scalar("{"), joined, self._scalar("}"),
+                                                self._scalar(""))
+        unusual = np.zeros(len(row), dtype=bool)
+        suspect = np.flatnonzero(  # printable ASCII holds no control character
+            ~compute.ascii_is_printable(self.inserts).to_numpy(zero_copy_only=False))
+        if len(suspect):
+            unusual[suspect] = compute.match_substring_regex(
+                self.inserts.take(suspect), _CONTROL).to_numpy(zero_copy_only=False)
+        if names.count(None) != len(names):  # named inserts (manifest events): by Python
+            unusual |= np.fromiter(map(bool, names), dtype=bool, count=len(names))
+        python = (np.bincount(row, weights=unusual, minlength=count) > 0) | (lengths > 64)
+        if python.any():
+            rows = np.flatnonzero(python)
+            data = compute.replace_with_mask(data, arrow.array(python), self._strings(
+                [data_json(self.datas[index]) for index in rows.tolist()]))
+        return _pandas_strings(data)
+
+    def messages(self, providers: Sequence[str], event_ids: Sequence[int | None]) -> object:
+        """The ``message`` column."""
+        keys = list(zip(providers, event_ids, self.counts, strict=True))
+        if len(set(keys)) == 1:
+            groups = {keys[0]: list(range(len(keys)))}
+        else:
+            groups = {}
+            for index, key in enumerate(keys):
+                groups.setdefault(key, []).append(index)
+        given = list(map(_MESSAGE, self.records))
+        exported = given.count(None) != len(given)  # messages carried by the export
+        placed: list[list[int]] = []
+        parts: list[object] = []
+        for key, rows in groups.items():
+            template, most, _ = message_plan(*key)
+            if template is None:
+                filled, others = [], rows
+            elif most <= key[2] or not exported or not any(given[index] for index in rows):
+                filled, others = rows, []
+            else:
+                filled = [index for index in rows if not given[index]]
+                others = [index for index in rows if given[index]]
+            if filled:
+                placed.append(filled)
+                parts.append(self._fill(template, key[2], filled))
+            if others:
+                placed.append(others)
+                parts.append(self._strings([message_with(self.records[index], template)
+                                            for index in others]))
+        if len(parts) == 1:
+            return _pandas_strings(parts[0])
+        order = np.argsort(np.concatenate(placed), kind="stable")
+        return _pandas_strings(self.arrow.concat_arrays(parts).take(order))
+
+    def _fill(self, template: str, given: int, rows: list[int]) -> object:
+        """``template`` filled with the inserts of ``rows`` (each has ``given`` inserts)."""
+        pieces = _pieces(template, min(given, most_inserts(template)))
+        if not any(isinstance(piece, int) for piece in pieces):  # no insert: one text
+            return self._strings(["".join(pieces)] * len(rows))  # type: ignore[arg-type]
+        starts = self.starts[rows]
+        return self.compute.binary_join_element_wise(
+            *(self._scalar(piece) if isinstance(piece, str) else self.inserts.take(starts + piece)
+              for piece in pieces), self._scalar(""))
+
+
+@lru_cache(maxsize=4096)  # per catalogue template and number of inserts
+def _pieces(template: str, count: int) -> tuple[str | int, ...]:
+    """``template`` as text pieces and insert positions (``%n`` with ``n <= count`` is
+    position ``n-1``; any other ``%n`` stays text), as ``messages._format`` reads it."""
+    split = INSERT.split(template)
+    pieces: list[str | int] = [split[0]]
+    for number, text in zip(split[1::2], split[2::2], strict=True):
+        index = int(number) - 1
+        pieces.append(index if 0 <= index < count else f"%{number}")
+        pieces.append(text)
+    return tuple(pieces)
+
+
+def _pandas_strings(array: object) -> object:
+    import pandas as pd
+
+    return pd.arrays.ArrowStringArray(array)
