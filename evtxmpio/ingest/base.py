@@ -4,7 +4,9 @@ A reader is a generator ``read(source) -> Iterator[RawRecord | IngestIssue]``: i
 records and problems as it meets them and never raises for bad input. Formats registered with
 ``accepts_options=True`` are called as ``read(source, options)`` with a :class:`ReadOptions`
 and may also yield :class:`SkippedRecords` (records counted as read and skipped without being
-built, e.g. chunks the pre-filter skipped, or a trace export's header event).
+built, e.g. chunks the pre-filter skipped, or a trace export's header event). A reader may
+also yield a list of such items, a batch taken in order exactly as if yielded one by one
+(:func:`~evtxmpio.ingest.collect.ingest_paths`: a record limit met inside it stops there).
 ``register`` adds an :class:`InputFormat`; :func:`sniff_format` picks one from the first bytes
 of a file.
 """

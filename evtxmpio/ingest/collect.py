@@ -36,8 +36,12 @@ from evtxmpio.ingest.evtx import resolve_backend
 from evtxmpio.ingest.limits import FileGuard, Limits
 from evtxmpio.model import RawRecord
 from evtxmpio.pathtext import path_text
+from evtxmpio.timearith import TIME_MAX_NS, TIME_MIN_NS
 
 RecordFilter = Callable[[RawRecord], bool]
+# What a reader yields: a record, records skipped unbuilt, a problem, or a list of these (a
+# batch of consecutive items, taken in order as if yielded one by one).
+ReadItem = RawRecord | IngestIssue | SkippedRecords | list[RawRecord | IngestIssue | SkippedRecords]
 # Called as a file starts, every GUARD_EVERY items and as it ends: (its account, bytes read so
 # far, its size if known). The command line draws progress from it; it must not raise.
 ProgressHook = Callable[[FileAccount, int, "int | None"], None]
@@ -193,8 +197,10 @@ def display_name(path: Path, relative_to: Path | None) -> str | None:
 
 def _hand_on(result: IngestResult, run: _Run, at_least: int) -> None:
     """Give the sink the records collected so far, once there are ``at_least`` of them."""
-    if run.sink is not None and result.records and len(result.records) >= at_least:
-        batch, result.records = result.records, []
+    records = result.records  # the same list throughout: takers append to it
+    if run.sink is not None and records and len(records) >= at_least:
+        batch = records.copy()
+        records.clear()
         run.sink(batch)
 
 
@@ -275,52 +281,113 @@ class _Position:
             return 0
 
 
-def _read_guarded(items: Iterator[RawRecord | IngestIssue | SkippedRecords],
-                  account: FileAccount, result: IngestResult, run: _Run,
-                  position: _Position | None = None) -> None:
+def _read_guarded(items: Iterator[ReadItem], account: FileAccount, result: IngestResult,
+                  run: _Run, position: _Position | None = None) -> None:
     """Take every item; stop the file at its record limit or a time or memory limit.
 
-    Records are counted after each item; time and memory every ``GUARD_EVERY`` items.
+    Records are counted after each item (each record of a list); time and memory every
+    ``GUARD_EVERY`` items, when the sink and the progress hook are told too.
     """
     guard = FileGuard(run.limits)
     most = run.limits.file_records
-    countdown = GUARD_EVERY
+    every = countdown = GUARD_EVERY
     progress = run.progress if position is not None else None
     if progress is not None:
         progress(account, 0, position.size)
+    take, settle = _taker(account, result, run)
     try:
         for item in items:
-            _take(item, account, result, run)
-            hit = None
+            if type(item) is list:
+                for one in item:  # a reader's batch: records after the limit are never read
+                    take(one)
+                    if account.records_used > most:
+                        break
+            else:
+                take(item)
             if account.records_used > most:
                 result.records.pop()  # the record over the limit is read, not kept
                 account.records_used -= 1
                 account.skip("over-limit")
-                hit = guard.records_hit()
-            else:
-                countdown -= 1
-                if countdown:
-                    continue
-                countdown = GUARD_EVERY
-                _hand_on(result, run, SINK_BATCH)
-                hit = guard.check()
-                if progress is not None:
-                    progress(account, position.read(), position.size)
+                return _stop(account, result, guard.records_hit())
+            countdown -= 1
+            if countdown:
+                continue
+            countdown = every
+            settle()
+            _hand_on(result, run, SINK_BATCH)
+            hit = guard.check()
+            if progress is not None:
+                progress(account, position.read(), position.size)
             if hit is not None:
-                issue = IngestIssue(account.file, None, hit[0],
-                                    f"{hit[1]}; reading of this file stopped, the "
-                                    f"{account.records_used} records kept before stay")
-                _account_issue(account, issue)
-                result.issues.append(issue)
-                return
+                return _stop(account, result, hit)
     finally:
+        settle()
         close = getattr(items, "close", None)
         if close is not None:
             close()
 
 
+def _stop(account: FileAccount, result: IngestResult, hit: tuple[str, str]) -> None:
+    """The file stops at a limit: say which in an issue."""
+    issue = IngestIssue(account.file, None, hit[0],
+                        f"{hit[1]}; reading of this file stopped, the "
+                        f"{account.records_used} records kept before stay")
+    _account_issue(account, issue)
+    result.issues.append(issue)
+
+
+def _taker(account: FileAccount, result: IngestResult, run: _Run
+           ) -> tuple[Callable[[ReadItem], None], Callable[[], None]]:
+    """:func:`_take` for ``account``, with the items met most taken without the calls and
+    look-ups between: a record whose time is possible (every kept record passes here once)
+    and a run of records skipped unbuilt whose ids advance the ledger. Their skip reasons are
+    counted aside until ``settle()`` (a Counter's item costs twice a dict's); call it before
+    the account is read."""
+    keep = run.keep
+    duplicate = run.deduplicator.is_duplicate if run.deduplicator is not None else None
+    health = account.health
+    observe, advance = health.observe, health.advance
+    append = result.records.append
+    tally: dict[str, int] = {}  # skip reason -> records skipped since the last settle()
+
+    def take(item: ReadItem) -> None:
+        kind = type(item)
+        if kind is RawRecord:
+            time_ns = item.time_ns
+            if time_ns is None or TIME_MIN_NS <= time_ns <= TIME_MAX_NS:
+                account.records_read += 1
+                observe(item.record_id, time_ns)
+                if keep is not None and not keep(item):
+                    account.records_skipped += 1
+                    tally["not-relevant"] = tally.get("not-relevant", 0) + 1
+                elif duplicate is not None and duplicate(item):
+                    account.records_skipped += 1
+                    tally["duplicate"] = tally.get("duplicate", 0) + 1
+                    account.duplicates_removed += 1
+                else:
+                    account.records_used += 1
+                    append(item)
+                return
+        elif kind is SkippedRecords and item.id_span and item.reason != "prefiltered":
+            count = item.count
+            account.records_read += count
+            account.records_skipped += count
+            tally[item.reason] = tally.get(item.reason, 0) + count
+            advance(item.id_span)
+            return
+        _take(item, account, result, run)
+
+    def settle() -> None:
+        reasons = account.skip_reasons
+        for reason, count in tally.items():
+            reasons[reason] += count
+        tally.clear()
+
+    return take, settle
+
+
 def _items(input_format: InputFormat, source: Source, options: ReadOptions
-           ) -> Iterator[RawRecord | IngestIssue | SkippedRecords]:
+           ) -> Iterator[ReadItem]:
     if input_format.accepts_options:
         return input_format.read(source, options)
     return input_format.read(source)
@@ -348,9 +415,11 @@ def _read_archive(source: Source, kind: str, result: IngestResult, run: _Run,
     return account
 
 
-def _take(item: RawRecord | IngestIssue | SkippedRecords, account: FileAccount,
-          result: IngestResult, run: _Run) -> None:
-    if isinstance(item, IngestIssue):
+def _take(item: ReadItem, account: FileAccount, result: IngestResult, run: _Run) -> None:
+    if isinstance(item, list):
+        for one in item:
+            _take(one, account, result, run)
+    elif isinstance(item, IngestIssue):
         _account_issue(account, item)
         result.issues.append(item)
     elif isinstance(item, SkippedRecords):

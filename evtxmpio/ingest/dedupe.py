@@ -34,42 +34,109 @@ each other, never against .evtx or XML records (they lack fields those have).
 Memory holds one 16-byte digest of the key per kept record only (relevant records), plus a
 count per input file for records without an id: never the records' values themselves, so
 records handed on are freed (a storm of 200,000 kept events kept ~150 MB of keys alive).
+
+The key is ``(source, event)``: ``source`` is (Computer, Channel, provider, kind family),
+which few records differ in, and ``event`` is (EventRecordID, EventID, time, payload, binary).
+Its digest is BLAKE2b (128 bits) of the key's canonical bytes: ``marshal`` format version 2,
+which writes every value by its type and content only (no back-references to objects met
+before, which version 3 added, and no interned/plain distinction; strings as UTF-8 with
+``surrogatepass``, so a lone surrogate has bytes of its own), with a length before every string,
+bytes and tuple. Two keys have the same bytes exactly when they are equal: ``1``, ``"1"``,
+``b"1"``, ``True`` and ``None`` all differ. Two different keys share a digest with a
+probability of 2**-128, so among ``n`` kept records a record wrongly taken for a duplicate has a
+probability under ``n**2 / 2**129`` (below 10**-24 for 10**7 records). A source's bytes are
+made once and kept (a few per log; at most :data:`SOURCES_KEPT`).
 """
 
 from __future__ import annotations
 
-import hashlib
+from hashlib import blake2b
+from marshal import dumps
 from operator import itemgetter
 
 from evtxmpio.model import RawRecord
 
 DedupeKey = tuple[object, ...]
 _VALUE = itemgetter(1)  # of a (name, value) Data item
+_MARSHAL_VERSION = 2  # the last version without object references (see the module doc)
+_PAIR = dumps(((), ()), _MARSHAL_VERSION)[:5]  # how the bytes of a 2-tuple start
+SOURCES_KEPT = 4096  # sources whose bytes are remembered (a hostile log may have many)
+# provider -> the computer, channel and kind last met with it, and their source bytes
+Sources = dict[str, tuple[str, str, str, bytes]]
 
 
 def key_digest(key: DedupeKey) -> bytes:
-    """A 128-bit BLAKE2b digest of ``key``'s canonical text (its ``repr``: strings, bytes,
-    integers and ``None`` only); two keys share one with a probability of about 2**-128."""
-    return hashlib.blake2b(repr(key).encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    """The 128-bit BLAKE2b digest of ``key``'s canonical bytes (see the module docstring)."""
+    return blake2b(_canonical_bytes(key), digest_size=16).digest()
+
+
+def _canonical_bytes(key: object) -> bytes:
+    try:
+        return dumps(key, _MARSHAL_VERSION)
+    except ValueError:  # a subclass of str or int (marshal takes the exact types only)
+        return dumps(_exact(key), _MARSHAL_VERSION)
+
+
+def _exact(value: object) -> object:
+    """``value`` with subclasses of tuple, str and int made exact (equal values, equal bytes);
+    a value marshal refuses otherwise (no reader gives one) becomes its type and ``repr``."""
+    if isinstance(value, tuple):
+        return tuple(map(_exact, value))
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int.__index__(value)
+    try:
+        dumps(value, _MARSHAL_VERSION)
+    except ValueError:
+        return (type(value).__qualname__, repr(value))
+    return value
 
 
 def dedupe_key(record: RawRecord) -> DedupeKey:
     """The identity of ``record`` across readers and formats (see the module docstring)."""
-    time_us = record.time_ns // 1000 if record.time_ns is not None else None
-    trace = record.kind.startswith("etw:")
-    return (
-        # tracerpt CSV has no computer column and XML may leave it empty: the same trace
-        # exported as CSV and as XML is one capture, so trace events key on their content.
-        "" if trace else record.computer.casefold(),
-        "" if trace else record.channel.casefold(),
-        record.record_id,
-        record.provider.casefold(),
-        record.event_id,
-        time_us,
-        tuple(map(_VALUE, record.data)),
-        record.binary,
-        record.kind.partition(":")[0],
-    )
+    return (_source(record), _event(record))
+
+
+def _source(record: RawRecord) -> tuple[str, str, str, str]:
+    kind = record.kind
+    # tracerpt CSV has no computer column and XML may leave it empty: the same trace exported
+    # as CSV and as XML is one capture, so trace events key on their content.
+    trace = kind.startswith("etw:")
+    return ("" if trace else record.computer.casefold(),
+            "" if trace else record.channel.casefold(),
+            record.provider.casefold(), kind.partition(":")[0])
+
+
+def _event(record: RawRecord) -> tuple[object, ...]:
+    time_ns = record.time_ns
+    return (record.record_id, record.event_id, time_ns // 1000 if time_ns is not None else None,
+            tuple(map(_VALUE, record.data)), record.binary)
+
+
+def record_digest(record: RawRecord, sources: Sources) -> bytes:
+    """``key_digest(dedupe_key(record))``, with the bytes of the record's source taken from
+    ``sources`` (filled here) when its provider was met before with the same computer,
+    channel and kind: the step every kept record takes."""
+    known = sources.get(record.provider)
+    if (known is None or known[0] != record.computer or known[1] != record.channel
+            or known[2] != record.kind):
+        known = _remember_source(record, sources)
+    time_ns = record.time_ns
+    event = (record.record_id, record.event_id, time_ns // 1000 if time_ns is not None else None,
+             tuple(map(_VALUE, record.data)), record.binary)  # _event(record), without a call
+    try:
+        return blake2b(known[3] + dumps(event, _MARSHAL_VERSION), digest_size=16).digest()
+    except ValueError:
+        return key_digest(dedupe_key(record))
+
+
+def _remember_source(record: RawRecord, sources: Sources) -> tuple[str, str, str, bytes]:
+    if len(sources) >= SOURCES_KEPT:
+        sources.clear()
+    known = sources[record.provider] = (record.computer, record.channel, record.kind,
+                                        _PAIR + _canonical_bytes(_source(record)))
+    return known
 
 
 class Deduplicator:
@@ -80,6 +147,7 @@ class Deduplicator:
         # key digest of a record without EventRecordID -> file read -> copies from that file
         self._copies: dict[bytes, dict[int, int]] = {}
         self._file = 0
+        self._sources: Sources = {}  # the bytes of the sources met (see record_digest)
 
     def start_file(self) -> None:
         """The records that follow come from another file read (the same path named twice is
@@ -88,12 +156,12 @@ class Deduplicator:
 
     def is_duplicate(self, record: RawRecord) -> bool:
         """True if ``record`` was read before; otherwise remember it."""
-        key = key_digest(dedupe_key(record))
+        key = record_digest(record, self._sources)
         if record.record_id is not None:
-            if key in self._seen:
-                return True
-            self._seen.add(key)
-            return False
+            seen = self._seen
+            known = len(seen)
+            seen.add(key)
+            return len(seen) == known
         per_file = self._copies.setdefault(key, {})
         copy = per_file.get(self._file, 0) + 1
         per_file[self._file] = copy

@@ -55,20 +55,30 @@ class HealthLedger:
     def observe(self, record_id: int | None, time_ns: int | None) -> None:
         """One record, in file order."""
         if record_id is not None:
-            if self._next_id is not None:
-                if record_id > self._next_id:
-                    self.record_id_gaps += 1
-                    if len(self.record_id_gap_ranges) < MAX_GAP_RANGES:
-                        self.record_id_gap_ranges.append((self._next_id, record_id - 1))
-                elif record_id < self._next_id:
-                    self.record_id_backwards += 1
+            expected = self._next_id
+            if expected is not None and record_id != expected:
+                self._jump(expected, record_id)
             self._next_id = record_id + 1
         if time_ns is not None:
-            if self._previous_ns is not None and time_ns < self._previous_ns:
+            previous = self._previous_ns
+            if previous is not None and time_ns < previous:
                 self.time_backwards += 1
             self._previous_ns = time_ns
-            self.first_ns = time_ns if self.first_ns is None else min(self.first_ns, time_ns)
-            self.last_ns = time_ns if self.last_ns is None else max(self.last_ns, time_ns)
+            first = self.first_ns
+            if first is None or time_ns < first:
+                self.first_ns = time_ns
+            last = self.last_ns
+            if last is None or time_ns > last:
+                self.last_ns = time_ns
+
+    def _jump(self, expected: int, record_id: int) -> None:
+        """A record id other than the one expected: a gap after it, or going backwards."""
+        if record_id > expected:
+            self.record_id_gaps += 1
+            if len(self.record_id_gap_ranges) < MAX_GAP_RANGES:
+                self.record_id_gap_ranges.append((expected, record_id - 1))
+        else:
+            self.record_id_backwards += 1
 
     def advance(self, id_span: int) -> None:
         """A block of ``id_span`` records was skipped undecoded: expect the ids after it."""

@@ -1,0 +1,164 @@
+"""How ingest takes what a reader yields: records, records skipped unbuilt, problems, and
+lists of these (a reader's batch), with the same accounts, ledger and records either way."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from evtxmpio.ingest.base import FileAccount, IngestIssue, ReadOptions, SkippedRecords, Source
+from evtxmpio.ingest.collect import IngestResult, _Position, _read_guarded, _Run, _take
+from evtxmpio.ingest.dedupe import Deduplicator
+from evtxmpio.ingest.limits import Limits
+from evtxmpio.model import RawRecord
+
+SECOND = 10**9
+START = 1_308_009_600 * SECOND  # 2011-06-14T00:00:00Z
+
+
+def _record(record_id: int | None, second: int | None, provider: str = "Disk",
+            value: str = "x") -> RawRecord:
+    return RawRecord("system:evtx:event", None if second is None else START + second * SECOND,
+                     provider, 153, "f", "evtx-rs", record_id=record_id, channel="System",
+                     computer="FS01", data=((None, value),))
+
+
+def _items() -> list:
+    skipped = SkippedRecords
+    return [
+        _record(1, 0),
+        skipped("f", 3, "not-relevant", id_span=3),                    # ids 2-4
+        _record(5, 5),
+        _record(5, 5),                                                 # duplicate
+        _record(6, 4, provider="Other"),                               # not kept; time back
+        skipped("f", 1, "not-relevant", record_id=7, time_ns=START + 7 * SECOND),
+        skipped("f", 2, "not-relevant", record_id=9, time_ns=START + 9 * SECOND),  # ids 8, 9
+        IngestIssue("f", 4096, "evtx.bad-record", "cannot decode", records_failed=2),
+        _record(12, 12),                                               # gap 10-11
+        skipped("f", 0, "prefiltered", id_span=0),                     # an empty chunk
+        skipped("f", 10, "prefiltered", id_span=10),                   # ids 13-22
+        _record(23, None),                                             # no time
+        _record(24, -(400 * 365 * 86_400)),                            # time impossible
+        _record(None, 30, value="y"),
+        _record(20, 31, value="z"),                                    # id backwards
+        skipped("f", 1, "trace-header"),
+    ]
+
+
+def _keep(record: RawRecord) -> bool:
+    return record.provider == "Disk"
+
+
+def _run(limits: Limits | None = None, progress=None, sink=None) -> _Run:
+    return _Run(_keep, ReadOptions(), Deduplicator(), limits or Limits(), progress, sink)
+
+
+def _take_all(items: list, limits: Limits | None = None
+              ) -> tuple[FileAccount, IngestResult]:
+    account, result = FileAccount("f", "evtx"), IngestResult()
+    _read_guarded(iter(items), account, result, _run(limits))
+    return account, result
+
+
+def _facts(account: FileAccount, result: IngestResult) -> tuple:
+    return (account.to_dict(), account.times_impossible, result.records,
+            [issue.line() for issue in result.issues])
+
+
+def test_a_sequence_of_every_kind_of_item_is_counted_exactly() -> None:
+    account, result = _take_all(_items())
+    assert (account.records_read, account.records_used, account.records_skipped) == (28, 7, 21)
+    assert dict(account.skip_reasons) == {"not-relevant": 7, "duplicate": 1, "undecodable": 2,
+                                          "prefiltered": 10, "trace-header": 1}
+    assert account.duplicates_removed == 1 and account.times_impossible == 1
+    assert [r.record_id for r in result.records] == [1, 5, 12, 23, 24, None, 20]
+    assert result.records[4].time_ns is None and result.records[4].corrupted
+    health = account.health
+    assert (health.record_id_gaps, health.record_id_gap_ranges) == (1, [(10, 11)])
+    assert (health.record_id_backwards, health.time_backwards) == (2, 1)  # 5 again, 20
+    assert (health.first_ns, health.last_ns) == (START, START + 31 * SECOND)
+    assert health.chunks_prefiltered == 2
+
+
+def test_items_taken_one_at_a_time_by_the_plain_step_give_the_same() -> None:
+    account, result = FileAccount("f", "evtx"), IngestResult()
+    run = _run()
+    for item in _items():
+        _take(item, account, result, run)
+    assert _facts(account, result) == _facts(*_take_all(_items()))
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 16])
+def test_items_handed_in_lists_give_the_same(size: int) -> None:
+    items = _items()
+    batches = [items[i:i + size] for i in range(0, len(items), size)]
+    assert _facts(*_take_all(batches)) == _facts(*_take_all(items))
+    mixed = [batches[0], *items[size:]]  # a list, then items one by one
+    assert _facts(*_take_all(mixed)) == _facts(*_take_all(items))
+
+
+@pytest.mark.parametrize("most", range(8))
+@pytest.mark.parametrize("size", [1, 4])
+def test_the_record_limit_stops_a_list_where_it_stops_single_items(most: int, size: int
+                                                                   ) -> None:
+    items = _items()
+    batches = [items[i:i + size] for i in range(0, len(items), size)]
+    limits = Limits(file_records=most)
+    single, listed = _take_all(items, limits), _take_all(batches, limits)
+    assert _facts(*listed) == _facts(*single)
+    account, result = single
+    assert len(result.records) == account.records_used == min(most, 7)
+    assert account.records_read == account.records_used + account.records_skipped
+    assert account.skip_reasons["over-limit"] == (1 if most < 7 else 0)
+
+
+def test_progress_sees_whole_accounts() -> None:
+    seen: list[tuple] = []
+
+    def progress(account: FileAccount, done: int, size: int | None) -> None:
+        seen.append((account.records_read, account.records_used, account.records_skipped,
+                     sum(account.skip_reasons.values())))
+
+    account, result = FileAccount("f", "evtx"), IngestResult()
+    position = _Position(Source("f", open=lambda: io.BytesIO(b""), size=10))
+    items = _items() * 5  # the same records again: duplicates
+    _read_guarded(iter(items), account, result, _run(progress=progress), position)
+    assert len(seen) == 1 + len(items) // 64
+    for read, used, skipped, reasons in seen:
+        assert read == used + skipped == used + reasons
+    # the row without an id is kept each time (one file's identical rows are distinct)
+    assert account.records_read == 5 * 28 and account.records_used == 7 + 4
+    assert sum(account.skip_reasons.values()) == account.records_skipped
+
+
+def test_a_reader_that_fails_keeps_the_counts_of_what_came_before() -> None:
+    def failing():
+        yield from _items()[:6]
+        raise OSError("gone")
+
+    account, result = FileAccount("f", "evtx"), IngestResult()
+    with pytest.raises(OSError):
+        _read_guarded(failing(), account, result, _run())
+    assert (account.records_read, account.records_used) == (8, 2)
+    assert dict(account.skip_reasons) == {"not-relevant": 5, "duplicate": 1}
+
+
+def test_the_sink_gets_every_kept_record_once_in_order() -> None:
+    batches: list[list[RawRecord]] = []
+    records = [_record(n, n) for n in range(200)]
+    account, result = FileAccount("f", "evtx"), IngestResult()
+    run = _run(sink=batches.append)
+    import evtxmpio.ingest.collect as collect
+
+    old = collect.SINK_BATCH
+    collect.SINK_BATCH = 50
+    try:
+        _read_guarded(iter(records), account, result, run)
+        collect._hand_on(result, run, 0)
+    finally:
+        collect.SINK_BATCH = old
+    assert [r.record_id for batch in batches for r in batch] == list(range(200))
+    assert all(batch for batch in batches) and len({id(batch) for batch in batches}) == len(
+        batches)
+    assert result.records == []
