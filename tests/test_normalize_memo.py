@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from evtxmpio.model import RawRecord, to_frame
 from evtxmpio.normalize import event_columns, normalize_record
 from evtxmpio.normalize.columns import frame_from_columns
-from evtxmpio.normalize.providers import disk_fields, disk_inputs
+from evtxmpio.normalize.providers import disk_fields, disk_inputs, disks_inputs
 from evtxmpio.normalize.typed import TypedFields
 
 DISK_DATA = ((None, "\\Device\\Harddisk3\\DR3"), (None, "0x10"), (None, "3"),
@@ -95,7 +95,26 @@ def test_disk_inputs_hold_all_that_disk_fields_reads(event_id: int, values: list
     first = _record("disk", event_id, data, binary=binary)
     second = RawRecord("system:evtx:event", 5, "disk", event_id, "b", "test", level=2,
                        record_id=9, data=changed, binary=binary, message="m")
+    assert list(disks_inputs([first, second])) == [disk_inputs(first), disk_inputs(second)]
     assert disk_inputs(first) != disk_inputs(second) or \
         disk_fields(first) == disk_fields(second)
     if position == 1:  # the block address of a 153: never read
         assert disk_inputs(first) == disk_inputs(second)
+
+
+def test_batch_names_are_the_names_of_the_rows() -> None:
+    """``name`` from each distinct provider, event id and kind (few remembered) equals
+    ``event_names`` of the frame; written out for a few rows from the module's rules."""
+    from evtxmpio.normalize.names import BatchNames, event_names
+
+    rows = [("MPIO", 16, "system:evtx:event"), ("Application Popup", 26, "system:evtx:event"),
+            ("MPIO", 16, "system:evtx:event"), ("MPIO", 7, "etw:mpio:trace"),
+            ("Disk", None, "system:evtx:event"), ("disk", 10**30, "system:evtx:event")]
+    names = BatchNames(limit=2)
+    got = names.names(*map(list, zip(*rows, strict=True)))
+    assert got[:3] == ["mpio:16", "application popup:26", "mpio:16"]
+    assert got[4:] == ["disk:None", "disk:None"]
+    frame = frame_from_columns(event_columns(
+        [RawRecord(kind, 1, provider, event_id, "f", "test") for provider, event_id, kind in rows]))
+    assert got == event_names(frame).tolist()
+    assert names.names(["MPIO"] * 3, [16] * 3, ["system:evtx:event"] * 3) == ["mpio:16"] * 3

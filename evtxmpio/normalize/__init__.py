@@ -19,6 +19,7 @@ from dataclasses import replace
 import pandas as pd
 
 from evtxmpio.model import (
+    EVENT_COLUMNS,
     RECORD_COLUMNS,
     EventRecord,
     RawRecord,
@@ -29,7 +30,7 @@ from evtxmpio.model import (
 )
 from evtxmpio.normalize.columns import column_parts, frame_of_parts
 from evtxmpio.normalize.messages import render_message
-from evtxmpio.normalize.names import add_names, event_names
+from evtxmpio.normalize.names import BatchNames, add_names, event_names
 from evtxmpio.normalize.providers import extract, is_relevant
 from evtxmpio.normalize.texts import event_texts
 from evtxmpio.normalize.typed import TypedFields
@@ -76,10 +77,10 @@ def event_columns(records: list[RawRecord], typed: TypedFields | None = None
     in order; ``time`` in nanoseconds; a list of plain values or an array of its dtype), built
     without an object per event (``typed``: the extractor memo of earlier batches)."""
     typed = TypedFields() if typed is None else typed
-    columns: dict[str, object] = {name: list(map(value, records))
-                                  for name, value in _PLAIN.items()}
-    messages, data = event_texts(records, columns["provider"], columns["event_id"])
-    columns.update(typed.columns(records), message=messages, data=data)
+    plain = {name: list(map(value, records)) for name, value in _PLAIN.items()}
+    messages, data = event_texts(records, plain["provider"], plain["event_id"])
+    columns = {**plain, **typed.columns(records, plain["kind"], plain["provider"]),
+               "message": messages, "data": data}
     return {name: columns[name] for name in RECORD_COLUMNS}
 
 
@@ -146,19 +147,24 @@ class EventFrameBuilder:
     """
 
     def __init__(self) -> None:
-        self._parts: dict[str, list[object]] = {name: [] for name in RECORD_COLUMNS}
+        self._parts: dict[str, list[object]] = {name: [] for name in EVENT_COLUMNS}
         self._counters: dict[str, int] = {}
         self._typed = TypedFields()
+        self._names = BatchNames()
 
     def add(self, records: Iterable[RawRecord]) -> None:
         """Normalize the next records (in input order), :data:`FRAME_BATCH` at a time."""
         numbered = number_trace_records(records, self._counters)
         while batch := list(itertools.islice(numbered, FRAME_BATCH)):
-            for name, part in column_parts(event_columns(batch, self._typed)).items():
+            columns = event_columns(batch, self._typed)
+            columns["name"] = self._names.names(
+                columns["provider"], columns["event_id"], columns["kind"])  # type: ignore[arg-type]
+            for name, part in column_parts(columns).items():
                 self._parts[name].append(part)
 
     def frame(self) -> pd.DataFrame:
         """The checked, sorted event frame of every record added."""
-        parts, self._parts = self._parts, {name: [] for name in RECORD_COLUMNS}
-        frame = frame_of_parts(parts) if parts["time"] else to_frame([])
-        return frame.pipe(add_names).pipe(sort_events).pipe(check_frame)
+        parts, self._parts = self._parts, {name: [] for name in EVENT_COLUMNS}
+        frame = frame_of_parts(parts, EVENT_COLUMNS) if parts["time"] else \
+            to_frame([]).pipe(add_names)
+        return frame.pipe(sort_events).pipe(check_frame)

@@ -20,7 +20,7 @@ from types import ModuleType
 import numpy as np
 import pandas as pd
 
-from evtxmpio.model import RECORD_COLUMNS, fits_int64
+from evtxmpio.model import EVENT_COLUMNS, RECORD_COLUMNS, fits_int64
 
 NAT = -(2**63)  # datetime64's NaT as an integer
 
@@ -35,19 +35,22 @@ def frame_from_columns(columns: dict[str, object]) -> pd.DataFrame:
 
 
 def column_parts(columns: dict[str, object]) -> dict[str, object]:
-    """Each of ``columns`` (as :func:`frame_from_columns` takes them) as a part of a column:
-    a :class:`Same`, or an array of its dtype (``time``: nanoseconds, ``int64``)."""
+    """Each of ``columns`` (as :func:`frame_from_columns` takes them; ``name`` too, if given)
+    as a part of a column: a :class:`Same`, or an array of its dtype (``time``: nanoseconds,
+    ``int64``)."""
     arrow = text_arrow()
-    return {name: column_part(columns[name], dtype, arrow, name == "time")
-            for name, dtype in RECORD_COLUMNS.items()}
+    return {name: column_part(values, EVENT_COLUMNS[name], arrow, name == "time")
+            for name, values in columns.items()}
 
 
-def frame_of_parts(parts: dict[str, list[object]]) -> pd.DataFrame:
-    """The frame of columns given as parts (:func:`column_parts`), each joined in order. Joined
-    a column at a time, its parts let go as it is joined (``parts`` is left empty): memory
-    holds the parts and one joined column, never the parts and the whole joined frame."""
+def frame_of_parts(parts: dict[str, list[object]], schema: dict[str, str] | None = None
+                   ) -> pd.DataFrame:
+    """The frame of columns given as parts (:func:`column_parts`), each joined in order
+    (``schema``: the columns and their dtypes, default ``RECORD_COLUMNS``). Joined a column at
+    a time, its parts let go as it is joined (``parts`` is left empty): memory holds the parts
+    and one joined column, never the parts and the whole joined frame."""
     columns = {}
-    for name, dtype in RECORD_COLUMNS.items():
+    for name, dtype in (RECORD_COLUMNS if schema is None else schema).items():
         columns[name] = join_parts(parts.pop(name), dtype, name == "time")
     return pd.DataFrame(columns, copy=False)
 
@@ -134,6 +137,10 @@ def _times_part(part: object) -> np.ndarray:
 def _repeat(value: object, dtype: str, count: int) -> object:
     if dtype == "bool":
         return np.full(count, value, dtype=bool)
+    if dtype == "Int64" and value is None:
+        return pd.arrays.IntegerArray(np.zeros(count, dtype=np.int64), np.ones(count, dtype=bool))
+    if dtype == "string" and value is None and (arrow := text_arrow()) is not None:
+        return pd.arrays.ArrowStringArray(arrow.nulls(count, type=arrow.large_string()))
     return pd.array([value], dtype=dtype).repeat(count)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from evtxmpio.catalog import trace_events
+from evtxmpio.normalize.columns import int64_array
 
 
 def event_names(frame: pd.DataFrame) -> pd.Series:
@@ -28,3 +29,34 @@ def event_names(frame: pd.DataFrame) -> pd.Series:
 def add_names(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with its ``name`` column (see the module docstring)."""
     return frame.assign(name=event_names(frame))
+
+
+class BatchNames:
+    """The ``name`` column of batches of events, each distinct provider, event id and kind
+    named once by :func:`event_names` (it names each row by those three alone); at most
+    ``limit`` names remembered at a time."""
+
+    def __init__(self, limit: int = 4096) -> None:
+        self.limit = limit
+        self._names: dict[tuple[object, object, object], str] = {}
+
+    def names(self, providers: list[str], event_ids: list[int | None], kinds: list[str]
+              ) -> list[str]:
+        """The names of the rows of a batch, given its columns as plain values."""
+        keys = list(zip(providers, event_ids, kinds, strict=True))
+        if keys and keys.count(keys[0]) == len(keys):  # one event (a storm)
+            return [self._named([keys[0]])[0]] * len(keys)
+        named = dict(zip(set(keys), self._named(list(set(keys))), strict=True))
+        return list(map(named.__getitem__, keys))
+
+    def _named(self, keys: list[tuple[object, object, object]]) -> list[str]:
+        if len(self._names) + len(keys) > self.limit:
+            self._names = {}
+        missing = [key for key in keys if key not in self._names]
+        if missing:
+            providers, event_ids, kinds = zip(*missing, strict=True)
+            frame = pd.DataFrame({"provider": pd.array(providers, dtype="string"),
+                                  "event_id": int64_array(list(event_ids)),  # as in the frame
+                                  "kind": pd.array(kinds, dtype="category")})
+            self._names.update(zip(missing, event_names(frame).tolist(), strict=True))
+        return [self._names[key] for key in keys]

@@ -7,8 +7,9 @@ anything else about the record stays in the ``data`` column.
 
 from __future__ import annotations
 
+import operator
 import re
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 
 from evtxmpio.catalog import classic_events, field_int
 from evtxmpio.catalog.cluster import cluster_event, provider_name
@@ -260,10 +261,13 @@ EXTRACTORS: dict[str, Callable[[RawRecord], Fields]] = {
 
 
 
+_RECORD_INPUTS = operator.attrgetter("event_id", "data", "binary", "message")
+
+
 def record_inputs(record: RawRecord) -> Hashable:
     """Everything of ``record`` an extractor of :data:`EXTRACTORS` may read, besides the kind
     and provider that chose it: records equal in it get equal fields."""
-    return record.event_id, record.data, record.binary, record.message
+    return _RECORD_INPUTS(record)
 
 
 def disk_inputs(record: RawRecord) -> Hashable:
@@ -273,10 +277,30 @@ def disk_inputs(record: RawRecord) -> Hashable:
     return record.event_id, data[:1], data[2:4], len(data), record.binary
 
 
-EXTRACTOR_INPUTS: dict[Callable[[RawRecord], Fields], Callable[[RawRecord], Hashable]] = {
-    disk_fields: disk_inputs,
-}
-"""Extractors that read less of a record than :func:`record_inputs`, and what they read."""
+_EVENT_ID = operator.attrgetter("event_id")
+_DATA = operator.attrgetter("data")
+_BINARY = operator.attrgetter("binary")
+_FIRST = operator.itemgetter(slice(0, 1))
+_THIRD_FOURTH = operator.itemgetter(slice(2, 4))
+
+
+def disks_inputs(records: list[RawRecord]) -> Iterable[Hashable]:
+    """:func:`disk_inputs` of each record, without a Python call per record."""
+    datas = list(map(_DATA, records))
+    return zip(map(_EVENT_ID, records), map(_FIRST, datas), map(_THIRD_FOURTH, datas),
+               map(len, datas), map(_BINARY, records), strict=True)
+
+
+Inputs = Callable[[list[RawRecord]], Iterable[Hashable]]
+EXTRACTOR_INPUTS: dict[Callable[[RawRecord], Fields], Inputs] = {disk_fields: disks_inputs}
+"""Extractors that read less of a record than :func:`record_inputs`, and what they read, a
+batch at a time (:func:`disks_inputs`)."""
+
+
+def records_inputs(records: list[RawRecord]) -> Iterable[Hashable]:
+    """:func:`record_inputs` of each record."""
+    return map(_RECORD_INPUTS, records)
+
 
 RELEVANT_PROVIDERS = relevance().providers
 """Providers with at least one event that can matter (``catalog/relevance.yaml``)."""

@@ -12,13 +12,20 @@ once, which costs time, never a value).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Hashable
 
 import numpy as np
 
 from evtxmpio.model import RECORD_COLUMNS, RawRecord
 from evtxmpio.normalize.columns import Same, column_part
-from evtxmpio.normalize.providers import EXTRACTOR_INPUTS, Fields, extractor_of, record_inputs
+from evtxmpio.normalize.providers import (
+    EXTRACTOR_INPUTS,
+    Fields,
+    Inputs,
+    extractor_of,
+    records_inputs,
+)
 
 TYPED_COLUMNS = [name for name in RECORD_COLUMNS if name not in (
     "time", "host", "channel", "provider", "event_id", "level", "record_id", "kind",
@@ -29,7 +36,9 @@ FIELD_MEMO = 4096
 """Distinct extractor inputs remembered at a time."""
 
 _NONE: Fields = {}
-_Choice = tuple[Callable[[RawRecord], Fields] | None, Callable[[RawRecord], Hashable]]
+_KIND = operator.attrgetter("kind")
+_PROVIDER = operator.attrgetter("provider")
+_Choice = tuple[Callable[[RawRecord], Fields] | None, Inputs]
 
 
 class TypedFields:
@@ -39,43 +48,68 @@ class TypedFields:
     def __init__(self, limit: int = FIELD_MEMO) -> None:
         self.limit = limit
         self._choices: dict[tuple[str, str], _Choice] = {}
-        self._memo: dict[tuple[tuple[str, str], Hashable], Fields] = {}
+        self._memo: dict[tuple[str, str], dict[Hashable, Fields]] = {}
+        self._remembered = 0
 
     def remembered(self) -> int:
         """How many distinct inputs are remembered now."""
-        return len(self._memo)
+        return self._remembered
 
-    def fields(self, records: list[RawRecord]) -> list[Fields]:
+    def fields(self, records: list[RawRecord], kinds: list[str] | None = None,
+               providers: list[str] | None = None) -> list[Fields]:
         """:func:`~evtxmpio.normalize.providers.extract` of each record (equal inputs give
-        one shared dict: read it, never change it)."""
-        choices, memo, found = self._choices, self._memo, []
-        append = found.append
-        for record in records:
-            chosen = (record.kind, record.provider)
-            choice = choices.get(chosen)
-            if choice is None:
-                choice = choices[chosen] = _choose(*chosen)
-            extractor, inputs = choice
-            if extractor is None:
-                append(_NONE)
-                continue
-            key = (chosen, inputs(record))
-            fields = memo.get(key)
-            if fields is None:
-                if len(memo) >= self.limit:
-                    memo.clear()
-                fields = memo[key] = extractor(record)
-            append(fields)
+        one shared dict: read it, never change it); ``kinds`` and ``providers``: the records'
+        own, when the caller has them."""
+        kinds = list(map(_KIND, records)) if kinds is None else kinds
+        providers = list(map(_PROVIDER, records)) if providers is None else providers
+        pairs = list(zip(kinds, providers, strict=True))
+        if not pairs or pairs.count(pairs[0]) == len(pairs):  # one kind and provider
+            return self._fields_of(pairs[0], records) if pairs else []
+        rows: dict[tuple[str, str], list[int]] = {}
+        for row, pair in enumerate(pairs):
+            rows.setdefault(pair, []).append(row)
+        found: list[Fields] = [_NONE] * len(records)
+        for pair, where in rows.items():
+            for row, fields in zip(where, self._fields_of(pair, [records[row] for row in where]),
+                                   strict=True):
+                found[row] = fields
         return found
 
-    def columns(self, records: list[RawRecord]) -> dict[str, object]:
-        """The typed columns of ``records`` (:data:`TYPED_COLUMNS`), as arrays of their dtypes."""
-        return spread(self.fields(records))
+    def _fields_of(self, chosen: tuple[str, str], records: list[RawRecord]) -> list[Fields]:
+        """The fields of ``records``, all of one kind and provider (``chosen``)."""
+        choice = self._choices.get(chosen)
+        if choice is None:
+            choice = self._choices[chosen] = _choose(*chosen)
+        extractor, inputs = choice
+        if extractor is None:
+            return [_NONE] * len(records)
+        keys = list(inputs(records))
+        memo = self._memo.setdefault(chosen, {})
+        found = list(map(memo.get, keys))
+        if None not in found:
+            return found
+        for row, key in enumerate(keys):
+            if found[row] is None:
+                fields = memo.get(key)
+                if fields is None:
+                    if self._remembered >= self.limit:  # forget all at once
+                        self._memo, self._remembered = {}, 0
+                        memo = self._memo[chosen] = {}
+                    fields = memo[key] = extractor(records[row])
+                    self._remembered += 1
+                found[row] = fields
+        return found
+
+    def columns(self, records: list[RawRecord], kinds: list[str] | None = None,
+                providers: list[str] | None = None) -> dict[str, object]:
+        """The typed columns of ``records`` (:data:`TYPED_COLUMNS`), as parts of columns
+        (:func:`~evtxmpio.normalize.columns.column_part`)."""
+        return spread(self.fields(records, kinds, providers))
 
 
 def _choose(kind: str, provider: str) -> _Choice:
     extractor = extractor_of(kind, provider)
-    return extractor, EXTRACTOR_INPUTS.get(extractor, record_inputs)  # type: ignore[arg-type]
+    return extractor, EXTRACTOR_INPUTS.get(extractor, records_inputs)  # type: ignore[arg-type]
 
 
 def spread(found: list[Fields]) -> dict[str, object]:
