@@ -126,6 +126,7 @@ def number_trace_records(records: Iterable[RawRecord], counters: dict[str, int] 
         yield record
 
 
+_RECORD_ID = operator.attrgetter("record_id")
 FRAME_BATCH = 8192
 """Records turned into typed columns at a time: the untyped rows of one batch are all that is
 held beside the typed columns (on a storm of kept events they cost several times the frame)."""
@@ -154,8 +155,10 @@ class EventFrameBuilder:
 
     def add(self, records: Iterable[RawRecord]) -> None:
         """Normalize the next records (in input order), :data:`FRAME_BATCH` at a time."""
-        numbered = number_trace_records(records, self._counters)
-        while batch := list(itertools.islice(numbered, FRAME_BATCH)):
+        records = iter(records)
+        while batch := list(itertools.islice(records, FRAME_BATCH)):
+            if None in map(_RECORD_ID, batch):  # trace events, numbered in their file
+                batch = list(number_trace_records(batch, self._counters))
             columns = event_columns(batch, self._typed)
             columns["name"] = self._names.names(
                 columns["provider"], columns["event_id"], columns["kind"])  # type: ignore[arg-type]

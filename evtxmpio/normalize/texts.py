@@ -83,19 +83,20 @@ class _Batch:
         """The ``data`` column."""
         arrow, compute, count = self.arrow, self.compute, len(self.records)
         lengths = np.asarray(self.counts, dtype=np.int64)
-        row = np.repeat(np.arange(count), lengths)
-        position = np.arange(len(row)) - self.starts[:-1][row]
-        keys = self._strings(_KEYS).take(np.minimum(position, len(_KEYS) - 1))
         escaped = self.inserts
         for character in ("\\", '"'):  # as encode_basestring writes them
             if compute.any(compute.match_substring(escaped, character)).as_py():
                 escaped = compute.replace_substring(escaped, character, "\\" + character)
-        items = compute.binary_join_element_wise(keys, escaped, self._scalar('"'),
-                                                 self._scalar(""))
-        joined = compute.binary_join(arrow.LargeListArray.from_arrays(
-            arrow.array(self.starts), items), self._scalar(", "))
-        data = compute.binary_join_element_wise(self._scalar("{"), joined, self._scalar("}"),
-                                                self._scalar(""))
+        sizes = np.unique(lengths).tolist()
+        if len(sizes) == 1:  # one insert count in the batch
+            data = self._json(escaped, sizes[0], self.starts[:-1], count)
+        else:
+            placed = [np.flatnonzero(lengths == size) for size in sizes]
+            data = arrow.concat_arrays([
+                self._json(escaped, size, self.starts[rows], len(rows))
+                for size, rows in zip(sizes, placed, strict=True)]).take(
+                    np.argsort(np.concatenate(placed), kind="stable"))
+        row = np.repeat(np.arange(count), lengths)
         unusual = np.zeros(len(row), dtype=bool)
         suspect = np.flatnonzero(  # printable ASCII holds no control character
             ~compute.ascii_is_printable(self.inserts).to_numpy(zero_copy_only=False))
@@ -110,6 +111,18 @@ class _Batch:
             data = compute.replace_with_mask(data, arrow.array(python), self._strings(
                 [data_json(self.datas[index]) for index in rows.tolist()]))
         return _pandas_strings(data)
+
+    def _json(self, escaped: object, size: int, starts: np.ndarray, count: int) -> object:
+        """``data_json`` of ``count`` records of ``size`` unnamed inserts each, which start at
+        ``starts`` in ``escaped`` (more than 64: left to Python, see :meth:`data`)."""
+        if size == 0 or size > len(_KEYS):
+            return self._strings(["{}"] * count)
+        pieces = []
+        for position in range(size):
+            pieces.append(self._scalar(("{" if position == 0 else '", ') + _KEYS[position]))
+            pieces.append(escaped.take(starts + position))  # type: ignore[attr-defined]
+        return self.compute.binary_join_element_wise(*pieces, self._scalar('"}'),
+                                                     self._scalar(""))
 
     def messages(self, providers: Sequence[str], event_ids: Sequence[int | None]) -> object:
         """The ``message`` column."""
