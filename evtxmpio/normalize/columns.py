@@ -73,9 +73,10 @@ def column_part(values: object, dtype: str, arrow: ModuleType | None = None,
     if not isinstance(values, list):
         return values
     count = len(values)
-    if count and not times and values.count(values[0]) == count and \
-            (values[0] is None or type(values[0]) in _SCALARS.get(dtype, ())):
-        return Same(values[0], count)
+    first = values[0] if count else None
+    if count and not times and (first is None or type(first) in _SCALARS.get(dtype, ())) and \
+            _alike(values[-1], first) and values.count(first) == count:  # last: a quick no
+        return Same(first, count)
     if times:
         return nanoseconds_of(values, arrow)
     return typed_column(values, dtype, arrow)

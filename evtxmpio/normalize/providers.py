@@ -7,6 +7,7 @@ anything else about the record stays in the ``data`` column.
 
 from __future__ import annotations
 
+import itertools
 import operator
 import re
 from collections.abc import Callable, Hashable, Iterable
@@ -270,25 +271,42 @@ def record_inputs(record: RawRecord) -> Hashable:
     return _RECORD_INPUTS(record)
 
 
-def disk_inputs(record: RawRecord) -> Hashable:
-    """What :func:`disk_fields` reads: the event id, ``%1``, ``%3`` and ``%4``, how many
-    inserts, the binary (a disk 153 storm differs only in ``%2``, the block address)."""
-    data = record.data
-    return record.event_id, data[:1], data[2:4], len(data), record.binary
-
-
-_EVENT_ID = operator.attrgetter("event_id")
 _DATA = operator.attrgetter("data")
-_BINARY = operator.attrgetter("binary")
-_FIRST = operator.itemgetter(slice(0, 1))
-_THIRD_FOURTH = operator.itemgetter(slice(2, 4))
 
 
-def disks_inputs(records: list[RawRecord]) -> Iterable[Hashable]:
-    """:func:`disk_inputs` of each record, without a Python call per record."""
-    datas = list(map(_DATA, records))
-    return zip(map(_EVENT_ID, records), map(_FIRST, datas), map(_THIRD_FOURTH, datas),
-               map(len, datas), map(_BINARY, records), strict=True)
+class Reads:
+    """What an extractor reads of a record besides its kind and provider: ``attributes`` of
+    the record, its inserts at ``positions`` (name and value), how many inserts it has."""
+
+    def __init__(self, attributes: tuple[str, ...], positions: tuple[int, ...]) -> None:
+        self.attributes, self.positions = attributes, positions
+        self._getters = [operator.attrgetter(name) for name in attributes]
+        self._inserts = [operator.itemgetter(position) for position in positions]
+
+    def of(self, record: RawRecord) -> Hashable:
+        """The key of ``record``: records with equal keys get equal fields."""
+        data = record.data
+        return (len(data), *(getattr(record, name) for name in self.attributes),
+                *(data[position] for position in self.positions if position < len(data)))
+
+    def of_records(self, records: list[RawRecord]) -> Iterable[Hashable]:
+        """:meth:`of` each record; a batch of one insert count without a Python call per
+        record."""
+        datas = list(map(_DATA, records))
+        counts = list(map(len, datas))
+        if not counts or counts.count(counts[0]) != len(counts):
+            return map(self.of, records)
+        count = counts[0]
+        return zip(itertools.repeat(count), *(map(getter, records) for getter in self._getters),
+                   *(map(getter, datas) for getter, position in
+                     zip(self._inserts, self.positions, strict=True) if position < count))
+
+
+DISK_READS = Reads(("event_id", "binary"), (0, 2, 3))
+"""What :func:`disk_fields` reads: the event id, ``%1``, ``%3`` and ``%4``, how many inserts,
+the binary (a disk 153 storm differs only in ``%2``, the block address)."""
+disk_inputs = DISK_READS.of
+disks_inputs = DISK_READS.of_records
 
 
 Inputs = Callable[[list[RawRecord]], Iterable[Hashable]]

@@ -65,15 +65,14 @@ class TypedFields:
         pairs = list(zip(kinds, providers, strict=True))
         if not pairs or pairs.count(pairs[0]) == len(pairs):  # one kind and provider
             return self._fields_of(pairs[0], records) if pairs else []
-        rows: dict[tuple[str, str], list[int]] = {}
-        for row, pair in enumerate(pairs):
-            rows.setdefault(pair, []).append(row)
-        found: list[Fields] = [_NONE] * len(records)
-        for pair, where in rows.items():
-            for row, fields in zip(where, self._fields_of(pair, [records[row] for row in where]),
-                                   strict=True):
-                found[row] = fields
-        return found
+        codes = dict.fromkeys(pairs, 0)  # each kind and provider, in order, numbered
+        codes.update(zip(codes, range(len(codes)), strict=True))
+        rows = np.fromiter(map(codes.__getitem__, pairs), dtype=np.intp, count=len(pairs))
+        found = np.empty(len(records), dtype=object)
+        for pair, code in codes.items():
+            where = np.flatnonzero(rows == code)
+            found[where] = self._fields_of(pair, list(map(records.__getitem__, where.tolist())))
+        return found.tolist()
 
     def _fields_of(self, chosen: tuple[str, str], records: list[RawRecord]) -> list[Fields]:
         """The fields of ``records``, all of one kind and provider (``chosen``)."""
