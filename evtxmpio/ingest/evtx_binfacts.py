@@ -37,6 +37,9 @@ import numpy as np
 from evtxmpio.catalog import FILETIME_UNIX_EPOCH, filetime_to_ns
 from evtxmpio.catalog.relevance import Relevance
 from evtxmpio.ingest.base import SkippedRecords
+from evtxmpio.ingest.evtx_binruns import BuiltChunk, chunk_follows
+from evtxmpio.ingest.evtx_build import RecordBuilder
+from evtxmpio.ingest.evtx_kept import build_kept
 from evtxmpio.ingest.evtx_naming import ASK, MAYBE, NO, NamingCheck, vector_may_name
 from evtxmpio.ingest.evtx_templates import Template, TemplateCache
 from evtxmpio.ingest.evtx_values import (
@@ -75,6 +78,7 @@ class ChunkDecider:
         self.relevance = relevance
         self.templates = TemplateCache()
         self.naming = NamingCheck(relevance, self.templates)
+        self.builder = RecordBuilder(self.templates)
         self._codes: dict[str, int] = {}  # provider name -> code
         self._names: list[str] = []
         self._by_bytes: dict[bytes, int] = {}  # provider substitution value -> code
@@ -102,9 +106,12 @@ class ChunkDecider:
         else:
             self._misses = 0
 
-    def decide(self, chunks: Sequence[ChunkRecords]) -> list[SkippedChunk | None]:
-        """For each chunk: a :class:`SkippedChunk` when none of its records can matter,
-        ``None`` when it must be rendered."""
+    def decide(self, chunks: Sequence[ChunkRecords], build: bool = True
+               ) -> list[SkippedChunk | BuiltChunk | None]:
+        """For each chunk: a :class:`SkippedChunk` when none of its records can matter, a
+        :class:`~evtxmpio.ingest.evtx_binruns.BuiltChunk` when every record is understood
+        and the kept ones are built from their values (``build``), ``None`` when it must be
+        rendered."""
         if not chunks:
             return []
         counts = np.array([len(chunk.offsets) for chunk in chunks])
@@ -112,16 +119,46 @@ class ChunkDecider:
         decision = read.decision
         skippable = read.fine & (decision == SKIP)
         ok = (np.bincount(read.chunk[~skippable], minlength=len(chunks)) == 0) & (counts > 0)
-        clean = _clean_runs(read.chunk, read, len(chunks)) & (counts > 2)
+        # a record kept by the content test is a "maybe": its chunk is rendered to tell
+        unsure = ~read.fine | (read.checked & (decision == KEEP))
+        understood = (np.bincount(read.chunk[unsure], minlength=len(chunks)) == 0) \
+            & (counts > 0) & build
+        clean = _clean_runs(read.chunk, read, len(chunks))
         bounds = np.cumsum([0, *counts.tolist()]).tolist()
-        return [_skipped(read, chunk, bounds[c], bounds[c + 1], bool(clean[c]))
-                if ok[c] else None for c, chunk in enumerate(chunks)]
+        kept = self._kept(read, chunks, understood & ~ok)
+        return [_skipped(read, chunk, bounds[c], bounds[c + 1], bool(clean[c] and counts[c] > 2))
+                if ok[c] else _built(read, chunk, bounds[c], bounds[c + 1], bool(clean[c]),
+                                     kept[c]) if c in kept else None
+                for c, chunk in enumerate(chunks)]
+
+    def _kept(self, read: Records, chunks: Sequence[ChunkRecords], wanted: np.ndarray
+              ) -> dict[int, dict[int, tuple]]:
+        """For each ``wanted`` chunk whose kept records are all built: the kept records by
+        position in their chunk, as (provider, event id, level, fields)."""
+        rows = np.flatnonzero(wanted[read.chunk] & (read.decision == KEEP))
+        fields = build_kept(self.builder, read, rows, [chunk.data for chunk in chunks])
+        firsts = np.cumsum([0, *(len(chunk.offsets) for chunk in chunks)]).tolist()
+        kept: dict[int, dict[int, tuple]] = {c: {} for c in np.flatnonzero(wanted).tolist()}
+        names = self._names
+        for row, chunk, provider, event_id, level, built in zip(
+                rows.tolist(), read.chunk[rows].tolist(), read.providers[rows].tolist(),
+                read.event_ids[rows].tolist(), read.levels[rows].tolist(), fields,
+                strict=True):
+            records = kept.get(chunk)
+            if records is None:
+                continue
+            if built is None:
+                del kept[chunk]
+                continue
+            records[row - firsts[chunk]] = (names[provider], event_id, level, built)
+        return kept
 
     def decided_records(self, chunks: Sequence[ChunkRecords]) -> Records:
         """:meth:`facts`, each record decided SKIP or KEEP (content tested)."""
         read = self.facts(chunks)
         decision = read.decision
-        check = np.flatnonzero(read.fine & (decision == CHECK))
+        read.checked = read.fine & (decision == CHECK)
+        check = np.flatnonzero(read.checked)
         if len(check):
             verdict = read.naming[check]
             verdict[_holding_needles(read.blob, read, check, self.naming.needles or ())] = ASK
@@ -264,6 +301,15 @@ def _clean_runs(number: np.ndarray, read: Records, chunks: int) -> np.ndarray:
     broken = np.bincount(number[1:][same & ~follows], minlength=chunks)
     broken += np.bincount(number[~read.run_shape], minlength=chunks)
     return broken == 0
+
+
+def _built(read: Records, chunk: ChunkRecords, start: int, stop: int, clean: bool,
+           kept: dict[int, tuple]) -> BuiltChunk:
+    """A chunk (records ``start:stop`` of the batch) whose kept records are built."""
+    ids, filetimes = read.record_ids[start:stop], read.filetimes[start:stop]
+    return BuiltChunk(ids.tolist(), filetimes.tolist(), chunk.offsets, chunk.header_filetimes,
+                      chunk_follows(ids, filetimes).tolist(),
+                      read.run_shape[start:stop].tolist(), kept, clean)
 
 
 def _decide(relevance: Relevance, provider: str, event_id: int, level: int) -> int:

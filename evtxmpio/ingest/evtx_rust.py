@@ -50,6 +50,7 @@ from evtxmpio.ingest.base import (
 )
 from evtxmpio.ingest.event_element import read_event_xml
 from evtxmpio.ingest.evtx_binfacts import ChunkDecider, SkippedChunk, skipped_items
+from evtxmpio.ingest.evtx_binruns import BuiltChunk, built_items
 from evtxmpio.ingest.evtx_chunks import (
     RecordHeaders,
     build_file,
@@ -110,6 +111,7 @@ def read_evtx_rust(source: Source, options: ReadOptions | None = None, first: in
 
 
 BINARY_DECISIONS = True  # off: every chunk rendered (the tests' reference)
+BUILD_KEPT = True  # off: a chunk with kept records is rendered (the tests' reference)
 BATCH_CHUNKS = 64  # 4 MiB; numpy's cost per call spread over ~8,000 records
 
 
@@ -119,18 +121,22 @@ def _decide_batch(pending: list[ReadItem | ChunkToDecode], name: str, options: R
     values first: those with nothing kept handed on as skipped, the others rendered."""
     headers = {k: record_headers(item.data, item.cut) for k, item in enumerate(pending)
                if isinstance(item, ChunkToDecode)}
-    decided: dict[int, SkippedChunk | None] = {}
+    decided: dict[int, SkippedChunk | BuiltChunk | None] = {}
     if decider.wanted():
         sound = {k: records for k, records in
                  ((k, _sound_records(pending[k], headers[k])) for k in headers)
                  if records is not None}
-        decided = dict(zip(sound, decider.decide(list(sound.values())), strict=True))
+        decided = dict(zip(sound, decider.decide(list(sound.values()), BUILD_KEPT),
+                           strict=True))
         decider.account(sum(chunk is not None for chunk in decided.values()), len(headers))
     for k, item in enumerate(pending):
+        chunk = decided.get(k)
         if not isinstance(item, ChunkToDecode):
             yield item
-        elif decided.get(k) is not None:
-            yield from skipped_items(name, item.info.offset, decided[k])
+        elif isinstance(chunk, SkippedChunk):
+            yield from skipped_items(name, item.info.offset, chunk)
+        elif chunk is not None:
+            yield from built_items(name, item.info.offset, chunk)
         else:
             yield from _decode_chunk(item, name, options, headers[k])
 

@@ -65,6 +65,9 @@ class Template:
         adjacent: two value tokens (literal or substitution) follow each other somewhere, so
             that their rendered texts meet.
         substitutions: every substitution token, as (index, value type).
+        events: the definition's tokens as read (``("open", name)``, ``("attr", name)``,
+            ``("content",)``, ``("close",)``, ``("text", text)``, ``("sub", index, type)``),
+            for the records built from their values (:mod:`evtxmpio.ingest.evtx_build`).
     """
 
     system: tuple[int, int, int, int, int] | None
@@ -73,6 +76,7 @@ class Template:
     literal: str
     adjacent: bool
     substitutions: tuple[tuple[int, int], ...]
+    events: tuple[tuple, ...] = ()
 
 
 @dataclass(slots=True)
@@ -200,7 +204,7 @@ def _template(events: list[tuple]) -> Template:
         previous_value = value
     system, provider, run_shape = _system(events)
     return Template(system, provider, run_shape, "<".join(literal).lower(), adjacent,
-                    tuple(substitutions))
+                    tuple(substitutions), tuple(events))
 
 
 def _values(events: list[tuple], start: int) -> tuple[int, list[tuple]]:

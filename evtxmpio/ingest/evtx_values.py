@@ -11,10 +11,10 @@ buffer as 16-, 32- and 64-bit integers at every byte offset.
 A record is ``fine`` (understood) only where ``evtx`` would read it as it is read here: a
 template instance after the fragment header; a template understood, with those five values;
 every descriptor of a value type ``evtx`` reads, of its natural size where the type has one,
-and every value inside the record; the five values of the types and sizes the text is read
-from (``UInt16`` event id, ``UInt8`` level, ``FILETIME`` time the analysis can hold,
-``UInt64`` record id, a UTF-16 provider name read exactly). The decisions are made by
-:mod:`evtxmpio.ingest.evtx_binfacts`.
+every value inside the record and an end-of-fragment token right after them; the five
+values of the types and sizes the text is read from (``UInt16`` event id, ``UInt8`` level,
+``FILETIME`` time the analysis can hold, ``UInt64`` record id, a UTF-16 provider name read
+exactly). The decisions are made by :mod:`evtxmpio.ingest.evtx_binfacts`.
 """
 
 from __future__ import annotations
@@ -116,6 +116,8 @@ class Records:
     filetimes: np.ndarray  # SystemTime
     decision: np.ndarray | None = None
     naming: np.ndarray | None = None
+    value_counts: np.ndarray | None = None  # substitutions in each record's array
+    checked: np.ndarray | None = None  # decided by the content test
 
     @property
     def run_shape(self) -> np.ndarray:
@@ -149,6 +151,7 @@ def read_records(chunks: Sequence[ChunkRecords], reader: Reader) -> Records:
     fine, values, value_sizes, value_types = _descriptors(views, per, subs, count, ends, fine)
     records = Records(blob, views[3], number, offsets, sizes, fine, used, codes, per, values,
                       value_sizes, value_types, *_empty(len(at), 5))
+    records.value_counts = count
     _system(records, views, ends, reader)
     return records
 
@@ -205,7 +208,10 @@ def _descriptors(views: tuple[np.ndarray, ...], per: np.ndarray, subs: np.ndarra
     sizes = descriptors & 0xFFFF
     types = (descriptors >> 16) & 0xFF
     fine &= _DESCRIPTOR_OK[types * 18 + np.minimum(sizes, 17)].all(axis=1)
-    fine &= values + sizes.sum(axis=1, dtype=np.int64) <= ends
+    # the values end inside the record, at an end-of-fragment token: evtx reads the token
+    # after them and fails the record on any other
+    stop = values + sizes.sum(axis=1, dtype=np.int64)
+    fine &= (stop < ends) & (views[0][np.minimum(stop, len(views[0]) - 1)] == 0)
     return fine, values, sizes, types
 
 

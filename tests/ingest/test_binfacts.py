@@ -56,8 +56,8 @@ def _decided(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     decided: list[int] = []
     decide = ChunkDecider.decide
 
-    def counting(self: ChunkDecider, chunks: list[ChunkRecords]) -> list:
-        found = decide(self, chunks)
+    def counting(self: ChunkDecider, chunks: list[ChunkRecords], *args: object) -> list:
+        found = decide(self, chunks, *args)
         decided.append(sum(chunk is not None for chunk in found))
         return found
 

@@ -1,0 +1,127 @@
+"""A chunk decided from its binary values with kept records: its items, without ``evtx``.
+
+:mod:`evtxmpio.ingest.evtx_binfacts` decides every record of a sound chunk from its binary
+values. When every record is understood and some are kept, the kept ones are built from their
+values (:mod:`evtxmpio.ingest.evtx_build`) and the chunk is handed on as
+:func:`evtxmpio.ingest.evtx_rust._decode_relevant` hands on the same chunk rendered: on a
+chunk whose records (kept ones included) all follow each other (ids consecutive, times strictly
+increasing at the rendered microsecond, every record of the run shape), the kept records and
+the runs between them as counts (``evtx_runs.counted_runs``); on any other chunk the kept
+records and each run of skipped records between them as ``evtx_runs.skipped_run`` gives it
+(a clean run of three or more as its first record and the rest, else record by record).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import pairwise
+
+import numpy as np
+
+from evtxmpio.catalog import FILETIME_UNIX_EPOCH, filetime_to_ns
+from evtxmpio.ingest.base import SkippedRecords
+from evtxmpio.ingest.evtx_build import kind_of
+from evtxmpio.ingest.evtx_walk import ReadItem
+from evtxmpio.model import raw_record
+
+READER = "evtx-rs"
+KIND = "system:evtx:event"
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltChunk:
+    """A sound chunk whose every record is understood, some kept: per record (file order)
+    its ``EventRecordID``, ``SystemTime`` FILETIME, header offset and FILETIME; whether each
+    follows the one before (id consecutive, time strictly later at the rendered microsecond,
+    both of the run shape); the kept records by position, as (provider, event id, level,
+    fields built), and whether the whole chunk is such a run."""
+
+    record_ids: list[int]
+    filetimes: list[int]
+    offsets: list[int]
+    header_filetimes: list[int]
+    follows: list[bool]
+    run_shape: list[bool]
+    kept: dict[int, tuple]
+    clean: bool
+
+
+def chunk_follows(record_ids: np.ndarray, filetimes: np.ndarray) -> np.ndarray:
+    """For each record after the first: it follows the one before in a clean run."""
+    micro = (filetimes.astype(np.int64) - FILETIME_UNIX_EPOCH) // 10
+    return ((record_ids[1:] - record_ids[:-1] == 1) & (record_ids[1:] > record_ids[:-1])
+            & (micro[1:] > micro[:-1]))
+
+
+def built_items(name: str, chunk_offset: int, chunk: BuiltChunk) -> Iterator[ReadItem]:
+    """The items of ``chunk`` in file order, as the rendered chunk gives them."""
+    kept = {k: _record(name, chunk_offset, chunk, k) for k in chunk.kept}
+    count = len(chunk.record_ids)
+    if chunk.clean and len(kept) < count:
+        yield from _counted(name, chunk_offset, chunk, kept)
+        return
+    before = -1
+    for mark in [*sorted(kept), count]:
+        yield from _run(name, chunk_offset, chunk, before + 1, mark)
+        if mark < count:
+            yield kept[mark]
+        before = mark
+
+
+def _record(name: str, chunk_offset: int, chunk: BuiltChunk, k: int) -> ReadItem:
+    provider, event_id, level, (guid, qualifiers, channel, computer, data, binary) = \
+        chunk.kept[k]
+    return raw_record(kind_of(provider, guid, KIND), _time(chunk, k), provider, event_id, name,
+                      READER, qualifiers, level if level >= 0 else None, chunk.record_ids[k],
+                      channel, computer, data, binary, None, None,
+                      chunk_offset + chunk.offsets[k], False)
+
+
+def _counted(name: str, chunk_offset: int, chunk: BuiltChunk, kept: dict[int, ReadItem]
+             ) -> Iterator[ReadItem]:
+    """``evtx_runs.counted_runs``: the kept records, the skipped runs between them as counts
+    that advance the expected id, the chunk's first and last record with their facts."""
+    last = len(chunk.record_ids) - 1
+    for before, mark in pairwise([-1, *sorted(kept), last + 1]):
+        start, stop = before + 1, mark
+        if start == 0 < stop:
+            yield _skipped(name, chunk_offset, chunk, 0, 1)
+            start = 1
+        ends = mark > last and start <= last
+        stop -= ends
+        if stop > start:
+            yield SkippedRecords(name, stop - start, "not-relevant",
+                                 chunk_offset + chunk.offsets[start], id_span=stop - start)
+        if mark <= last:
+            yield kept[mark]
+        elif ends:
+            yield _skipped(name, chunk_offset, chunk, last, 1)
+
+
+def _run(name: str, chunk_offset: int, chunk: BuiltChunk, start: int, stop: int
+         ) -> Iterator[SkippedRecords]:
+    """``evtx_runs.skipped_run`` of the skipped records ``start:stop``."""
+    count = stop - start
+    clean = count > 2 and all(chunk.run_shape[start:stop]) \
+        and all(chunk.follows[start:stop - 1])
+    if clean:
+        yield _skipped(name, chunk_offset, chunk, start, 1)
+        yield _skipped(name, chunk_offset, chunk, stop - 1, count - 1)
+        return
+    for k in range(start, stop):
+        yield _skipped(name, chunk_offset, chunk, k, 1)
+
+
+def _time(chunk: BuiltChunk, k: int) -> int:
+    """The record's ``SystemTime`` to the rendered microsecond, refined by its header's
+    FILETIME within that microsecond (``evtx_walk.refined_time``)."""
+    header_ns = filetime_to_ns(chunk.header_filetimes[k])
+    micro = (chunk.filetimes[k] - FILETIME_UNIX_EPOCH) // 10
+    return header_ns if header_ns // 1000 == micro else micro * 1000
+
+
+def _skipped(name: str, chunk_offset: int, chunk: BuiltChunk, k: int, count: int
+             ) -> SkippedRecords:
+    return SkippedRecords(name, count, "not-relevant", chunk_offset + chunk.offsets[k],
+                          chunk.record_ids[k], _time(chunk, k))

@@ -1,0 +1,556 @@
+"""Kept .evtx records built from their binary values, as ``evtx`` would have them rendered.
+
+A chunk decided from its binary values (:mod:`evtxmpio.ingest.evtx_binfacts`) where some
+records are kept used to be rendered whole by ``evtx``, only for the kept few to be read back
+from their XML text. Here a kept record is built from its template (its tokens, read by
+:mod:`evtxmpio.ingest.evtx_templates`) and its substitution values, into the same
+:class:`~evtxmpio.model.RawRecord` :func:`evtxmpio.ingest.event_element.read_event_xml` makes
+of ``evtx``'s rendering: provider, its GUID (the record's kind), qualifiers, channel,
+computer, EventData items and ``<Binary>`` bytes (the event id, level, time and record id are
+the batch's, read by :mod:`evtxmpio.ingest.evtx_values`).
+
+Only what is certain is built; anything else gives ``None`` and the chunk is rendered as before:
+
+- the layout: ``<Event>`` holds ``<System>`` and then nothing, an ``<EventData>`` or one
+  substitution of nested BinXML (a template instance whose template is an ``<EventData>``,
+  or null: no EventData). ``<System>`` holds each of its known elements at most once, each
+  with at most one value; ``<EventData>`` holds ``<Data>`` elements (an optional ``Name``) and
+  at most one ``<Binary>``, last;
+- the values: every value of the record (read or not) of a type ``evtx`` renders without
+  fail (strings that decode as UTF-16, integers, hex integers, booleans, GUIDs, binary,
+  ``FILETIME``s the analysis can hold, well-formed SIDs, nested BinXML as above);
+- the values read: strings (up to their first NUL, as ``evtx`` reads them) with nothing an XML
+  parser would change or refuse (carriage returns, characters XML forbids, ``]]>``; tabs and
+  line feeds in attributes), decimal and hex integers, GUIDs; the ``<Binary>`` a binary value.
+  A null value where a value is read is not built (``evtx`` drops or empties it).
+
+Records of one template that differ only in their time and record id (a storm of one event)
+are built once: the rest of their substitution bytes are the key of a bounded memo.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cache
+from itertools import accumulate
+
+from evtxmpio.catalog import field_int
+from evtxmpio.ingest.event_text import canonical_value, record_kind
+from evtxmpio.ingest.evtx_templates import (
+    BINXML,
+    FILETIME,
+    FILETIME_MAX,
+    FILETIME_MIN,
+    MAX_SUBSTITUTIONS,
+    STRING,
+    Template,
+    TemplateCache,
+)
+
+_U32 = struct.Struct("<I").unpack_from
+_U64 = struct.Struct("<Q").unpack_from
+_FRAGMENT = b"\x0f\x01\x01\x00"
+_TEMPLATE_INSTANCE = 0x0C
+MAX_REMEMBERED = 1 << 14
+
+# Value types whose every value of its natural size evtx renders: null, 8- to 64-bit
+# integers signed and unsigned, float, double, bool, GUID, size_t, hex integers, binary.
+_PLAIN_TYPES = frozenset({0x00, *range(0x03, 0x11), 0x14, 0x15})
+_SID = 0x13
+_FILETIME_EPOCH = datetime(1601, 1, 1)
+STRING_ARRAY = 0x81
+_BINARY = 0x0E
+_GUID = 0x0F
+_HEX = {0x14: 4, 0x15: 8}
+_INTEGERS = {0x03: (1, True), 0x04: (1, False), 0x05: (2, True), 0x06: (2, False),
+             0x07: (4, True), 0x08: (4, False), 0x09: (8, True), 0x0A: (8, False)}
+# What an XML parser changes or refuses in a text (and ``]]>``, refused there).
+_UNSAFE_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0d\x0e-\x1f\ud800-\udfff\ufffe\uffff]|]]>")
+_UNSAFE_ATTRIBUTE = re.compile("[\x00-\x1f\ud800-\udfff\ufffe\uffff]")
+_SYSTEM = frozenset({"Provider", "EventID", "Version", "Level", "Task", "Opcode", "Keywords",
+                     "TimeCreated", "EventRecordID", "Correlation", "Execution", "Channel",
+                     "Computer", "Security"})
+
+# A value's source in a plan: literal text, or the index of a substitution.
+Source = str | int
+
+
+@dataclass(frozen=True, slots=True)
+class _Element:
+    name: str
+    attributes: tuple[tuple[str, tuple[tuple, ...]], ...]
+    children: tuple  # _Element or a value token (("text", text) / ("sub", index, type))
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Where a template's record gets the fields built here (``None``: absent)."""
+
+    guid: Source | None
+    qualifiers: Source | None
+    channel: Source | None
+    computer: Source | None
+    data: tuple[tuple[Source | None, Source | None], ...]  # (Name, value; None: empty)
+    binary: Source | None
+    nested: int | None  # the substitution of nested BinXML EventData
+    has_data: bool  # an <EventData> (flat) in the template itself
+
+
+def _tree(events: tuple[tuple, ...]) -> _Element | None:
+    """The element tree of a template's tokens, ``None`` when it is not one element."""
+    stack: list[tuple[str, list, list]] = []
+    attribute: list | None = None
+    root: _Element | None = None
+    for event in events:
+        kind = event[0]
+        if kind == "open":
+            stack.append((event[1], [], []))
+            attribute = None
+        elif kind == "attr":
+            if not stack:
+                return None
+            attribute = []
+            stack[-1][1].append((event[1], attribute))
+        elif kind == "content":
+            attribute = None
+        elif kind == "close":
+            if not stack:
+                return None
+            name, attributes, children = stack.pop()
+            element = _Element(name, tuple((n, tuple(v)) for n, v in attributes),
+                               tuple(children))
+            attribute = None
+            if stack:
+                stack[-1][2].append(element)
+            elif root is None:
+                root = element
+            else:
+                return None
+        elif attribute is not None:
+            attribute.append(event)
+        elif stack:
+            stack[-1][2].append(event)
+        else:
+            return None
+    return root if not stack else None
+
+
+def _one(values: tuple) -> Source | bool | None:
+    """The one value of an element's content or an attribute: its source, ``None`` when
+    empty, ``False`` when there are more or elements among them."""
+    if not values:
+        return None
+    if len(values) != 1 or isinstance(values[0], _Element):
+        return False
+    token = values[0]
+    return token[1]  # the text, or the substitution index
+
+
+def _attributes(element: _Element) -> dict[str, Source | bool | None]:
+    found: dict[str, Source | bool | None] = {}
+    for name, values in element.attributes:
+        if name in found:
+            return {"": False}
+        found[name] = _one(values)
+    return found
+
+
+def plan_of(template: Template) -> Plan | None:
+    """The :class:`Plan` of a record template, ``None`` when it is not of the layout read."""
+    root = _tree(template.events)
+    if root is None or root.name != "Event" or not root.children:
+        return None
+    system, *rest = root.children
+    if not isinstance(system, _Element) or system.name != "System" or len(rest) > 1:
+        return None
+    facts = _system(system)
+    if facts is None:
+        return None
+    nested = None
+    data: tuple = ()
+    binary = None
+    has_data = False
+    if rest:
+        (tail,) = rest
+        if isinstance(tail, _Element):
+            read = _event_data(tail)
+            if read is None:
+                return None
+            data, binary = read
+            has_data = True
+        elif tail[0] == "sub" and tail[2] == BINXML:
+            nested = tail[1]
+        else:
+            return None
+    return Plan(*facts, data, binary, nested, has_data)
+
+
+def _system(system: _Element) -> tuple[Source | None, ...] | None:
+    """GUID, qualifiers, channel and computer sources of a ``<System>`` as read."""
+    children: dict[str, _Element] = {}
+    for child in system.children:
+        if not isinstance(child, _Element) or child.name not in _SYSTEM \
+                or child.name in children or any(isinstance(c, _Element)
+                                                 for c in child.children):
+            return None
+        if len(child.children) > 1 or any(_one(v) is False for _, v in child.attributes):
+            return None
+        children[child.name] = child
+    provider, event_id = children.get("Provider"), children.get("EventID")
+    if provider is None or event_id is None or provider.children:
+        return None
+    provider_attributes = _attributes(provider)
+    event_id_attributes = _attributes(event_id)
+    if not set(event_id_attributes) <= {"Qualifiers"} or "" in provider_attributes:
+        return None
+    channel, computer = children.get("Channel"), children.get("Computer")
+    return (provider_attributes.get("Guid"), event_id_attributes.get("Qualifiers"),
+            _one(channel.children) if channel is not None else None,
+            _one(computer.children) if computer is not None else None)
+
+
+def _event_data(element: _Element) -> tuple[tuple, Source | None] | None:
+    """The (Name, value) sources of an ``<EventData>``'s items and its ``<Binary>``."""
+    if element.name != "EventData" or element.attributes:
+        return None
+    items: list[tuple[Source | None, Source | None]] = []
+    binary: Source | None = None
+    for k, child in enumerate(element.children):
+        if not isinstance(child, _Element) or any(isinstance(c, _Element)
+                                                  for c in child.children):
+            return None
+        value = _one(child.children)
+        if value is False:
+            return None
+        if child.name == "Binary" and k == len(element.children) - 1 \
+                and not child.attributes and isinstance(value, int):
+            binary = value
+            continue
+        attributes = _attributes(child)
+        if child.name != "Data" or not set(attributes) <= {"Name"} \
+                or attributes.get("Name") is False:
+            return None
+        items.append((attributes.get("Name"), value))
+    return tuple(items), binary
+
+
+class RecordBuilder:
+    """Builds kept records of one log from their bytes (plans and programs remembered)."""
+
+    def __init__(self, templates: TemplateCache) -> None:
+        self.templates = templates
+        self._plans: dict[int, tuple[Template, Plan | None]] = {}
+        self._programs: dict[tuple, tuple[Template, _Program | None]] = {}
+        self._layouts: dict[int, struct.Struct] = {}
+        self.strings = _Strings()
+
+    def plan(self, template: Template) -> Plan | None:
+        """The template's :class:`Plan` (``None``: its records are not built)."""
+        known = self._plans.get(id(template))
+        if known is not None and known[0] is template:
+            return known[1]
+        if len(self._plans) >= MAX_REMEMBERED:
+            self._plans.clear()
+        plan = plan_of(template) if template.system is not None else None
+        self._plans[id(template)] = (template, plan)
+        return plan
+
+    def program(self, template: Template, types: tuple[int, ...], nested: bool = False
+                ) -> _Program | None:
+        """How the records of ``template`` whose values have ``types`` are built
+        (``nested``: the template of a nested EventData)."""
+        key = (id(template), types, nested)
+        known = self._programs.get(key)
+        if known is not None and known[0] is template:
+            return known[1]
+        if len(self._programs) >= MAX_REMEMBERED:
+            self._programs.clear()
+        if nested:
+            data_plan = _event_data_plan(template)
+            program = _compile(None, types, data_plan, template.system) \
+                if data_plan is not None else None
+        else:
+            plan = self.plan(template)
+            program = _compile(plan, types, None, template.system) if plan is not None \
+                else None
+        self._programs[key] = (template, program)
+        return program
+
+    def fields(self, data: bytes, first: int, end: int, sizes: list[int], types: list[int],
+               template: Template, chunk: ChunkView) -> tuple | None:
+        """GUID text, qualifiers, channel, computer, data items and binary of a record of
+        ``template`` whose values (``sizes``, ``types``) start at ``first`` and end by
+        ``end`` in ``data`` (its ``chunk`` there), ``None`` when not built."""
+        program = self.program(template, tuple(types))
+        if program is None:
+            return None
+        bounds = list(accumulate(sizes, initial=first))
+        if bounds[-1] > end or not self._sound(data, bounds, program.checks):
+            return None
+        items: tuple | None
+        if program.nested is not None:
+            at, stop = bounds[program.nested], bounds[program.nested + 1]
+            items, binary = self.nested(data, at, stop, chunk) if stop > at else ((), None)
+        else:
+            items, binary = self._items(data, bounds, program.data, program.binary)
+        if items is None:
+            return None
+        texts = [self._text(data, bounds, source) for source in program.system]
+        if None in texts or any(map(_UNSAFE_ATTRIBUTE.search, texts[:2])) \
+                or any(map(_UNSAFE_TEXT.search, texts[2:])):
+            return None
+        guid, qualifiers, channel, computer = texts
+        return (guid or None, field_int(qualifiers), canonical_value(channel),
+                canonical_value(computer), items, binary)
+
+    def _sound(self, data: bytes, bounds: list[int], checks: tuple) -> bool:
+        """Whether the values ``checks`` names (not read, but read by evtx) are sound."""
+        for index, value_type in checks:
+            value = data[bounds[index]:bounds[index + 1]]
+            if value_type == STRING:
+                if self.strings.text(value) is None:
+                    return False
+            elif _CHECK[value_type](value) is None:
+                return False
+        return True
+
+    def _text(self, data: bytes, bounds: list[int], source: tuple) -> str | list | None:
+        """The text of a source: ``("text", text)`` or ``(index, value type)``."""
+        index, value_type = source
+        if index == "text":
+            return value_type
+        value = data[bounds[index]:bounds[index + 1]]
+        return self.strings.text(value) if value_type == STRING \
+            else _CONVERT[value_type](value)
+
+    def _items(self, data: bytes, bounds: list[int], plan: tuple, binary: tuple | None
+               ) -> tuple[tuple | None, bytes | None]:
+        """The (name, value) items of an EventData program and its binary."""
+        items: list[tuple[str | None, str]] = []
+        for name_source, value_source in plan:
+            name = self._text(data, bounds, name_source) if name_source is not None else None
+            text = self._text(data, bounds, value_source)
+            if text is None or (name is not None and _UNSAFE_ATTRIBUTE.search(name)):
+                return None, None
+            for value in (text or [""]) if isinstance(text, list) else (text,):
+                if _UNSAFE_TEXT.search(value):
+                    return None, None
+                value = canonical_value(value)
+                if not name and value.startswith("<string>"):
+                    return None, None  # read as python-evtx's string blob
+                items.append((name or None, value))
+        value = data[bounds[binary[0]]:bounds[binary[0] + 1]] if binary is not None else None
+        return tuple(items), value
+
+    def nested(self, data: bytes, at: int, end: int, chunk: ChunkView
+                ) -> tuple[tuple | None, bytes | None]:
+        """The items and binary of the nested BinXML ``<EventData>`` at ``at:end``."""
+        if data.startswith(_FRAGMENT, at):
+            at += 4
+        if at + 10 > end or data[at] != _TEMPLATE_INSTANCE:
+            return None, None
+        (defoff,) = _U32(data, at + 6)
+        subs = at + 10
+        if defoff == subs - chunk.start:  # defined here, inline
+            subs += 24 + _U32(chunk.data, defoff + 20)[0]
+        template = chunk.nested.get(defoff, _UNSEEN)
+        if template is _UNSEEN:
+            template = chunk.nested[defoff] = self.templates.get(chunk.data, defoff)
+        if template is None or subs + 4 > end:
+            return None, None
+        (count,) = _U32(data, subs)
+        first = subs + 4 + 4 * count
+        if count > MAX_SUBSTITUTIONS or first > end:
+            return None, None
+        descriptors = self._layout(count).unpack_from(data, subs + 4)
+        program = self.program(template, descriptors[1::2], nested=True)
+        if program is None:
+            return None, None
+        bounds = list(accumulate(descriptors[0::2], initial=first))
+        if bounds[-1] > end or (bounds[-1] < end and data[bounds[-1]] != 0) \
+                or not self._sound(data, bounds, program.checks):
+            return None, None  # past the value, or followed by a token other than its end
+        return self._items(data, bounds, program.data, program.binary)
+
+    def _layout(self, count: int) -> struct.Struct:
+        layout = self._layouts.get(count)
+        if layout is None:
+            layout = self._layouts[count] = struct.Struct("<" + "HBx" * count)
+        return layout
+
+
+_UNSEEN = object()
+
+
+@dataclass(slots=True)
+class ChunkView:
+    """A chunk as the batch holds it: where it starts in the batch's bytes, its own bytes,
+    and the nested templates met in it (by offset)."""
+
+    start: int
+    data: bytes
+    nested: dict[int, object] = field(default_factory=dict)
+
+
+class _Strings:
+    """UTF-16 values to text as evtx reads them (up to the first NUL), remembered (a log
+    repeats its computer, channel and device names); ``None``: not built."""
+
+    def __init__(self) -> None:
+        self._known: dict[bytes, str | None] = {}
+
+    def text(self, value: bytes) -> str | None:
+        known = self._known.get(value, _UNSEEN)
+        if known is not _UNSEEN:
+            return known  # type: ignore[return-value]
+        try:
+            text: str | None = value.decode("utf-16le").partition("\x00")[0]
+        except UnicodeDecodeError:
+            text = None
+        if len(self._known) >= MAX_REMEMBERED:
+            self._known.clear()
+        self._known[value] = text
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class _Program:
+    """A plan for one list of value types: the sources of GUID, qualifiers, channel and
+    computer, of the EventData items and binary (or the nested EventData's index), and the
+    values to check though not read."""
+
+    system: tuple[tuple, ...]
+    data: tuple[tuple, ...]
+    binary: tuple | None
+    nested: int | None
+    checks: tuple[tuple[int, int], ...]
+
+
+_EMPTY = ("text", "")
+
+
+def _compile(plan: Plan | None, types: tuple[int, ...], data_plan: tuple | None,
+             system: tuple[int, ...] | None) -> _Program | None:
+    """The program of ``plan`` (a record's) or ``data_plan`` (a nested EventData's) for
+    values of ``types``; ``None`` when a value is not one evtx surely renders."""
+    read: set[int] = set()
+
+    def source(value: Source | None, array: bool = False) -> tuple | None:
+        if value is None:
+            return _EMPTY
+        if isinstance(value, str):
+            return ("text", value)
+        if value >= len(types):
+            return None
+        value_type = types[value]
+        read.add(value)
+        if value_type == 0:
+            return _EMPTY
+        if value_type == STRING_ARRAY and not array:
+            return None
+        return (value, value_type) if value_type in _CONVERT or value_type == STRING else None
+
+    if plan is not None:
+        system_sources = [source(s) for s in (plan.guid, plan.qualifiers, plan.channel,
+                                              plan.computer)]
+        items, binary_at, nested = plan.data, plan.binary, plan.nested
+    else:
+        system_sources, (items, binary_at), nested = [], data_plan, None
+    data = []
+    for name, value in items:
+        pair = (source(name) if name is not None else None, source(value, array=True))
+        if (name is not None and pair[0] is None) or pair[1] is None:
+            return None
+        data.append(pair)
+    binary = None
+    if binary_at is not None:
+        if not isinstance(binary_at, int) or binary_at >= len(types) \
+                or types[binary_at] not in (0, _BINARY):
+            return None
+        binary = (binary_at,)
+        read.add(binary_at)
+    if nested is not None:
+        if nested >= len(types) or types[nested] not in (0, BINXML):
+            return None
+        read.add(nested)
+    if None in system_sources:
+        return None
+    known = set(system[3:5]) if system is not None and plan is not None else set()
+    if system is not None and plan is not None:
+        known.add(system[0])  # provider name, read exactly by the batch
+    checks = []
+    for index, value_type in enumerate(types):
+        if index in read or index in known or value_type in _PLAIN_TYPES:
+            continue
+        if value_type != STRING and value_type not in _CHECK:
+            return None
+        checks.append((index, value_type))
+    return _Program(tuple(system_sources), tuple(data), binary, nested, tuple(checks))
+
+
+@cache
+def _event_data_plan(template: Template) -> tuple[tuple, Source | None] | None:
+    """The (Name, value) sources and binary of a nested template that is an EventData."""
+    root = _tree(template.events)
+    return None if root is None else _event_data(root)
+
+
+def _filetime_text(value: bytes) -> str | None:
+    """A FILETIME as evtx renders it (UTC, to the microsecond, truncated), ``None`` outside
+    the times the analysis can hold."""
+    (filetime,) = _U64(value)
+    if not FILETIME_MIN <= filetime <= FILETIME_MAX:
+        return None
+    return (_FILETIME_EPOCH + timedelta(microseconds=filetime // 10)).strftime(
+        "%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _string_array(value: bytes) -> list[str] | None:
+    """The strings of a string array (each ends with a NUL, as evtx reads them until the
+    value's end; one that does not is not built)."""
+    if len(value) % 2 or (value and value[-2:] != b"\x00\x00"):
+        return None
+    try:
+        return value.decode("utf-16le").split("\x00")[:-1]
+    except UnicodeDecodeError:
+        return None
+
+
+def _sid(value: bytes) -> str | None:
+    """``""`` for a well-formed SID (revision 1, its sub-authorities all there)."""
+    return "" if len(value) >= 8 and value[0] == 1 and len(value) == 8 + 4 * value[1] \
+        else None
+
+
+def _integer(size: int, signed: bool) -> object:
+    def convert(value: bytes) -> str:
+        return str(int.from_bytes(value, "little", signed=signed))
+    return convert
+
+
+def _hex(value: bytes) -> str:
+    return f"0x{int.from_bytes(value, 'little'):x}"
+
+
+def _guid(value: bytes) -> str:
+    return str(uuid.UUID(bytes_le=value)).upper()
+
+
+# Value type -> its text as evtx renders it (the descriptor sizes are checked by the batch):
+# the types a read value may have. Strings are read by _Strings.
+_CONVERT: dict[int, object] = {
+    **{value_type: _integer(*layout) for value_type, layout in _INTEGERS.items()},
+    0x14: _hex, 0x15: _hex, _GUID: _guid, FILETIME: _filetime_text,
+    STRING_ARRAY: _string_array}
+# Value types checked, though not read: their check.
+_CHECK: dict[int, object] = {FILETIME: _filetime_text, STRING_ARRAY: _string_array,
+                             _SID: _sid}
+
+
+def kind_of(provider: str, guid: str | None, kind: str) -> str:
+    """The record kind (:func:`~evtxmpio.ingest.event_text.record_kind`)."""
+    return record_kind(provider, guid, kind)

@@ -1,0 +1,157 @@
+"""Kept records built from their binary values (ingest/evtx_build.py, evtx_kept.py) are the
+records the reader makes of ``evtx``'s rendering of the same chunk.
+
+The truth is ``evtx``'s own rendering: every log is read twice, with the build on and off
+(``evtx_rust.BUILD_KEPT``), and the items (records, skipped runs, issues) must be equal. The
+tests also check that the build was taken where it should be (else they would pass vacuously)
+and refused where a value is one an XML parser would change.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from pathlib import Path
+
+import pytest
+
+from evtxmpio.catalog.relevance import relevance
+from evtxmpio.ingest import evtx_rust
+from evtxmpio.ingest.base import ReadOptions, path_source
+from evtxmpio.ingest.evtx_binfacts import ChunkDecider
+from evtxmpio.model import RawRecord
+from evtxmpio.replay.events import SystemEvent
+from evtxmpio.replay.evtx_writer import write_evtx
+from tests.ingest import mutate as m
+from tests.ingest.mutate import fix_checksums
+
+SYSTEM_LOGS = ("michkoll__fakenevtx/System.evtx", "log2timeline__plaso/System.evtx",
+               "omerbenamram__evtx/system.evtx", "williballenthin__python-evtx/system.evtx",
+               "omerbenamram__evtx/2-vss_7-System.evtx")
+START = 1_300_000_000_000_000_000
+
+
+def _read(path: Path, build: bool, monkeypatch: pytest.MonkeyPatch) -> list:
+    monkeypatch.setattr(evtx_rust, "BUILD_KEPT", build)
+    options = ReadOptions(backend="rust", relevance=relevance(), chunk_prefilter=False)
+    return list(evtx_rust.read_evtx_rust(path_source(path), options))
+
+
+def _built_chunks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts, as the reader runs, the chunks whose kept records were built."""
+    built: list[int] = []
+    kept = ChunkDecider._kept
+
+    def counting(self: ChunkDecider, *args: object) -> dict:
+        found = kept(self, *args)
+        built.append(len(found))
+        return found
+
+    monkeypatch.setattr(ChunkDecider, "_kept", counting)
+    return built
+
+
+def _service(record_id: int, second: int) -> SystemEvent:
+    return SystemEvent(
+        time_ns=START + second * 1_000_000_000 + 4_500, record_id=record_id,
+        provider="Service Control Manager", event_id=7036, level=4,
+        computer="FS01.example.test", qualifiers=0x4000,
+        provider_guid="{555908d1-a6d7-4695-8e1e-26931d2012f4}",
+        event_source_name="Service Control Manager", version=0,
+        data=("Windows Update", "running"))
+
+
+def _disk(record_id: int, second: int, data: tuple[str, ...],
+          names: tuple[str, ...] | None = None, computer: str = "FS01.example.test"
+          ) -> SystemEvent:
+    return SystemEvent(
+        time_ns=START + second * 1_000_000_000 + 1_234_500, record_id=record_id,
+        provider="disk", event_id=153, level=3, computer=computer, qualifiers=0x8004,
+        data=data, data_names=names, binary=bytes(range(40)))
+
+
+def _log(tmp_path: Path, kept: list[SystemEvent]) -> Path:
+    """Three service records, the ``kept`` ones, three more service records."""
+    events = [_service(100 + k, k) for k in range(3)]
+    events += kept
+    events += [_service(200 + k, 100 + k) for k in range(3)]
+    out = io.BytesIO()
+    write_evtx(out, events)
+    path = tmp_path / "System.evtx"
+    path.write_bytes(out.getvalue())
+    return path
+
+
+@pytest.mark.parametrize("value, built", [
+    ("plain text", True),
+    ("", True),
+    ("   ", True),
+    ("  \n  ", True),  # white space with a line break: empty from every reader
+    ("two\nlines", True),
+    ("tab\there", True),
+    ("945A8954-C147-4ACD-923F-40C45405A658", True),  # a bare GUID: braced as Windows writes it
+    ("945a8954-c147-4acd-923f-40c45405a658", True),
+    ("<string>one</string><string>two</string>", False),  # python-evtx's blob: left to lxml
+    ("a & b < c > d \" ' ;", True),
+    ("emoji \U0001F600 and \u202e bidi", True),
+    ("ends with ]]>", False),
+    ("carriage\r\nreturn", False),  # an XML parser makes it a line feed
+    ("control \x01 character", False),  # XML forbids it: shown as a control picture
+    ("NUL\x00inside", True),  # evtx reads a string up to its first NUL
+])
+def test_data_values_built_as_rendered(value: str, built: bool, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _log(tmp_path, [_disk(103 + k, 10 + k, ("\\Device\\Harddisk1\\DR1", value,
+                                                   f"0x{k:x}")) for k in range(3)])
+    counts = _built_chunks(monkeypatch)
+    items = _read(path, True, monkeypatch)
+    assert items == _read(path, False, monkeypatch)
+    assert sum(counts) == int(built)
+    assert [i.event_id for i in items if isinstance(i, RawRecord)] == [153] * 3
+
+
+def test_named_data_and_hostile_computer_built_as_rendered(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    kept = [_disk(103, 10, ("a", "b"), ("First", "Second"), "HOST-\u202eEVIL.example"),
+            _disk(104, 11, ("c", "d"), ("First", "Second"), "HOST-\u202eEVIL.example")]
+    path = _log(tmp_path, kept)
+    counts = _built_chunks(monkeypatch)
+    items = _read(path, True, monkeypatch)
+    assert items == _read(path, False, monkeypatch)
+    assert sum(counts) == 1
+    records = [i for i in items if isinstance(i, RawRecord)]
+    assert records[0].data == (("First", "a"), ("Second", "b"))
+    assert records[0].computer == "HOST-\u202eEVIL.example"
+
+
+def test_values_cut_short_are_not_built(tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A string value's size set to 0 (checksums fixed): the values then end before the
+    end-of-fragment token and ``evtx`` fails the record; it is not built from its values."""
+    path = _log(tmp_path, [_disk(103, 10, ("\\Device\\Harddisk1\\DR1", "value", "0x1"))])
+    base = m.Base.from_bytes("built", path.read_bytes())
+    span = base.spans[3]  # the fourth record: the disk record
+    value = [v for v in m.substitution_values(base.data, span, base.slot(span.chunk))
+             if v.type == 1 and v.size > 2][-1]
+    data = bytearray(base.data)
+    struct.pack_into("<H", data, value.descriptor, 0)
+    fix_checksums(data, base.slot(span.chunk))
+    path.write_bytes(bytes(data))
+    items = _read(path, True, monkeypatch)
+    assert items == _read(path, False, monkeypatch)
+    assert not any(isinstance(i, RawRecord) and i.event_id == 153 for i in items)
+
+
+def test_real_system_logs_build_their_kept_records(corpus_dir: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the five real System logs (nested EventData, string arrays, FILETIME and named
+    values, null qualifiers) the chunks holding kept records are built, and the items are
+    those of rendering them."""
+    total = 0
+    for name in SYSTEM_LOGS:
+        path = corpus_dir / "evtx" / name
+        counts = _built_chunks(monkeypatch)
+        items = _read(path, True, monkeypatch)
+        assert items == _read(path, False, monkeypatch), name
+        total += sum(counts)
+    assert total >= 40  # 44 when written: every chunk of kept records in these logs
