@@ -202,19 +202,22 @@ def _often(record) -> bool:
     return (record.provider or "").lower() in _OFTEN
 
 
+@pytest.mark.parametrize("build", [False, True], ids=["rendered", "built"])
 @pytest.mark.parametrize("path", CORPUS + REPLAYED, ids=[p.name for p in CORPUS + REPLAYED])
 def test_kept_records_among_skipped_ones_keep_the_account_exact(
-        path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        path: Path, build: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """Skipping unbuilt records between kept ones gives the records and the account (health
     ledger included: gaps, ids and times going backwards, first and last time) of building
-    every record; and the counted runs are used on the chunks in order."""
+    every record; and the counted runs are used on the chunks in order, whether the kept
+    records are read from ``evtx``'s rendering or built from their binary values."""
     from evtxmpio.catalog.relevance import KEEP_ALL, Relevance
-    from evtxmpio.ingest import evtx_rust
+    from evtxmpio.ingest import evtx_binruns, evtx_rust
 
     chunks = []
-    counted_runs = evtx_rust.counted_runs
-    monkeypatch.setattr(evtx_rust, "counted_runs",
-                        lambda *args: chunks.append(1) or counted_runs(*args))
+    module, name = (evtx_binruns, "_counted") if build else (evtx_rust, "counted_runs")
+    counted_runs = getattr(module, name)
+    monkeypatch.setattr(module, name, lambda *args: chunks.append(1) or counted_runs(*args))
+    monkeypatch.setattr(evtx_rust, "BUILD_KEPT", build)
     built = ingest_paths([path], keep=_often, backend="rust", dedupe=False)
     skipped = ingest_paths([path], keep=_often, backend="rust", dedupe=False,
                            relevance=Relevance(dict.fromkeys(_OFTEN, KEEP_ALL)),
