@@ -12,8 +12,6 @@ Python call per value. Records with nested EventData are built one at a time
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from evtxmpio.catalog import field_int
@@ -49,7 +47,10 @@ def build_kept(builder: RecordBuilder, read: Records, rows: np.ndarray,
     types = read.value_types[rows, :width]
     sizes = read.value_sizes[rows, :width].astype(np.int64)
     starts = read.values[rows][:, None] + np.cumsum(sizes, axis=1) - sizes
-    keys = np.column_stack([read.codes[rows], counts, types]).astype(np.uint64)
+    # one group per template (the same definition in every chunk is one Template) and types
+    same = {id(template): k for k, template in reversed(list(enumerate(read.used)))}
+    first_code = np.array([same[id(template)] for template in read.used], np.int64)
+    keys = np.column_stack([first_code[read.codes[rows]], counts, types]).astype(np.uint64)
     firsts, inverse = _distinct_rows(keys)
     order = np.argsort(inverse, kind="stable")
     splits = np.cumsum(np.bincount(inverse, minlength=len(firsts)))[:-1]
@@ -113,9 +114,25 @@ class _Group:
                 for facts, ok, row, value in zip(system, sound, items, binary, strict=True)]
 
     def values(self, index: int) -> list[bytes]:
-        blob = self.blob
-        return [blob[a:a + n] for a, n in zip(self.starts[:, index].tolist(),
-                                               self.sizes[:, index].tolist(), strict=True)]
+        starts = self.starts[:, index]
+        return list(map(self.blob.__getitem__,
+                        map(slice, starts.tolist(), (starts + self.sizes[:, index]).tolist())))
+
+    def strings(self, index: int) -> list[str | None]:
+        """The strings of a column, as evtx reads them (up to their first NUL): decoded at
+        once when the column holds no surrogate pair and no NUL, else one by one."""
+        values = self.values(index)
+        try:
+            joined = b"".join(values).decode("utf-16le")
+        except UnicodeDecodeError:
+            joined = None
+        sizes = self.sizes[:, index]
+        if joined is None or "\x00" in joined or len(joined) * 2 != int(sizes.sum()) \
+                or (sizes % 2).any():
+            return list(map(self.builder.strings.text, values))
+        ends = np.cumsum(sizes // 2)
+        return list(map(joined.__getitem__,
+                        map(slice, (ends - sizes // 2).tolist(), ends.tolist())))
 
     def texts(self, source: tuple) -> list:
         """The text of a source for every record (``None``: not built)."""
@@ -123,8 +140,7 @@ class _Group:
         if index == "text":
             return [value_type] * self.count
         if value_type == STRING:
-            text = self.builder.strings.text
-            return list(map(text, self.values(index)))
+            return self.strings(index)
         if value_type in _INTEGERS or value_type in _HEX_TYPES:
             numbers = self.integers(index, value_type)
             if value_type in _HEX_TYPES:
@@ -143,10 +159,11 @@ class _Group:
         """Whether each record's values that are checked though not read are sound."""
         sound = [True] * self.count
         for index, value_type in checks:
-            check: Callable = self.builder.strings.text if value_type == STRING \
-                else _CHECK[value_type]
-            sound = [ok and check(value) is not None
-                     for ok, value in zip(sound, self.values(index), strict=True)]
+            if value_type == STRING:
+                checked = self.strings(index)
+            else:
+                checked = list(map(_CHECK[value_type], self.values(index)))
+            sound = [ok and value is not None for ok, value in zip(sound, checked, strict=True)]
         return sound
 
     def system(self, program: _Program) -> list[tuple | None]:
