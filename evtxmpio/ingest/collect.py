@@ -340,7 +340,7 @@ def _taker(account: FileAccount, result: IngestResult, run: _Run
            ) -> tuple[Callable[[ReadItem], None], Callable[[], None]]:
     """:func:`_take` for ``account``, with the items met most taken without the calls and
     look-ups between: a record whose time is possible (every kept record passes here once)
-    and a run of records skipped unbuilt whose ids advance the ledger. Their skip reasons are
+    and records skipped unbuilt, but for the pre-filter's chunks. Their skip reasons are
     counted aside until ``settle()`` (a Counter's item costs twice a dict's); call it before
     the account is read."""
     keep = run.keep
@@ -368,12 +368,18 @@ def _taker(account: FileAccount, result: IngestResult, run: _Run
                     account.records_used += 1
                     append(item)
                 return
-        elif kind is SkippedRecords and item.id_span and item.reason != "prefiltered":
+        elif kind is SkippedRecords and item.reason != "prefiltered":
             count = item.count
             account.records_read += count
             account.records_skipped += count
             tally[item.reason] = tally.get(item.reason, 0) + count
-            advance(item.id_span)
+            if item.id_span or (count != 1 and item.record_id is None):
+                advance(item.id_span)
+            else:  # one record, or a run of ``count`` ending at ``record_id``
+                advance(count - 1)
+                time_ns = item.time_ns
+                observe(item.record_id, time_ns if time_ns is None
+                        or TIME_MIN_NS <= time_ns <= TIME_MAX_NS else None)
             return
         _take(item, account, result, run)
 

@@ -43,6 +43,7 @@ def _items() -> list:
         _record(None, 30, value="y"),
         _record(20, 31, value="z"),                                    # id backwards
         skipped("f", 1, "trace-header"),
+        skipped("f", 1, "not-relevant", record_id=21, time_ns=-(2**63)),  # time impossible
     ]
 
 
@@ -68,8 +69,8 @@ def _facts(account: FileAccount, result: IngestResult) -> tuple:
 
 def test_a_sequence_of_every_kind_of_item_is_counted_exactly() -> None:
     account, result = _take_all(_items())
-    assert (account.records_read, account.records_used, account.records_skipped) == (28, 7, 21)
-    assert dict(account.skip_reasons) == {"not-relevant": 7, "duplicate": 1, "undecodable": 2,
+    assert (account.records_read, account.records_used, account.records_skipped) == (29, 7, 22)
+    assert dict(account.skip_reasons) == {"not-relevant": 8, "duplicate": 1, "undecodable": 2,
                                           "prefiltered": 10, "trace-header": 1}
     assert account.duplicates_removed == 1 and account.times_impossible == 1
     assert [r.record_id for r in result.records] == [1, 5, 12, 23, 24, None, 20]
@@ -128,7 +129,7 @@ def test_progress_sees_whole_accounts() -> None:
     for read, used, skipped, reasons in seen:
         assert read == used + skipped == used + reasons
     # the row without an id is kept each time (one file's identical rows are distinct)
-    assert account.records_read == 5 * 28 and account.records_used == 7 + 4
+    assert account.records_read == 5 * 29 and account.records_used == 7 + 4
     assert sum(account.skip_reasons.values()) == account.records_skipped
 
 
