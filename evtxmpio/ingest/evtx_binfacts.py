@@ -36,7 +36,7 @@ import numpy as np
 
 from evtxmpio.catalog import FILETIME_UNIX_EPOCH, filetime_to_ns
 from evtxmpio.catalog.relevance import Relevance
-from evtxmpio.ingest.base import SkippedRecords
+from evtxmpio.ingest.base import SkippedRecords, skipped_records
 from evtxmpio.ingest.evtx_binruns import BuiltChunk, chunk_follows
 from evtxmpio.ingest.evtx_build import RecordBuilder
 from evtxmpio.ingest.evtx_kept import build_kept
@@ -357,5 +357,5 @@ def _item(name: str, chunk_offset: int, chunk: SkippedChunk, k: int, count: int
     time_ns = micro * 1000
     if header_ns // 1000 == micro:
         time_ns = header_ns
-    return SkippedRecords(name, count, "not-relevant", chunk_offset + chunk.offsets[k],
+    return skipped_records(name, count, "not-relevant", chunk_offset + chunk.offsets[k],
                           chunk.record_ids[k], time_ns)

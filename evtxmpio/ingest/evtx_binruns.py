@@ -20,7 +20,7 @@ from itertools import pairwise
 import numpy as np
 
 from evtxmpio.catalog import FILETIME_UNIX_EPOCH, filetime_to_ns
-from evtxmpio.ingest.base import SkippedRecords
+from evtxmpio.ingest.base import SkippedRecords, skipped_records
 from evtxmpio.ingest.evtx_build import kind_of
 from evtxmpio.ingest.evtx_walk import ReadItem
 from evtxmpio.model import raw_record
@@ -91,7 +91,7 @@ def _counted(name: str, chunk_offset: int, chunk: BuiltChunk, kept: dict[int, Re
         ends = mark > last and start <= last
         stop -= ends
         if stop > start:
-            yield SkippedRecords(name, stop - start, "not-relevant",
+            yield skipped_records(name, stop - start, "not-relevant",
                                  chunk_offset + chunk.offsets[start], id_span=stop - start)
         if mark <= last:
             yield kept[mark]
@@ -123,5 +123,5 @@ def _time(chunk: BuiltChunk, k: int) -> int:
 
 def _skipped(name: str, chunk_offset: int, chunk: BuiltChunk, k: int, count: int
              ) -> SkippedRecords:
-    return SkippedRecords(name, count, "not-relevant", chunk_offset + chunk.offsets[k],
+    return skipped_records(name, count, "not-relevant", chunk_offset + chunk.offsets[k],
                           chunk.record_ids[k], _time(chunk, k))

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from evtxmpio.catalog import filetime_to_ns
 from evtxmpio.catalog.relevance import Relevance
-from evtxmpio.ingest.base import IngestIssue, ReadOptions, SkippedRecords, Source
+from evtxmpio.ingest.base import IngestIssue, ReadOptions, Source, skipped_records
 from evtxmpio.ingest.event_element import event_to_record, parse_event_xml
 from evtxmpio.ingest.evtx_chunks import looping_links, record_headers
 from evtxmpio.ingest.evtx_pyrender import chunk_records, record_xml
@@ -61,7 +61,7 @@ def _decode_chunk_python(chunk: ChunkToDecode, name: str, relevance: Relevance |
             (filetime,) = struct.unpack_from("<Q", chunk.data, offset + 16)
             record_id, time_ns = event_facts(xml, filetime_to_ns(filetime))
             count += 1
-            yield SkippedRecords(name, 1, "not-relevant", info.offset + offset, record_id,
+            yield skipped_records(name, 1, "not-relevant", info.offset + offset, record_id,
                                  time_ns)
             continue
         try:

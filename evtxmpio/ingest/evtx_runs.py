@@ -24,7 +24,7 @@ from itertools import pairwise, repeat
 from operator import itemgetter
 
 from evtxmpio.catalog import filetime_to_ns
-from evtxmpio.ingest.base import SkippedRecords, time_possible
+from evtxmpio.ingest.base import SkippedRecords, skipped_records, time_possible
 from evtxmpio.ingest.evtx_chunks import RecordHeaders
 from evtxmpio.ingest.evtx_walk import SYSTEM_TIME, ReadItem, event_facts, refined_time
 from evtxmpio.ingest.timefmt import parse_iso_ns
@@ -54,7 +54,7 @@ def skipped_run(name: str, chunk_offset: int, raws: list[dict], headers: RecordH
     if facts is None:
         for raw in raws:
             record_id, time_ns, offset = _record_facts(raw, headers)
-            yield SkippedRecords(name, 1, "not-relevant",
+            yield skipped_records(name, 1, "not-relevant",
                                  chunk_offset + offset if offset is not None else None,
                                  record_id, time_ns)
         return
@@ -113,7 +113,7 @@ def counted_runs(name: str, chunk_offset: int, raws: list[dict], kept: dict[int,
         stop -= ends
         if stop > start:
             offset = header_facts(raws[start], headers)[0]
-            yield SkippedRecords(name, stop - start, "not-relevant",
+            yield skipped_records(name, stop - start, "not-relevant",
                                  chunk_offset + offset if offset is not None else None,
                                  id_span=stop - start)
         if mark <= last:
@@ -129,7 +129,7 @@ def _observed(name: str, chunk_offset: int, raws: list[dict], headers: RecordHea
     standing for ``count`` skipped records that end with it."""
     times, ids = facts
     offset, header_ns = header_facts(raws[k], headers)
-    return SkippedRecords(name, count, "not-relevant",
+    return skipped_records(name, count, "not-relevant",
                           chunk_offset + offset if offset is not None else None,
                           int(ids[k]), refined_time(times[k], header_ns))
 

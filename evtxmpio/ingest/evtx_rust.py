@@ -47,6 +47,7 @@ from evtxmpio.ingest.base import (
     ReadOptions,
     SkippedRecords,
     Source,
+    skipped_records,
 )
 from evtxmpio.ingest.event_element import read_event_xml
 from evtxmpio.ingest.evtx_binfacts import ChunkDecider, SkippedChunk, skipped_items
@@ -370,7 +371,7 @@ def _to_item(raw: dict, located: tuple[int, int, int] | None, chunk_offset: int,
         header_ns = parse_iso_ns(raw.get("timestamp") or "")
     if relevance is not None and not relevance.keeps_xml(xml):
         record_id, time_ns = event_facts(xml, header_ns)
-        return SkippedRecords(name, 1, "not-relevant", offset, record_id, time_ns)
+        return skipped_records(name, 1, "not-relevant", offset, record_id, time_ns)
     try:
         return read_event_xml(xml, name, READER, "system:evtx:event", offset,
                               header_time_ns=header_ns)

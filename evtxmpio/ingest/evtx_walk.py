@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from evtxmpio.catalog import field_int
-from evtxmpio.ingest.base import IngestIssue, ReadOptions, SkippedRecords, Source
+from evtxmpio.ingest.base import IngestIssue, ReadOptions, SkippedRecords, Source, skipped_records
 from evtxmpio.ingest.evtx_chunks import (
     CHUNK_SIZE,
     FILE_HEADER_SIZE,
@@ -143,7 +143,7 @@ def _chunk_items(name: str, header: bytes, info: ChunkInfo, data: bytes,
         return
     count = info.record_count
     if pattern is not None and count is not None and not pattern.search(data):
-        yield SkippedRecords(name, count, "prefiltered", info.offset, id_span=count)
+        yield skipped_records(name, count, "prefiltered", info.offset, id_span=count)
         return
     yield ChunkToDecode(header, info, data, cut)
 
