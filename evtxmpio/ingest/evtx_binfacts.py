@@ -10,9 +10,12 @@ substitution values hold the provider name, event id, level, ``SystemTime`` and
 (:class:`~evtxmpio.catalog.relevance.Relevance`) as the rendered text would be. A chunk where
 every record is understood and none can matter is handed on without ``evtx``
 (:func:`skipped_items`): its records are counted ``not-relevant`` with the health ledger exactly
-as :func:`evtxmpio.ingest.evtx_runs.skipped_run` gives it from the rendered records. Any other
-chunk (a record kept or not understood, a value of another type or size, a time outside what
-the analysis can hold) is rendered by ``evtx`` as before.
+as :func:`evtxmpio.ingest.evtx_runs.skipped_run` gives it from the rendered records. A chunk
+where every record is understood and some are kept has those built from their values
+(:mod:`evtxmpio.ingest.evtx_kept`, handed on by :mod:`evtxmpio.ingest.evtx_binruns`), unless
+one of them is kept only by the content test below (a "maybe"). Any other chunk (a record not
+understood, a value of another type or size, a time outside what the analysis can hold, a
+kept record not built) is rendered by ``evtx`` as before.
 
 For providers kept only when their text names a fix (``naming``), a record is surely not kept
 when none of the fix numbers can appear in its rendered text: not in its bytes as UTF-16 or

@@ -11,7 +11,9 @@ from inside iteration on damaged data, so errors are caught around ``next()`` an
 on. When the pipeline names what can matter (:class:`~evtxmpio.catalog.relevance.Relevance`),
 sound chunks are first decided in batches from their records' binary values, without ``evtx``
 (:mod:`evtxmpio.ingest.evtx_binfacts`): a chunk none of whose records can matter is handed on
-as skipped runs with the health ledger's ids and times. Every other chunk is rendered: each
+as skipped runs with the health ledger's ids and times; one whose every record is understood
+has its kept records built from their values (:mod:`evtxmpio.ingest.evtx_build`,
+:mod:`evtxmpio.ingest.evtx_binruns`). Every other chunk is rendered: each
 record is decided on its XML text (provider after the fixed prelude, event id, content) and
 the others are counted ``not-relevant`` before anything is built (DESIGN.md: decide relevance
 before building Python objects); kept records are read from their text without an XML tree
