@@ -5,6 +5,7 @@ hand (domain reference 2.2: disk 153 ``%1`` PDO, ``%3`` disk number, ``%4`` MPIO
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -118,3 +119,33 @@ def test_batch_names_are_the_names_of_the_rows() -> None:
         [RawRecord(kind, 1, provider, event_id, "f", "test") for provider, event_id, kind in rows]))
     assert got == event_names(frame).tolist()
     assert names.names(["MPIO"] * 3, [16] * 3, ["system:evtx:event"] * 3) == ["mpio:16"] * 3
+
+
+_BINARIES = st.one_of(st.none(), st.sampled_from([b"", b"\x00", b"\x00\x00", b"ab"]))
+
+
+@given(st.lists(st.tuples(st.sampled_from([153, 154, 7, None]),
+                          st.lists(st.sampled_from(["", "a", "b", "é", "\\x"]), max_size=5),
+                          _BINARIES), min_size=1, max_size=12))
+@example([(153, ["a", "x", "b"], None), (153, ["a", "y", "b"], b""), (153, ["a", "z", "b"], None)])
+@example([(153, [], None), (None, [], None), (153, ["a"], b"\x00"), (153, ["a"], b"\x00\x00")])
+@example([(7, ["a", "b", "c", "d"], b"ab"), (7, ["a", "b", "c", "e"], b"ab"), (7, ["a"], b"ab")])
+@example([(153, ["a"], None), (153, ["a", "x"], None)])  # apart by their count alone
+def test_rows_told_apart_by_pyarrow_as_by_their_keys(
+        rows: list[tuple[int | None, list[str], bytes | None]]) -> None:
+    """``read_codes`` numbers two records alike exactly when ``disk_inputs`` is equal, over the
+    whole batch and over some of its rows."""
+    from evtxmpio.normalize.providers import DISK_READS
+    from evtxmpio.normalize.texts import inserts_of
+    from evtxmpio.normalize.typed import read_codes
+
+    records = [_record("disk", event_id, tuple((None, v) for v in values), n, binary)
+               for n, (event_id, values, binary) in enumerate(rows)]
+    inserts = inserts_of(records)
+    assert inserts is not None
+    for where in (None, np.arange(0, len(records), 2)):
+        chosen = records if where is None else [records[index] for index in where]
+        codes = read_codes(DISK_READS, chosen, inserts, where)
+        assert codes is not None
+        keys = [disk_inputs(record) for record in chosen]
+        assert [[a == b for b in codes] for a in codes] == [[a == b for b in keys] for a in keys]

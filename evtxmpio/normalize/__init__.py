@@ -32,7 +32,7 @@ from evtxmpio.normalize.columns import column_parts, frame_of_parts
 from evtxmpio.normalize.messages import render_message
 from evtxmpio.normalize.names import BatchNames, add_names, event_names
 from evtxmpio.normalize.providers import extract, is_relevant
-from evtxmpio.normalize.texts import event_texts
+from evtxmpio.normalize.texts import event_texts, inserts_of
 from evtxmpio.normalize.typed import TypedFields
 
 SORT_COLUMNS = ["time", "host", "channel", "record_id", "source_file", "source_offset"]
@@ -78,8 +78,9 @@ def event_columns(records: list[RawRecord], typed: TypedFields | None = None
     without an object per event (``typed``: the extractor memo of earlier batches)."""
     typed = TypedFields() if typed is None else typed
     plain = {name: list(map(value, records)) for name, value in _PLAIN.items()}
-    messages, data = event_texts(records, plain["provider"], plain["event_id"])
-    columns = {**plain, **typed.columns(records, plain["kind"], plain["provider"]),
+    inserts = inserts_of(records)
+    messages, data = event_texts(records, plain["provider"], plain["event_id"], inserts)
+    columns = {**plain, **typed.columns(records, plain["kind"], plain["provider"], inserts),
                "message": messages, "data": data}
     return {name: columns[name] for name in RECORD_COLUMNS}
 

@@ -272,22 +272,23 @@ def record_inputs(record: RawRecord) -> Hashable:
 
 
 _DATA = operator.attrgetter("data")
+_VALUE = operator.itemgetter(1)
 
 
 class Reads:
     """What an extractor reads of a record besides its kind and provider: ``attributes`` of
-    the record, its inserts at ``positions`` (name and value), how many inserts it has."""
+    the record, the values of its inserts at ``positions``, how many inserts it has."""
 
     def __init__(self, attributes: tuple[str, ...], positions: tuple[int, ...]) -> None:
         self.attributes, self.positions = attributes, positions
-        self._getters = [operator.attrgetter(name) for name in attributes]
+        self.getters = [operator.attrgetter(name) for name in attributes]
         self._inserts = [operator.itemgetter(position) for position in positions]
 
     def of(self, record: RawRecord) -> Hashable:
         """The key of ``record``: records with equal keys get equal fields."""
         data = record.data
         return (len(data), *(getattr(record, name) for name in self.attributes),
-                *(data[position] for position in self.positions if position < len(data)))
+                *(data[position][1] for position in self.positions if position < len(data)))
 
     def of_records(self, records: list[RawRecord]) -> Iterable[Hashable]:
         """:meth:`of` each record; a batch of one insert count without a Python call per
@@ -297,8 +298,8 @@ class Reads:
         if not counts or counts.count(counts[0]) != len(counts):
             return map(self.of, records)
         count = counts[0]
-        return zip(itertools.repeat(count), *(map(getter, records) for getter in self._getters),
-                   *(map(getter, datas) for getter, position in
+        return zip(itertools.repeat(count), *(map(getter, records) for getter in self.getters),
+                   *(map(_VALUE, map(getter, datas)) for getter, position in
                      zip(self._inserts, self.positions, strict=True) if position < count))
 
 
@@ -309,10 +310,8 @@ disk_inputs = DISK_READS.of
 disks_inputs = DISK_READS.of_records
 
 
-Inputs = Callable[[list[RawRecord]], Iterable[Hashable]]
-EXTRACTOR_INPUTS: dict[Callable[[RawRecord], Fields], Inputs] = {disk_fields: disks_inputs}
-"""Extractors that read less of a record than :func:`record_inputs`, and what they read, a
-batch at a time (:func:`disks_inputs`)."""
+EXTRACTOR_READS: dict[Callable[[RawRecord], Fields], Reads] = {disk_fields: DISK_READS}
+"""Extractors that read less of a record than :func:`record_inputs`, and what they read."""
 
 
 def records_inputs(records: list[RawRecord]) -> Iterable[Hashable]:

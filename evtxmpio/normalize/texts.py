@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
 from types import ModuleType
@@ -33,45 +34,67 @@ _CONTROL = r"[\x00-\x1f]"  # characters json's encode_basestring writes as \n, \
 _KEYS = [f'"{number}": "' for number in range(1, 65)]  # '"1": "' ... of unnamed inserts
 
 
-def event_texts(records: list[RawRecord], providers: Sequence[str],
-                event_ids: Sequence[int | None]) -> tuple[object, object]:
-    """The ``message`` and ``data`` columns of ``records`` (whose ``providers`` and
-    ``event_ids`` are given): pandas ``string`` arrays, or lists of texts."""
+@dataclass(frozen=True, slots=True)
+class Inserts:
+    """The inserts of a batch of records in one pyarrow array: record ``i``'s are
+    ``values[starts[i]:starts[i+1]]`` (``counts[i]`` of them), with their ``names``."""
+
+    arrow: ModuleType
+    datas: list[tuple[tuple[str | None, str], ...]]
+    counts: list[int]
+    starts: np.ndarray
+    values: object
+    names: list[str | None]
+
+
+def inserts_of(records: list[RawRecord]) -> Inserts | None:
+    """The inserts of ``records`` (``None``: no pyarrow holding pandas' text, or an insert that
+    is not text or not UTF-8)."""
     arrow = text_arrow()
     if arrow is None or not records:
-        return texts_of(records)
+        return None
     datas = list(map(_DATA, records))
     counts = list(map(len, datas))
     flat = list(chain.from_iterable(datas))
     values = list(map(_VALUE, flat))
     if set(map(type, values)) - {str}:  # text only: pyarrow would take bytes as text
-        return texts_of(records)
+        return None
     try:
-        inserts = arrow.array(values, type=arrow.large_string())
+        array = arrow.array(values, type=arrow.large_string())
     except (TypeError, ValueError, arrow.ArrowException):  # not UTF-8 (a lone surrogate)
-        return texts_of(records)
-    del values
+        return None
     starts = np.zeros(len(records) + 1, dtype=np.int64)
     np.cumsum(counts, out=starts[1:])
-    batch = _Batch(arrow, records, datas, counts, starts, inserts)
+    return Inserts(arrow, datas, counts, starts, array, list(map(_NAME, flat)))
+
+
+def event_texts(records: list[RawRecord], providers: Sequence[str],
+                event_ids: Sequence[int | None], inserts: Inserts | None = None
+                ) -> tuple[object, object]:
+    """The ``message`` and ``data`` columns of ``records`` (whose ``providers`` and
+    ``event_ids`` are given; ``inserts``: theirs, see :func:`inserts_of`): pandas ``string``
+    arrays, or lists of texts."""
+    if inserts is None:
+        inserts = inserts_of(records)
+    if inserts is None:
+        return texts_of(records)
+    batch = _Batch(records, inserts)
     try:
-        return batch.messages(providers, event_ids), batch.data(list(map(_NAME, flat)))
-    except (TypeError, ValueError, arrow.ArrowException):  # a text written by Python: no UTF-8
+        return batch.messages(providers, event_ids), batch.data(inserts.names)
+    except (TypeError, ValueError, inserts.arrow.ArrowException):  # a text from Python: no UTF-8
         return texts_of(records)
 
 
 class _Batch:
-    """The inserts of a batch in one array (``inserts``; record ``i``'s are
-    ``starts[i]:starts[i+1]``) and what is needed to write its texts."""
+    """A batch of records and its :class:`Inserts`: what is needed to write its texts."""
 
-    def __init__(self, arrow: ModuleType, records: list[RawRecord],
-                 datas: list[tuple[tuple[str | None, str], ...]], counts: list[int],
-                 starts: np.ndarray, inserts: object) -> None:
+    def __init__(self, records: list[RawRecord], inserts: Inserts) -> None:
         import pyarrow.compute
 
-        self.arrow, self.compute, self.text = arrow, pyarrow.compute, arrow.large_string()
-        self.records, self.datas, self.counts = records, datas, counts
-        self.starts, self.inserts = starts, inserts
+        self.arrow, self.compute = inserts.arrow, pyarrow.compute
+        self.text = inserts.arrow.large_string()
+        self.records, self.datas, self.counts = records, inserts.datas, inserts.counts
+        self.starts, self.inserts = inserts.starts, inserts.values
 
     def _scalar(self, text: str) -> object:
         return self.arrow.scalar(text, self.text)

@@ -3,16 +3,17 @@ input it reads.
 
 A storm repeats one event: 200,000 disk 153 retries differ in their block address, which
 :func:`evtxmpio.normalize.providers.disk_fields` does not read. Records are keyed by their kind,
-provider and what their extractor reads (:data:`~evtxmpio.normalize.providers.EXTRACTOR_INPUTS`,
+provider and what their extractor reads (:data:`~evtxmpio.normalize.providers.EXTRACTOR_READS`,
 else everything an extractor may read, :func:`~evtxmpio.normalize.providers.record_inputs`); one
 key is extracted once, and a column is built from the distinct values of the batch, then
-spread over its rows. At most :data:`FIELD_MEMO` keys are remembered (then forgotten all at
-once, which costs time, never a value).
+spread over its rows. Where an extractor says what it reads and the batch's inserts are in
+pyarrow (:class:`~evtxmpio.normalize.texts.Inserts`), the rows are told apart by pyarrow, each
+read value encoded once, not by a key per row. At most :data:`FIELD_MEMO` keys are remembered
+(then forgotten all at once, which costs time, never a value).
 """
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable, Hashable
 
 import numpy as np
@@ -20,12 +21,13 @@ import numpy as np
 from evtxmpio.model import RECORD_COLUMNS, RawRecord
 from evtxmpio.normalize.columns import Same, column_part
 from evtxmpio.normalize.providers import (
-    EXTRACTOR_INPUTS,
+    EXTRACTOR_READS,
     Fields,
-    Inputs,
+    Reads,
     extractor_of,
     records_inputs,
 )
+from evtxmpio.normalize.texts import Inserts
 
 TYPED_COLUMNS = [name for name in RECORD_COLUMNS if name not in (
     "time", "host", "channel", "provider", "event_id", "level", "record_id", "kind",
@@ -36,9 +38,8 @@ FIELD_MEMO = 4096
 """Distinct extractor inputs remembered at a time."""
 
 _NONE: Fields = {}
-_KIND = operator.attrgetter("kind")
-_PROVIDER = operator.attrgetter("provider")
-_Choice = tuple[Callable[[RawRecord], Fields] | None, Inputs]
+_Extractor = Callable[[RawRecord], Fields]
+_Distinct = tuple[list[Fields], np.ndarray]  # the distinct fields, each row's among them
 
 
 class TypedFields:
@@ -47,7 +48,7 @@ class TypedFields:
 
     def __init__(self, limit: int = FIELD_MEMO) -> None:
         self.limit = limit
-        self._choices: dict[tuple[str, str], _Choice] = {}
+        self._extractors: dict[tuple[str, str], _Extractor | None] = {}
         self._memo: dict[tuple[str, str], dict[Hashable, Fields]] = {}
         self._remembered = 0
 
@@ -55,77 +56,118 @@ class TypedFields:
         """How many distinct inputs are remembered now."""
         return self._remembered
 
-    def fields(self, records: list[RawRecord], kinds: list[str] | None = None,
-               providers: list[str] | None = None) -> list[Fields]:
-        """:func:`~evtxmpio.normalize.providers.extract` of each record (equal inputs give
-        one shared dict: read it, never change it); ``kinds`` and ``providers``: the records'
-        own, when the caller has them."""
-        kinds = list(map(_KIND, records)) if kinds is None else kinds
-        providers = list(map(_PROVIDER, records)) if providers is None else providers
+    def columns(self, records: list[RawRecord], kinds: list[str], providers: list[str],
+                inserts: Inserts | None = None) -> dict[str, object]:
+        """The typed columns of ``records`` (:data:`TYPED_COLUMNS`), as parts of columns
+        (:func:`~evtxmpio.normalize.columns.column_part`); ``kinds`` and ``providers``: the
+        records' own; ``inserts``: theirs, when in pyarrow."""
+        return spread(*self.distinct(records, kinds, providers, inserts))
+
+    def distinct(self, records: list[RawRecord], kinds: list[str], providers: list[str],
+                 inserts: Inserts | None = None) -> _Distinct:
+        """The distinct fields of ``records`` and each one's among them."""
         pairs = list(zip(kinds, providers, strict=True))
         if not pairs or pairs.count(pairs[0]) == len(pairs):  # one kind and provider
-            return self._fields_of(pairs[0], records) if pairs else []
+            chosen = pairs[0] if pairs else ("", "")
+            return self._group(chosen, records, None, inserts)
         codes = dict.fromkeys(pairs, 0)  # each kind and provider, in order, numbered
         codes.update(zip(codes, range(len(codes)), strict=True))
-        rows = np.fromiter(map(codes.__getitem__, pairs), dtype=np.intp, count=len(pairs))
-        found = np.empty(len(records), dtype=object)
+        groups = np.fromiter(map(codes.__getitem__, pairs), dtype=np.intp, count=len(pairs))
+        found: list[Fields] = []
+        rows = np.zeros(len(records), dtype=np.intp)
         for pair, code in codes.items():
-            where = np.flatnonzero(rows == code)
-            found[where] = self._fields_of(pair, list(map(records.__getitem__, where.tolist())))
-        return found.tolist()
+            where = np.flatnonzero(groups == code)
+            fields, among = self._group(
+                pair, list(map(records.__getitem__, where.tolist())), where, inserts)
+            rows[where] = among + len(found)
+            found += fields
+        return found, rows
 
-    def _fields_of(self, chosen: tuple[str, str], records: list[RawRecord]) -> list[Fields]:
-        """The fields of ``records``, all of one kind and provider (``chosen``)."""
-        choice = self._choices.get(chosen)
-        if choice is None:
-            choice = self._choices[chosen] = _choose(*chosen)
-        extractor, inputs = choice
+    def _group(self, chosen: tuple[str, str], records: list[RawRecord],
+               where: np.ndarray | None, inserts: Inserts | None) -> _Distinct:
+        """The distinct fields of ``records``, all of one kind and provider (``chosen``; at
+        rows ``where`` of the batch, ``None``: all)."""
+        if chosen not in self._extractors:
+            self._extractors[chosen] = extractor_of(*chosen)
+        extractor = self._extractors[chosen]
         if extractor is None:
-            return [_NONE] * len(records)
-        keys = list(inputs(records))
-        memo = self._memo.setdefault(chosen, {})
-        found = list(map(memo.get, keys))
-        if None not in found:
-            return found
-        for row, key in enumerate(keys):
-            if found[row] is None:
-                fields = memo.get(key)
-                if fields is None:
-                    if self._remembered >= self.limit:  # forget all at once
-                        self._memo, self._remembered = {}, 0
-                        memo = self._memo[chosen] = {}
-                    fields = memo[key] = extractor(records[row])
-                    self._remembered += 1
-                found[row] = fields
-        return found
+            return [_NONE], np.zeros(len(records), dtype=np.intp)
+        reads = EXTRACTOR_READS.get(extractor)
+        codes = None if reads is None or inserts is None else \
+            read_codes(reads, records, inserts, where)
+        if codes is None:
+            keys = list((records_inputs if reads is None else reads.of_records)(records))
+            return _by_object([self._fields(chosen, extractor, key, record)
+                               for key, record in zip(keys, records, strict=True)])
+        _, first, rows = np.unique(codes, return_index=True, return_inverse=True)
+        return [self._fields(chosen, extractor, reads.of(records[index]), records[index])
+                for index in first.tolist()], rows
 
-    def columns(self, records: list[RawRecord], kinds: list[str] | None = None,
-                providers: list[str] | None = None) -> dict[str, object]:
-        """The typed columns of ``records`` (:data:`TYPED_COLUMNS`), as parts of columns
-        (:func:`~evtxmpio.normalize.columns.column_part`)."""
-        return spread(self.fields(records, kinds, providers))
-
-
-def _choose(kind: str, provider: str) -> _Choice:
-    extractor = extractor_of(kind, provider)
-    return extractor, EXTRACTOR_INPUTS.get(extractor, records_inputs)  # type: ignore[arg-type]
+    def _fields(self, chosen: tuple[str, str], extractor: _Extractor, key: Hashable,
+                record: RawRecord) -> Fields:
+        """The fields of ``record``, whose extractor reads ``key``: remembered, or extracted."""
+        memo = self._memo.get(chosen)
+        fields = None if memo is None else memo.get(key)
+        if fields is None:
+            if self._remembered >= self.limit:  # forget all at once
+                self._memo, self._remembered = {}, 0
+            fields = self._memo.setdefault(chosen, {})[key] = extractor(record)
+            self._remembered += 1
+        return fields
 
 
-def spread(found: list[Fields]) -> dict[str, object]:
-    """The typed columns of rows whose fields are ``found`` (many rows sharing one dict): each
-    column built from the distinct dicts' values, then taken row by row."""
-    count = len(found)
-    objects = np.fromiter(map(id, found), dtype=np.int64, count=count)
+def read_codes(reads: Reads, records: list[RawRecord], inserts: Inserts,
+               where: np.ndarray | None) -> np.ndarray | None:
+    """A number per record, equal for two records exactly when ``reads.of`` is (``where``:
+    their rows in the batch of ``inserts``, ``None``: all); ``None`` when pyarrow cannot tell
+    (an attribute of no one type, too many distinct values to number)."""
+    arrow = inserts.arrow
+    counts = np.asarray(inserts.counts, dtype=np.int64)
+    starts = inserts.starts[:-1]
+    if where is not None:
+        counts, starts = counts[where], starts[where]
+    columns = [counts]
+    try:
+        columns += [_codes(arrow.array(list(map(getter, records)))) for getter in reads.getters]
+        columns += [_codes(inserts.values.take(  # type: ignore[attr-defined]
+            arrow.array(starts + position, mask=counts <= position)))
+            for position in reads.positions]
+    except (OverflowError, TypeError, ValueError, arrow.ArrowException):
+        return None
+    number, size = np.zeros(len(records), dtype=np.int64), 1
+    for column in columns:
+        width = int(column.max(initial=0)) + 1
+        size *= width
+        if size >= 2**62:
+            return None
+        number = number * width + column
+    return number
+
+
+def _codes(array: object) -> np.ndarray:
+    """A number per value of a pyarrow array, equal for equal values (missing: 0)."""
+    encoded = array.dictionary_encode()  # type: ignore[attr-defined]
+    return encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64) + 1
+
+
+def _by_object(found: list[Fields]) -> _Distinct:
+    """``found`` (many rows sharing one dict) as its distinct dicts and each row's."""
+    objects = np.fromiter(map(id, found), dtype=np.int64, count=len(found))
     _, first, rows = np.unique(objects, return_index=True, return_inverse=True)
-    distinct = [found[index] for index in first.tolist()]
+    return [found[index] for index in first.tolist()], rows
+
+
+def spread(distinct: list[Fields], rows: np.ndarray) -> dict[str, object]:
+    """The typed columns of rows whose fields are ``distinct[rows]``: each column built from
+    the distinct dicts' values, then taken row by row."""
+    count = len(rows)
     named = set().union(*distinct)
     columns: dict[str, object] = {}
     for name in TYPED_COLUMNS:
         if name not in named:
             columns[name] = Same(None, count)
             continue
-        values = [fields.get(name) for fields in distinct]
-        part = column_part(values, RECORD_COLUMNS[name])
+        part = column_part([fields.get(name) for fields in distinct], RECORD_COLUMNS[name])
         if isinstance(part, Same):  # one value in the batch
             columns[name] = Same(part.value, count)
         else:
