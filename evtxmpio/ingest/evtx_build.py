@@ -1,31 +1,33 @@
-"""Kept .evtx records built from their binary values, as ``evtx`` would have them rendered.
+"""How kept .evtx records are built from their binary values, as ``evtx`` would render them.
 
 A chunk decided from its binary values (:mod:`evtxmpio.ingest.evtx_binfacts`) where some
 records are kept used to be rendered whole by ``evtx``, only for the kept few to be read back
-from their XML text. Here a kept record is built from its template (its tokens, read by
-:mod:`evtxmpio.ingest.evtx_templates`) and its substitution values, into the same
+from their XML text. Instead a kept record can be built from its template (its tokens, read by
+:mod:`evtxmpio.ingest.evtx_templates`) and its substitution values into the same
 :class:`~evtxmpio.model.RawRecord` :func:`evtxmpio.ingest.event_element.read_event_xml` makes
 of ``evtx``'s rendering: provider, its GUID (the record's kind), qualifiers, channel,
 computer, EventData items and ``<Binary>`` bytes (the event id, level, time and record id are
-the batch's, read by :mod:`evtxmpio.ingest.evtx_values`).
+the batch's, read by :mod:`evtxmpio.ingest.evtx_values`). This module says how (a *plan* per
+template, a *program* per template and value types, and the value renderings);
+:mod:`evtxmpio.ingest.evtx_kept` builds a batch's records with them, a column at a time.
 
-Only what is certain is built; anything else gives ``None`` and the chunk is rendered as before:
+Only what is certain is built; anything else is not, and the chunk is rendered as before:
 
 - the layout: ``<Event>`` holds ``<System>`` and then nothing, an ``<EventData>`` or one
   substitution of nested BinXML (a template instance whose template is an ``<EventData>``,
   or null: no EventData). ``<System>`` holds each of its known elements at most once, each
   with at most one value; ``<EventData>`` holds ``<Data>`` elements (an optional ``Name``) and
   at most one ``<Binary>``, last;
-- the values: every value of the record (read or not) of a type ``evtx`` renders without
-  fail (strings that decode as UTF-16, integers, hex integers, booleans, GUIDs, binary,
-  ``FILETIME``s the analysis can hold, well-formed SIDs, nested BinXML as above);
-- the values read: strings (up to their first NUL, as ``evtx`` reads them) with nothing an XML
-  parser would change or refuse (carriage returns, characters XML forbids, ``]]>``; tabs and
-  line feeds in attributes), decimal and hex integers, GUIDs; the ``<Binary>`` a binary value.
-  A null value where a value is read is not built (``evtx`` drops or empties it).
-
-Records of one template that differ only in their time and record id (a storm of one event)
-are built once: the rest of their substitution bytes are the key of a bounded memo.
+- the values: every value of the record, read or not, of a type ``evtx`` renders without fail
+  (strings that decode as UTF-16, string arrays whose strings all end with a NUL, integers,
+  hex integers, booleans, floats, GUIDs, binary, ``FILETIME``s the analysis can hold,
+  well-formed SIDs, nested BinXML as above);
+- the values read, rendered as ``evtx`` does: strings up to their first NUL; a string array
+  repeats its ``<Data>`` once per string (when there are two or more); integers in decimal,
+  hex integers as ``0x`` and lower-case digits, GUIDs in upper case, ``FILETIME``s as
+  ``YYYY-MM-DDTHH:MM:SS.ffffffZ``; a null value renders empty. A text an XML parser would
+  change or refuse (a carriage return, a character XML forbids, ``]]>``; a tab or line feed in
+  an attribute) is not built.
 """
 
 from __future__ import annotations
@@ -33,28 +35,22 @@ from __future__ import annotations
 import re
 import struct
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from itertools import accumulate
 
-from evtxmpio.catalog import field_int
-from evtxmpio.ingest.event_text import canonical_value, record_kind
+from evtxmpio.ingest.event_text import record_kind
 from evtxmpio.ingest.evtx_templates import (
     BINXML,
     FILETIME,
     FILETIME_MAX,
     FILETIME_MIN,
-    MAX_SUBSTITUTIONS,
     STRING,
     Template,
     TemplateCache,
 )
 
-_U32 = struct.Struct("<I").unpack_from
 _U64 = struct.Struct("<Q").unpack_from
-_FRAGMENT = b"\x0f\x01\x01\x00"
-_TEMPLATE_INSTANCE = 0x0C
 MAX_REMEMBERED = 1 << 14
 
 # Value types whose every value of its natural size evtx renders: null, 8- to 64-bit
@@ -239,13 +235,12 @@ def _event_data(element: _Element) -> tuple[tuple, Source | None] | None:
 
 
 class RecordBuilder:
-    """Builds kept records of one log from their bytes (plans and programs remembered)."""
+    """The plans and programs of one log's templates, and its strings, remembered."""
 
     def __init__(self, templates: TemplateCache) -> None:
         self.templates = templates
         self._plans: dict[int, tuple[Template, Plan | None]] = {}
         self._programs: dict[tuple, tuple[Template, _Program | None]] = {}
-        self._layouts: dict[int, struct.Struct] = {}
         self.strings = _Strings()
 
     def plan(self, template: Template) -> Plan | None:
@@ -280,120 +275,8 @@ class RecordBuilder:
         self._programs[key] = (template, program)
         return program
 
-    def fields(self, data: bytes, first: int, end: int, sizes: list[int], types: list[int],
-               template: Template, chunk: ChunkView) -> tuple | None:
-        """GUID text, qualifiers, channel, computer, data items and binary of a record of
-        ``template`` whose values (``sizes``, ``types``) start at ``first`` and end by
-        ``end`` in ``data`` (its ``chunk`` there), ``None`` when not built."""
-        program = self.program(template, tuple(types))
-        if program is None:
-            return None
-        bounds = list(accumulate(sizes, initial=first))
-        if bounds[-1] > end or not self._sound(data, bounds, program.checks):
-            return None
-        items: tuple | None
-        if program.nested is not None:
-            at, stop = bounds[program.nested], bounds[program.nested + 1]
-            items, binary = self.nested(data, at, stop, chunk) if stop > at else ((), None)
-        else:
-            items, binary = self._items(data, bounds, program.data, program.binary)
-        if items is None:
-            return None
-        texts = [self._text(data, bounds, source) for source in program.system]
-        if None in texts or any(map(_UNSAFE_ATTRIBUTE.search, texts[:2])) \
-                or any(map(_UNSAFE_TEXT.search, texts[2:])):
-            return None
-        guid, qualifiers, channel, computer = texts
-        return (guid or None, field_int(qualifiers), canonical_value(channel),
-                canonical_value(computer), items, binary)
-
-    def _sound(self, data: bytes, bounds: list[int], checks: tuple) -> bool:
-        """Whether the values ``checks`` names (not read, but read by evtx) are sound."""
-        for index, value_type in checks:
-            value = data[bounds[index]:bounds[index + 1]]
-            if value_type == STRING:
-                if self.strings.text(value) is None:
-                    return False
-            elif _CHECK[value_type](value) is None:
-                return False
-        return True
-
-    def _text(self, data: bytes, bounds: list[int], source: tuple) -> str | list | None:
-        """The text of a source: ``("text", text)`` or ``(index, value type)``."""
-        index, value_type = source
-        if index == "text":
-            return value_type
-        value = data[bounds[index]:bounds[index + 1]]
-        return self.strings.text(value) if value_type == STRING \
-            else _CONVERT[value_type](value)
-
-    def _items(self, data: bytes, bounds: list[int], plan: tuple, binary: tuple | None
-               ) -> tuple[tuple | None, bytes | None]:
-        """The (name, value) items of an EventData program and its binary."""
-        items: list[tuple[str | None, str]] = []
-        for name_source, value_source in plan:
-            name = self._text(data, bounds, name_source) if name_source is not None else None
-            text = self._text(data, bounds, value_source)
-            if text is None or (name is not None and _UNSAFE_ATTRIBUTE.search(name)):
-                return None, None
-            for value in (text or [""]) if isinstance(text, list) else (text,):
-                if _UNSAFE_TEXT.search(value):
-                    return None, None
-                value = canonical_value(value)
-                if not name and value.startswith("<string>"):
-                    return None, None  # read as python-evtx's string blob
-                items.append((name or None, value))
-        value = data[bounds[binary[0]]:bounds[binary[0] + 1]] if binary is not None else None
-        return tuple(items), value
-
-    def nested(self, data: bytes, at: int, end: int, chunk: ChunkView
-                ) -> tuple[tuple | None, bytes | None]:
-        """The items and binary of the nested BinXML ``<EventData>`` at ``at:end``."""
-        if data.startswith(_FRAGMENT, at):
-            at += 4
-        if at + 10 > end or data[at] != _TEMPLATE_INSTANCE:
-            return None, None
-        (defoff,) = _U32(data, at + 6)
-        subs = at + 10
-        if defoff == subs - chunk.start:  # defined here, inline
-            subs += 24 + _U32(chunk.data, defoff + 20)[0]
-        template = chunk.nested.get(defoff, _UNSEEN)
-        if template is _UNSEEN:
-            template = chunk.nested[defoff] = self.templates.get(chunk.data, defoff)
-        if template is None or subs + 4 > end:
-            return None, None
-        (count,) = _U32(data, subs)
-        first = subs + 4 + 4 * count
-        if count > MAX_SUBSTITUTIONS or first > end:
-            return None, None
-        descriptors = self._layout(count).unpack_from(data, subs + 4)
-        program = self.program(template, descriptors[1::2], nested=True)
-        if program is None:
-            return None, None
-        bounds = list(accumulate(descriptors[0::2], initial=first))
-        if bounds[-1] > end or (bounds[-1] < end and data[bounds[-1]] != 0) \
-                or not self._sound(data, bounds, program.checks):
-            return None, None  # past the value, or followed by a token other than its end
-        return self._items(data, bounds, program.data, program.binary)
-
-    def _layout(self, count: int) -> struct.Struct:
-        layout = self._layouts.get(count)
-        if layout is None:
-            layout = self._layouts[count] = struct.Struct("<" + "HBx" * count)
-        return layout
-
 
 _UNSEEN = object()
-
-
-@dataclass(slots=True)
-class ChunkView:
-    """A chunk as the batch holds it: where it starts in the batch's bytes, its own bytes,
-    and the nested templates met in it (by offset)."""
-
-    start: int
-    data: bytes
-    nested: dict[int, object] = field(default_factory=dict)
 
 
 class _Strings:

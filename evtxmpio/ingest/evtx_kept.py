@@ -6,8 +6,8 @@ grouped by template and value types, and each value a program reads is read for 
 group at once: integers with numpy, strings and the rest one slice at a time but in one list
 comprehension, each distinct text checked and made canonical once. A storm of kept events
 (thousands per batch, a few templates) then costs a few list passes per field instead of a
-Python call per value. Records with nested EventData are built one at a time
-(:meth:`RecordBuilder.fields`).
+Python call per value. Nested EventData (a classic event's, as Windows writes it) is read the
+same way: the nested template instances of a group at once, then a column at a time.
 """
 
 from __future__ import annotations
@@ -23,16 +23,16 @@ from evtxmpio.ingest.evtx_build import (
     _UNSAFE_ATTRIBUTE,
     _UNSAFE_TEXT,
     STRING_ARRAY,
-    ChunkView,
     RecordBuilder,
     _Program,
 )
-from evtxmpio.ingest.evtx_templates import STRING
+from evtxmpio.ingest.evtx_templates import MAX_SUBSTITUTIONS, STRING
 from evtxmpio.ingest.evtx_values import CHUNK, Records, _distinct_rows
 
 _VIEW = {1: "u1", 2: "<u2", 4: "<u4", 8: "<u8"}
 _SIGNED = {1: np.int8, 2: np.int16, 4: np.int32, 8: np.int64}
 _HEX_TYPES = (0x14, 0x15)
+_FRAGMENT_WORD = 0x0001010F  # 0f 01 01 00, little-endian
 
 
 def build_kept(builder: RecordBuilder, read: Records, rows: np.ndarray,
@@ -51,14 +51,9 @@ def build_kept(builder: RecordBuilder, read: Records, rows: np.ndarray,
     same = {id(template): k for k, template in reversed(list(enumerate(read.used)))}
     first_code = np.array([same[id(template)] for template in read.used], np.int64)
     keys = np.column_stack([first_code[read.codes[rows]], counts, types]).astype(np.uint64)
-    firsts, inverse = _distinct_rows(keys)
-    order = np.argsort(inverse, kind="stable")
-    splits = np.cumsum(np.bincount(inverse, minlength=len(firsts)))[:-1]
-    for first, members in zip(firsts.tolist(), np.split(order, splits), strict=True):
-        code, count, *value_types = keys[first].tolist()
+    for members, code, value_types in _groups(keys, np.arange(len(rows))):
         template = read.used[code]
-        program = builder.program(template, tuple(value_types[:count])) \
-            if template is not None else None
+        program = builder.program(template, value_types) if template is not None else None
         if program is None:
             continue
         group = _Group(builder, read.blob, starts[members], sizes[members])
@@ -73,25 +68,88 @@ def build_kept(builder: RecordBuilder, read: Records, rows: np.ndarray,
 
 def _nested_group(builder: RecordBuilder, read: Records, rows: np.ndarray, group: _Group,
                   program: _Program, chunks: list[bytes]) -> list[tuple | None]:
-    """A group whose EventData is nested BinXML: the System fields a column at a time, the
-    EventData record by record."""
+    """A group whose EventData is nested BinXML: the System fields a column at a time, then
+    the nested template instances read for the whole group (:func:`_nested_event_data`) and
+    built a column at a time per nested template and value types."""
     system = group.system(program)
     sound = group.sound(program.checks)
     index = program.nested
-    nested_at, nested_size = group.starts[:, index].tolist(), group.sizes[:, index].tolist()
-    views: dict[int, ChunkView] = {}
-    found: list[tuple | None] = []
-    for k, chunk in enumerate(read.chunk[rows].tolist()):
-        if system[k] is None or not sound[k]:
-            found.append(None)
+    data = _nested_event_data(builder, read, rows, group.starts[:, index],
+                              group.sizes[:, index], chunks)
+    return [(*facts, *found) if facts is not None and ok and found is not None else None
+            for facts, ok, found in zip(system, sound, data, strict=True)]
+
+
+def _nested_event_data(builder: RecordBuilder, read: Records, rows: np.ndarray,
+                       at: np.ndarray, size: np.ndarray, chunks: list[bytes]
+                       ) -> list[tuple | None]:
+    """The (items, binary) of each record's nested EventData at ``at`` (``size`` bytes; a
+    null value: none), ``None`` where not built."""
+    found: list[tuple | None] = [None] * len(rows)
+    blob = read.blob
+    u8 = np.frombuffer(blob, np.uint8)
+    u32 = np.ndarray((len(blob) - 3,), "<u4", blob, 0, (1,))
+    last = len(u32) - 1
+    end = at + size
+    at = at + 4 * ((size >= 4) & (u32[np.minimum(at, last)] == _FRAGMENT_WORD))
+    ok = (size > 0) & (at + 10 <= end) & (u8[np.minimum(at, len(u8) - 1)] == 0x0C)
+    defoff = np.where(ok, u32[np.minimum(at + 6, last)], 0).astype(np.int64)
+    chunk = read.chunk[rows]
+    subs = at + 10
+    inline = ok & (defoff == subs - chunk * CHUNK)  # defined here, inline
+    subs = subs + np.where(inline, 24 + u32[np.minimum(chunk * CHUNK + defoff + 20, last)]
+                           .astype(np.int64), 0)
+    ok &= subs + 4 <= end
+    count = np.where(ok, u32[np.minimum(subs, last)], 0).astype(np.int64)
+    ok &= count <= MAX_SUBSTITUTIONS
+    count = np.where(ok, count, 0)
+    width = max(int(count.max(initial=0)), 1)
+    table = np.lib.stride_tricks.as_strided(u32, (len(u32) - 4 * width, width), (1, 4))
+    descriptors = table[np.minimum(subs + 4, len(table) - 1)].astype(np.int64)
+    descriptors[np.arange(width) >= count[:, None]] = 0
+    sizes, types = descriptors & 0xFFFF, (descriptors >> 16) & 0xFF
+    first = subs + 4 + 4 * count
+    stop = first + sizes.sum(axis=1)
+    # the values inside the nested value, then its end or an end-of-fragment token
+    ok &= (first <= end) & (stop <= end) & ((stop == end) | (u8[np.minimum(stop, len(u8) - 1)]
+                                                              == 0))
+    templates = {key: builder.templates.get(chunks[key[0]], key[1]) for key in
+                 set(zip(chunk[ok].tolist(), defoff[ok].tolist(), strict=True))}
+    for k in np.flatnonzero(size == 0).tolist():
+        found[k] = ((), None)  # a null value: no EventData
+    members = np.flatnonzero(ok)
+    if not len(members):
+        return found
+    same = {id(t): n for n, t in enumerate(templates.values())}
+    codes = np.array([same[id(templates[(c, d)])] for c, d in
+                      zip(chunk[members].tolist(), defoff[members].tolist(), strict=True)])
+    used = list(templates.values())
+    keys = np.column_stack([codes, count[members], types[members]]).astype(np.uint64)
+    starts = first[:, None] + np.cumsum(sizes, axis=1) - sizes
+    for group_rows, code, value_types in _groups(keys, members):
+        template = used[code]
+        program = builder.program(template, value_types, nested=True) \
+            if template is not None else None
+        if program is None:
             continue
-        view = views.get(chunk)
-        if view is None:
-            view = views[chunk] = ChunkView(chunk * CHUNK, chunks[chunk])
-        at, size = nested_at[k], nested_size[k]
-        items, binary = builder.nested(read.blob, at, at + size, view) if size else ((), None)
-        found.append(None if items is None else (*system[k], items, binary))
+        inner = _Group(builder, blob, starts[group_rows], sizes[group_rows])
+        sound = inner.sound(program.checks)
+        items = inner.items(program.data)
+        binary = inner.binary(program.binary)
+        for k, good, row, value in zip(group_rows.tolist(), sound, items, binary, strict=True):
+            if good and row is not None:
+                found[k] = (row, value)
     return found
+
+
+def _groups(keys: np.ndarray, members: np.ndarray):
+    """(rows, template code, value types) of each distinct (code, count, types) row."""
+    firsts, inverse = _distinct_rows(keys)
+    order = np.argsort(inverse, kind="stable")
+    splits = np.cumsum(np.bincount(inverse, minlength=len(firsts)))[:-1]
+    for first, group in zip(firsts.tolist(), np.split(order, splits), strict=True):
+        code, count, *value_types = keys[first].tolist()
+        yield members[group], code, tuple(value_types[:count])
 
 
 class _Group:
