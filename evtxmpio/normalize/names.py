@@ -43,9 +43,10 @@ class BatchNames:
     def names(self, providers: list[str], event_ids: list[int | None], kinds: list[str]
               ) -> list[str]:
         """The names of the rows of a batch, given its columns as plain values."""
+        if providers and all(column.count(column[0]) == len(column)
+                             for column in (providers, event_ids, kinds)):  # one event
+            return [self._named([(providers[0], event_ids[0], kinds[0])])[0]] * len(providers)
         keys = list(zip(providers, event_ids, kinds, strict=True))
-        if keys and keys.count(keys[0]) == len(keys):  # one event (a storm)
-            return [self._named([keys[0]])[0]] * len(keys)
         named = dict(zip(set(keys), self._named(list(set(keys))), strict=True))
         return list(map(named.__getitem__, keys))
 

@@ -66,10 +66,11 @@ class TypedFields:
     def distinct(self, records: list[RawRecord], kinds: list[str], providers: list[str],
                  inserts: Inserts | None = None) -> _Distinct:
         """The distinct fields of ``records`` and each one's among them."""
-        pairs = list(zip(kinds, providers, strict=True))
-        if not pairs or pairs.count(pairs[0]) == len(pairs):  # one kind and provider
-            chosen = pairs[0] if pairs else ("", "")
+        if not records or (kinds.count(kinds[0]) == len(kinds) and
+                           providers.count(providers[0]) == len(providers)):
+            chosen = (kinds[0], providers[0]) if records else ("", "")  # one kind and provider
             return self._group(chosen, records, None, inserts)
+        pairs = list(zip(kinds, providers, strict=True))
         codes = dict.fromkeys(pairs, 0)  # each kind and provider, in order, numbered
         codes.update(zip(codes, range(len(codes)), strict=True))
         groups = np.fromiter(map(codes.__getitem__, pairs), dtype=np.intp, count=len(pairs))
