@@ -34,6 +34,9 @@ each other, never against .evtx or XML records (they lack fields those have).
 Memory holds one 16-byte digest of the key per kept record only (relevant records), plus a
 count per input file for records without an id: never the records' values themselves, so
 records handed on are freed (a storm of 200,000 kept events kept ~150 MB of keys alive).
+Records whose EventRecordID is above every one kept before (a log read in order) cannot repeat
+any of them: their id and digest are appended to two arrays (24 bytes a record, no lookup);
+any other record's digest is looked for among those of its id there, and in a set.
 
 The key is ``(source, event)``: ``source`` is (Computer, Channel, provider, kind family),
 which few records differ in, and ``event`` is (EventRecordID, EventID, time, payload, binary).
@@ -50,6 +53,8 @@ made once and kept (a few per log; at most :data:`SOURCES_KEPT`).
 
 from __future__ import annotations
 
+from array import array
+from bisect import bisect_left
 from hashlib import blake2b
 from marshal import dumps
 from operator import itemgetter
@@ -60,6 +65,7 @@ DedupeKey = tuple[object, ...]
 _VALUE = itemgetter(1)  # of a (name, value) Data item
 _MARSHAL_VERSION = 2  # the last version without object references (see the module doc)
 _PAIR = dumps(((), ()), _MARSHAL_VERSION)[:5]  # how the bytes of a 2-tuple start
+_ID_END = 1 << 64  # ids kept in order fit an unsigned 64-bit array item (.evtx ids do)
 SOURCES_KEPT = 4096  # sources whose bytes are remembered (a hostile log may have many)
 # provider -> the computer, channel and kind last met with it, and their source bytes
 Sources = dict[str, tuple[str, str, str, bytes]]
@@ -143,7 +149,12 @@ class Deduplicator:
     """Remembers the records kept so far; the first occurrence wins (see the module doc)."""
 
     def __init__(self) -> None:
-        self._seen: set[bytes] = set()  # key digests
+        # records with an EventRecordID: those met in rising id order (ids, and their digests
+        # 16 bytes each, in that order), and the digests of the others
+        self._ids = array("Q")
+        self._digests = bytearray()
+        self._last = -1  # the last id in _ids
+        self._others: set[bytes] = set()
         # key digest of a record without EventRecordID -> file read -> copies from that file
         self._copies: dict[bytes, dict[int, int]] = {}
         self._file = 0
@@ -157,11 +168,29 @@ class Deduplicator:
     def is_duplicate(self, record: RawRecord) -> bool:
         """True if ``record`` was read before; otherwise remember it."""
         key = record_digest(record, self._sources)
-        if record.record_id is not None:
-            seen = self._seen
-            known = len(seen)
-            seen.add(key)
-            return len(seen) == known
+        record_id = record.record_id
+        if record_id is None:
+            return self._copy_seen(key)
+        if self._last < record_id < _ID_END:  # above every id kept: not seen, and in order
+            self._last = record_id
+            self._ids.append(record_id)
+            self._digests += key
+            return False
+        return self._seen(record_id, key)
+
+    def _seen(self, record_id: int, key: bytes) -> bool:
+        """Whether the record of ``record_id`` and digest ``key`` was kept; else keep it."""
+        if key in self._others:
+            return True
+        ids = self._ids
+        at = bisect_left(ids, record_id) if 0 <= record_id < _ID_END else len(ids)
+        if at < len(ids) and ids[at] == record_id and self._digests[16 * at:16 * at + 16] == key:
+            return True  # (ids rise: one record of an id at most)
+        self._others.add(key)
+        return False
+
+    def _copy_seen(self, key: bytes) -> bool:
+        """A record without an id: one copy more than an earlier file held?"""
         per_file = self._copies.setdefault(key, {})
         copy = per_file.get(self._file, 0) + 1
         per_file[self._file] = copy

@@ -160,8 +160,69 @@ def test_memory_holds_one_digest_per_record_and_few_sources() -> None:
     deduplicator.start_file()
     for n in range(SOURCES_KEPT + 10):
         assert not deduplicator.is_duplicate(_record(record_id=n, provider=f"p{n}"))
-    seen = deduplicator._seen
-    assert len(seen) == SOURCES_KEPT + 10 and {len(d) for d in seen} == {16}
+    for n in (3, 2):  # ids out of order
+        assert not deduplicator.is_duplicate(_record(record_id=n, event_id=1))
+    # 8 bytes of id and 16 of digest a record in order, a 16-byte digest for the others
+    assert len(deduplicator._ids) == SOURCES_KEPT + 10
+    assert len(deduplicator._digests) == 16 * (SOURCES_KEPT + 10)
+    assert {len(d) for d in deduplicator._others} == {16} and len(deduplicator._others) == 2
     assert len(deduplicator._sources) <= SOURCES_KEPT
     # a provider whose source bytes were forgotten is still recognised
     assert deduplicator.is_duplicate(_record(record_id=0, provider="p0"))
+    assert deduplicator.is_duplicate(_record(record_id=2, event_id=1))
+
+
+def _reference_key(record: RawRecord) -> tuple:
+    """The key as the module docstring states it, written out here."""
+    trace = record.kind.startswith("etw:")
+    return ("" if trace else record.computer.casefold(),
+            "" if trace else record.channel.casefold(), record.record_id,
+            record.provider.casefold(), record.event_id,
+            None if record.time_ns is None else record.time_ns // 1000,
+            tuple(value for _, value in record.data), record.binary,
+            record.kind.split(":")[0])
+
+
+def _reference_decisions(files: list[list[RawRecord]]) -> list[bool]:
+    """First occurrence wins; a row without an id is a duplicate while an earlier file held
+    it at least as often as this file so far."""
+    kept: set[tuple] = set()
+    copies: dict[tuple, list[int]] = {}
+    decisions = []
+    for number, records in enumerate(files):
+        for record in records:
+            key = _reference_key(record)
+            if record.record_id is not None:
+                decisions.append(key in kept)
+                kept.add(key)
+            else:
+                counts = copies.setdefault(key, [0] * len(files))
+                counts[number] += 1
+                decisions.append(counts[number] <= max(counts[:number], default=0))
+    return decisions
+
+
+_IDS = st.sampled_from([None, 0, 1, 2, 3, 7, 2**64 - 1, 2**64, -1])
+_RECORDS = st.builds(
+    lambda record_id, provider, second, value: _record(
+        record_id=record_id, provider=provider, time_ns=None if second is None
+        else 1_308_037_630_000_000_000 + second * 400, data=((None, value),)),
+    _IDS, st.sampled_from(["Disk", "disk", "mpio"]), st.none() | st.integers(0, 4),
+    st.sampled_from(["x", "X", "\ud800"]))
+
+
+@given(st.lists(st.lists(_RECORDS, max_size=12), min_size=1, max_size=3))
+@example([[_record(record_id=1), _record(record_id=2), _record(record_id=1),
+           _record(record_id=2, event_id=1), _record(record_id=2, event_id=1)]])
+@example([[_record(record_id=5), _record(record_id=2**64)],
+          [_record(record_id=2**64), _record(record_id=5), _record(record_id=6),
+           _record(record_id=-1), _record(record_id=-1)]])
+@example([[_record(record_id=None)] * 2, [_record(record_id=None)] * 3,
+          [_record(record_id=None)] * 3])
+def test_decisions_are_those_of_a_plain_set_of_keys(files: list[list[RawRecord]]) -> None:
+    deduplicator = Deduplicator()
+    decisions = []
+    for records in files:
+        deduplicator.start_file()
+        decisions.extend(deduplicator.is_duplicate(record) for record in records)
+    assert decisions == _reference_decisions(files)
