@@ -52,6 +52,7 @@ from evtxmpio.ingest.evtx_templates import (
 
 _U64 = struct.Struct("<Q").unpack_from
 MAX_REMEMBERED = 1 << 14
+REMEMBERED_BYTES = 512  # the longest string value remembered (at most 8 MiB in all)
 
 # Value types whose every value of its natural size evtx renders: null, 8- to 64-bit
 # integers signed and unsigned, float, double, bool, GUID, size_t, hex integers, binary.
@@ -280,8 +281,9 @@ _UNSEEN = object()
 
 
 class _Strings:
-    """UTF-16 values to text as evtx reads them (up to the first NUL), remembered (a log
-    repeats its computer, channel and device names); ``None``: not built."""
+    """UTF-16 values to text as evtx reads them (up to the first NUL), the short ones
+    remembered (a log repeats its computer, channel and device names; a long value is rare
+    and would hold memory); ``None``: not built."""
 
     def __init__(self) -> None:
         self._known: dict[bytes, str | None] = {}
@@ -294,9 +296,10 @@ class _Strings:
             text: str | None = value.decode("utf-16le").partition("\x00")[0]
         except UnicodeDecodeError:
             text = None
-        if len(self._known) >= MAX_REMEMBERED:
-            self._known.clear()
-        self._known[value] = text
+        if len(value) <= REMEMBERED_BYTES:
+            if len(self._known) >= MAX_REMEMBERED:
+                self._known.clear()
+            self._known[value] = text
         return text
 
 
