@@ -155,3 +155,38 @@ def test_real_system_logs_build_their_kept_records(corpus_dir: Path,
         assert items == _read(path, False, monkeypatch), name
         total += sum(counts)
     assert total >= 40  # 44 when written: every chunk of kept records in these logs
+
+
+@pytest.mark.parametrize("value_type, text, built", [
+    (0x05, "\uff85", True),  # Int16: negative
+    (0x06, "a", True),  # UInt16
+    (0x07, "\uffff\uffff", True),  # Int32: -1
+    (0x08, "ab", True),  # UInt32
+    (0x09, "\uffff\uffff\uffff\uffff", True),  # Int64: -1
+    (0x0A, "abcd", True),  # UInt64
+    (0x14, "ab", True),  # HexInt32
+    (0x15, "abcd", True),  # HexInt64
+    (0x0F, "abcdefgh", True),  # GUID
+    (0x11, "abcd", True),  # FILETIME (1689)
+    (0x0D, "ab", False),  # Bool: not rendered here
+])
+def test_data_value_types_rendered_as_evtx_renders_them(
+        value_type: int, text: str, built: bool, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Data value turned into another type (its descriptor's type byte set, its bytes kept,
+    checksums fixed): the record built from it is the one evtx renders."""
+    path = _log(tmp_path, [_disk(103, 10, ("\\Device\\Harddisk1\\DR1", text, "end"))])
+    base = m.Base.from_bytes("typed", path.read_bytes())
+    span = base.spans[3]
+    values = m.substitution_values(base.data, span, base.slot(span.chunk))
+    value = next(v for v in values if v.type == 1
+                 and base.data[v.offset:v.offset + v.size] == text.encode("utf-16-le"))
+    data = bytearray(base.data)
+    data[value.descriptor + 2] = value_type
+    fix_checksums(data, base.slot(span.chunk))
+    path.write_bytes(bytes(data))
+    counts = _built_chunks(monkeypatch)
+    items = _read(path, True, monkeypatch)
+    assert items == _read(path, False, monkeypatch)
+    assert sum(counts) == int(built)
+    assert [i.event_id for i in items if isinstance(i, RawRecord)] == [153]
