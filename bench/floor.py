@@ -1,5 +1,5 @@
-"""Where the time of the skip path goes on one .evtx: the floor under ``analyze`` on a log whose
-records are nearly all skipped (the ``realistic`` and ``eventlog50`` mixes).
+"""Where the time goes on one .evtx: the floor under ``analyze`` (the ``realistic`` and
+``eventlog50`` mixes skip nearly every record; ``storm`` keeps a fifth of them).
 
     python bench/floor.py FILE [--json OUT]
 
@@ -13,9 +13,11 @@ the same process, CPU time, best of three:
    hash chains, what ``evtx`` would stop on);
 3. ``+ binary decisions``: each batch of sound chunks decided from its records' binary values
    (``evtx_binfacts.ChunkDecider``: templates, System values, relevance, the content test of
-   update records, the health ledger's ids and times); no record rendered;
-4. ``analyze``: the whole analysis (``pipeline.analyze``, one process, the JSON report; the few
-   chunks with a kept record are rendered by ``evtx``).
+   update records, the health ledger's ids and times) and the kept records of those chunks
+   built from their values (``evtx_kept``); no record rendered;
+4. ``analyze``: the whole analysis (``pipeline.analyze``, one process, the JSON report; only
+   chunks not understood, or with a record kept by the content test, are rendered by
+   ``evtx``).
 
 The differences say what each step costs per record.
 """
