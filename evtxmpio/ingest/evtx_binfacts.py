@@ -32,15 +32,14 @@ handed on here are not rendered: a record ``evtx`` could not render in such a ch
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from operator import add
 
 import numpy as np
 
-from evtxmpio.catalog import FILETIME_UNIX_EPOCH, filetime_to_ns
+from evtxmpio.catalog import FILETIME_UNIX_EPOCH
 from evtxmpio.catalog.relevance import Relevance
-from evtxmpio.ingest.base import SkippedRecords, skipped_records
-from evtxmpio.ingest.evtx_binruns import BuiltChunk, chunk_follows
+from evtxmpio.ingest.base import SkippedRecords
+from evtxmpio.ingest.evtx_binruns import BuiltChunk, SkippedChunk, chunk_follows, skipped_record
 from evtxmpio.ingest.evtx_build import RecordBuilder
 from evtxmpio.ingest.evtx_kept import build_kept
 from evtxmpio.ingest.evtx_naming import ASK, MAYBE, NO, NamingCheck, vector_may_name
@@ -55,22 +54,6 @@ from evtxmpio.ingest.evtx_values import (
 
 SKIP, KEEP, CHECK = 0, 1, 2
 MAX_PROVIDERS = 1 << 16  # provider names remembered (a batch's own names are always kept)
-
-
-@dataclass(frozen=True, slots=True)
-class SkippedChunk:
-    """A chunk whose records (file order) none can matter: their ``EventRecordID`` and
-    ``SystemTime`` FILETIME values, record header offsets and FILETIMEs (of a clean run, its
-    first and last record only), whether they are a clean run (three or more, ids
-    consecutive, times strictly increasing at the rendered microsecond, every record of the
-    run shape), and how many they are."""
-
-    record_ids: list[int]
-    filetimes: list[int]
-    offsets: list[int]
-    header_filetimes: list[int]
-    clean: bool
-    count: int
 
 
 class ChunkDecider:
@@ -345,20 +328,7 @@ def skipped_items(name: str, chunk_offset: int, chunk: SkippedChunk
     record and the rest, any other record by record."""
     if not chunk.clean:
         for k in range(chunk.count):
-            yield _item(name, chunk_offset, chunk, k, 1)
+            yield skipped_record(name, chunk_offset, chunk, k, 1)
         return
-    yield _item(name, chunk_offset, chunk, 0, 1)
-    yield _item(name, chunk_offset, chunk, -1, chunk.count - 1)
-
-
-def _item(name: str, chunk_offset: int, chunk: SkippedChunk, k: int, count: int
-          ) -> SkippedRecords:
-    """Record ``k``, standing for ``count`` records that end with it; its time as
-    :func:`evtxmpio.ingest.evtx_walk.refined_time` reads the rendered microsecond."""
-    header_ns = filetime_to_ns(chunk.header_filetimes[k])
-    micro = (chunk.filetimes[k] - FILETIME_UNIX_EPOCH) // 10
-    time_ns = micro * 1000
-    if header_ns // 1000 == micro:
-        time_ns = header_ns
-    return skipped_records(name, count, "not-relevant", chunk_offset + chunk.offsets[k],
-                          chunk.record_ids[k], time_ns)
+    yield skipped_record(name, chunk_offset, chunk, 0, 1)
+    yield skipped_record(name, chunk_offset, chunk, -1, chunk.count - 1)

@@ -1,4 +1,4 @@
-"""A chunk decided from its binary values with kept records: its items, without ``evtx``.
+"""Chunks decided from their binary values, handed on without ``evtx``: their items.
 
 :mod:`evtxmpio.ingest.evtx_binfacts` decides every record of a sound chunk from its binary
 values. When every record is understood and some are kept, the kept ones are built from their
@@ -27,6 +27,22 @@ from evtxmpio.model import raw_record
 
 READER = "evtx-rs"
 KIND = "system:evtx:event"
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedChunk:
+    """A chunk whose records (file order) none can matter: their ``EventRecordID`` and
+    ``SystemTime`` FILETIME values, record header offsets and FILETIMEs (of a clean run, its
+    first and last record only), whether they are a clean run (three or more, ids
+    consecutive, times strictly increasing at the rendered microsecond, every record of the
+    run shape), and how many they are."""
+
+    record_ids: list[int]
+    filetimes: list[int]
+    offsets: list[int]
+    header_filetimes: list[int]
+    clean: bool
+    count: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +102,7 @@ def _counted(name: str, chunk_offset: int, chunk: BuiltChunk, kept: dict[int, Re
     for before, mark in pairwise([-1, *sorted(kept), last + 1]):
         start, stop = before + 1, mark
         if start == 0 < stop:
-            yield _skipped(name, chunk_offset, chunk, 0, 1)
+            yield skipped_record(name, chunk_offset, chunk, 0, 1)
             start = 1
         ends = mark > last and start <= last
         stop -= ends
@@ -96,7 +112,7 @@ def _counted(name: str, chunk_offset: int, chunk: BuiltChunk, kept: dict[int, Re
         if mark <= last:
             yield kept[mark]
         elif ends:
-            yield _skipped(name, chunk_offset, chunk, last, 1)
+            yield skipped_record(name, chunk_offset, chunk, last, 1)
 
 
 def _run(name: str, chunk_offset: int, chunk: BuiltChunk, start: int, stop: int
@@ -106,14 +122,14 @@ def _run(name: str, chunk_offset: int, chunk: BuiltChunk, start: int, stop: int
     clean = count > 2 and all(chunk.run_shape[start:stop]) \
         and all(chunk.follows[start:stop - 1])
     if clean:
-        yield _skipped(name, chunk_offset, chunk, start, 1)
-        yield _skipped(name, chunk_offset, chunk, stop - 1, count - 1)
+        yield skipped_record(name, chunk_offset, chunk, start, 1)
+        yield skipped_record(name, chunk_offset, chunk, stop - 1, count - 1)
         return
     for k in range(start, stop):
-        yield _skipped(name, chunk_offset, chunk, k, 1)
+        yield skipped_record(name, chunk_offset, chunk, k, 1)
 
 
-def _time(chunk: BuiltChunk, k: int) -> int:
+def _time(chunk: BuiltChunk | SkippedChunk, k: int) -> int:
     """The record's ``SystemTime`` to the rendered microsecond, refined by its header's
     FILETIME within that microsecond (``evtx_walk.refined_time``)."""
     header_ns = filetime_to_ns(chunk.header_filetimes[k])
@@ -121,7 +137,10 @@ def _time(chunk: BuiltChunk, k: int) -> int:
     return header_ns if header_ns // 1000 == micro else micro * 1000
 
 
-def _skipped(name: str, chunk_offset: int, chunk: BuiltChunk, k: int, count: int
-             ) -> SkippedRecords:
+def skipped_record(name: str, chunk_offset: int, chunk: BuiltChunk | SkippedChunk, k: int,
+                   count: int) -> SkippedRecords:
+    """Record ``k`` of a chunk decided from its values (its id, its time as
+    ``evtx_walk.refined_time`` reads the rendered microsecond), standing for ``count``
+    skipped records that end with it."""
     return skipped_records(name, count, "not-relevant", chunk_offset + chunk.offsets[k],
                           chunk.record_ids[k], _time(chunk, k))
