@@ -149,3 +149,13 @@ def test_rows_told_apart_by_pyarrow_as_by_their_keys(
         assert codes is not None
         keys = [disk_inputs(record) for record in chosen]
         assert [[a == b for b in codes] for a in codes] == [[a == b for b in keys] for a in keys]
+
+
+def test_a_record_that_makes_no_key_is_extracted_all_the_same() -> None:
+    """A binary that is not hashable (a reader giving a bytearray) is no memo key."""
+    record = _record("disk", 153, DISK_DATA)
+    odd = RawRecord("system:evtx:event", 5, "disk", 153, "f", "test", data=DISK_DATA,
+                    binary=bytearray(b"\x00"))  # type: ignore[arg-type]
+    typed = TypedFields()
+    for records in ([record, odd], [odd, record]):
+        assert _typed(records, typed, "disk_number", "mpio_disk") == [(3, 7), (3, 7)]

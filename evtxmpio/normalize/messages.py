@@ -83,7 +83,7 @@ _NAME = operator.itemgetter(0)
 
 
 def message_plan(provider: str, event_id: int | None, given: int
-          ) -> tuple[str | None, int, str | None]:
+                 ) -> tuple[str | None, int, str | None]:
     """The template of an event, the most inserts it uses and its format text for ``given``
     values (``None``: no template)."""
     template = message_template(provider, event_id)

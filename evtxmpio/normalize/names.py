@@ -47,7 +47,8 @@ class BatchNames:
                              for column in (providers, event_ids, kinds)):  # one event
             return [self._named([(providers[0], event_ids[0], kinds[0])])[0]] * len(providers)
         keys = list(zip(providers, event_ids, kinds, strict=True))
-        named = dict(zip(set(keys), self._named(list(set(keys))), strict=True))
+        distinct = list(dict.fromkeys(keys))
+        named = dict(zip(distinct, self._named(distinct), strict=True))
         return list(map(named.__getitem__, keys))
 
     def _named(self, keys: list[tuple[object, object, object]]) -> list[str]:

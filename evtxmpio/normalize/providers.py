@@ -260,8 +260,6 @@ EXTRACTORS: dict[str, Callable[[RawRecord], Fields]] = {
     "user32": restart_fields,
 }
 
-
-
 _RECORD_INPUTS = operator.attrgetter("event_id", "data", "binary", "message")
 
 

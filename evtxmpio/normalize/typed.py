@@ -107,8 +107,11 @@ class TypedFields:
     def _fields(self, chosen: tuple[str, str], extractor: _Extractor, key: Hashable,
                 record: RawRecord) -> Fields:
         """The fields of ``record``, whose extractor reads ``key``: remembered, or extracted."""
-        memo = self._memo.get(chosen)
-        fields = None if memo is None else memo.get(key)
+        memo = self._memo.setdefault(chosen, {})
+        try:
+            fields = memo.get(key)
+        except TypeError:  # a value that is no key (not hashable): extracted, not remembered
+            return extractor(record)
         if fields is None:
             if self._remembered >= self.limit:  # forget all at once
                 self._memo, self._remembered = {}, 0
