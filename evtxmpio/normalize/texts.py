@@ -149,39 +149,33 @@ class _Batch:
 
     def messages(self, providers: Sequence[str], event_ids: Sequence[int | None]) -> object:
         """The ``message`` column."""
-        keys = list(zip(providers, event_ids, self.counts, strict=True))
-        if len(set(keys)) == 1:
-            groups = {keys[0]: list(range(len(keys)))}
-        else:
-            groups = {}
-            for index, key in enumerate(keys):
-                groups.setdefault(key, []).append(index)
         given = list(map(_MESSAGE, self.records))
         exported = given.count(None) != len(given)  # messages carried by the export
-        placed: list[list[int]] = []
+        placed: list[np.ndarray] = []
         parts: list[object] = []
-        for key, rows in groups.items():
+        for key, rows in _groups(providers, event_ids, self.counts).items():
             template, most, _ = message_plan(*key)
             if template is None:
-                filled, others = [], rows
+                filled, others = rows[:0], rows
             elif most <= key[2] or not exported or not any(given[index] for index in rows):
-                filled, others = rows, []
+                filled, others = rows, rows[:0]
             else:
-                filled = [index for index in rows if not given[index]]
-                others = [index for index in rows if given[index]]
-            if filled:
+                carried = np.fromiter((bool(given[index]) for index in rows), dtype=bool,
+                                      count=len(rows))
+                filled, others = rows[~carried], rows[carried]
+            if len(filled):
                 placed.append(filled)
                 parts.append(self._fill(template, key[2], filled))
-            if others:
+            if len(others):
                 placed.append(others)
                 parts.append(self._strings([message_with(self.records[index], template)
-                                            for index in others]))
+                                            for index in others.tolist()]))
         if len(parts) == 1:
             return _pandas_strings(parts[0])
         order = np.argsort(np.concatenate(placed), kind="stable")
         return _pandas_strings(self.arrow.concat_arrays(parts).take(order))
 
-    def _fill(self, template: str, given: int, rows: list[int]) -> object:
+    def _fill(self, template: str, given: int, rows: np.ndarray) -> object:
         """``template`` filled with the inserts of ``rows`` (each has ``given`` inserts)."""
         pieces = _pieces(template, min(given, most_inserts(template)))
         if not any(isinstance(piece, int) for piece in pieces):  # no insert: one text
@@ -190,6 +184,17 @@ class _Batch:
         return self.compute.binary_join_element_wise(
             *(self._scalar(piece) if isinstance(piece, str) else self.inserts.take(starts + piece)
               for piece in pieces), self._scalar(""))
+
+
+def _groups(*columns: Sequence[object]) -> dict[tuple[object, ...], np.ndarray]:
+    """The rows of each distinct value of ``columns`` taken together, in first-seen order."""
+    if all(column.count(column[0]) == len(column) for column in columns):  # one value
+        return {tuple(column[0] for column in columns): np.arange(len(columns[0]))}
+    keys = list(zip(*columns, strict=True))
+    codes = dict.fromkeys(keys, 0)
+    codes.update(zip(codes, range(len(codes)), strict=True))
+    numbers = np.fromiter(map(codes.__getitem__, keys), dtype=np.intp, count=len(keys))
+    return {key: np.flatnonzero(numbers == code) for key, code in codes.items()}
 
 
 @lru_cache(maxsize=4096)  # per catalogue template and number of inserts
