@@ -39,7 +39,13 @@ import numpy as np
 from evtxmpio.catalog import FILETIME_UNIX_EPOCH
 from evtxmpio.catalog.relevance import Relevance
 from evtxmpio.ingest.base import SkippedRecords
-from evtxmpio.ingest.evtx_binruns import BuiltChunk, SkippedChunk, chunk_follows, skipped_record
+from evtxmpio.ingest.evtx_binruns import (
+    BuiltChunk,
+    SkippedChunk,
+    chunk_follows,
+    refined_times,
+    skipped_record,
+)
 from evtxmpio.ingest.evtx_build import RecordBuilder
 from evtxmpio.ingest.evtx_kept import build_kept
 from evtxmpio.ingest.evtx_naming import ASK, MAYBE, NO, NamingCheck, vector_may_name
@@ -293,7 +299,8 @@ def _built(read: Records, chunk: ChunkRecords, start: int, stop: int, clean: boo
            kept: dict[int, tuple]) -> BuiltChunk:
     """A chunk (records ``start:stop`` of the batch) whose kept records are built."""
     ids, filetimes = read.record_ids[start:stop], read.filetimes[start:stop]
-    return BuiltChunk(ids.tolist(), filetimes.tolist(), chunk.offsets, chunk.header_filetimes,
+    times = refined_times(filetimes, chunk.header_filetimes)
+    return BuiltChunk(ids.tolist(), times.tolist(), chunk.offsets,
                       chunk_follows(ids, filetimes).tolist(),
                       read.run_shape[start:stop].tolist(), kept, clean)
 
@@ -311,13 +318,13 @@ def _skipped(read: Records, chunk: ChunkRecords, start: int, stop: int, clean: b
     only its first and last record are kept."""
     if clean:
         ends = [start, stop - 1]
-        return SkippedChunk(read.record_ids[ends].tolist(), read.filetimes[ends].tolist(),
-                            [chunk.offsets[0], chunk.offsets[-1]],
-                            [chunk.header_filetimes[0], chunk.header_filetimes[-1]], True,
-                            stop - start)
-    return SkippedChunk(read.record_ids[start:stop].tolist(),
-                        read.filetimes[start:stop].tolist(), chunk.offsets,
-                        chunk.header_filetimes, False, stop - start)
+        times = refined_times(read.filetimes[ends],
+                              [chunk.header_filetimes[0], chunk.header_filetimes[-1]])
+        return SkippedChunk(read.record_ids[ends].tolist(), times.tolist(),
+                            [chunk.offsets[0], chunk.offsets[-1]], True, stop - start)
+    times = refined_times(read.filetimes[start:stop], chunk.header_filetimes)
+    return SkippedChunk(read.record_ids[start:stop].tolist(), times.tolist(), chunk.offsets,
+                        False, stop - start)
 
 
 def skipped_items(name: str, chunk_offset: int, chunk: SkippedChunk

@@ -19,7 +19,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from evtxmpio.catalog import FILETIME_UNIX_EPOCH, filetime_to_ns
+from evtxmpio.catalog import FILETIME_UNIX_EPOCH
 from evtxmpio.ingest.base import SkippedRecords, skipped_records
 from evtxmpio.ingest.evtx_build import kind_of
 from evtxmpio.ingest.evtx_walk import ReadItem
@@ -31,16 +31,15 @@ KIND = "system:evtx:event"
 
 @dataclass(frozen=True, slots=True)
 class SkippedChunk:
-    """A chunk whose records (file order) none can matter: their ``EventRecordID`` and
-    ``SystemTime`` FILETIME values, record header offsets and FILETIMEs (of a clean run, its
-    first and last record only), whether they are a clean run (three or more, ids
-    consecutive, times strictly increasing at the rendered microsecond, every record of the
-    run shape), and how many they are."""
+    """A chunk whose records (file order) none can matter: their ``EventRecordID``, time
+    (:func:`refined_times`) and record header offset (of a clean run, its first and last
+    record only), whether they are a clean run (three or more, ids consecutive, times
+    strictly increasing at the rendered microsecond, every record of the run shape), and how
+    many they are."""
 
     record_ids: list[int]
-    filetimes: list[int]
+    times: list[int]
     offsets: list[int]
-    header_filetimes: list[int]
     clean: bool
     count: int
 
@@ -48,19 +47,32 @@ class SkippedChunk:
 @dataclass(frozen=True, slots=True)
 class BuiltChunk:
     """A sound chunk whose every record is understood, some kept: per record (file order)
-    its ``EventRecordID``, ``SystemTime`` FILETIME, header offset and FILETIME; whether each
+    its ``EventRecordID``, time (:func:`refined_times`) and header offset; whether each
     follows the one before (id consecutive, time strictly later at the rendered microsecond,
     both of the run shape); the kept records by position, as (provider, event id, level,
     fields built), and whether the whole chunk is such a run."""
 
     record_ids: list[int]
-    filetimes: list[int]
+    times: list[int]
     offsets: list[int]
-    header_filetimes: list[int]
     follows: list[bool]
     run_shape: list[bool]
     kept: dict[int, tuple]
     clean: bool
+
+
+def refined_times(filetimes: np.ndarray, header_filetimes: np.ndarray) -> np.ndarray:
+    """Each record's time (ns) as the reader gives it from the rendered text: ``SystemTime``
+    (a FILETIME the analysis can hold) to the rendered microsecond, or the record header's
+    FILETIME when it falls in the same microsecond (``evtx_walk.refined_time``). Compared as
+    FILETIMEs (the epochs differ by a whole number of microseconds): a header's value, whatever
+    it holds, cannot overflow."""
+    filetimes = filetimes.astype(np.uint64)
+    headers = np.asarray(header_filetimes, np.uint64)
+    same = headers // np.uint64(10) == filetimes // np.uint64(10)
+    micro = (filetimes.astype(np.int64) - FILETIME_UNIX_EPOCH) // 10
+    header_ns = (np.where(same, headers, filetimes).astype(np.int64) - FILETIME_UNIX_EPOCH) * 100
+    return np.where(same, header_ns, micro * 1000)
 
 
 def chunk_follows(record_ids: np.ndarray, filetimes: np.ndarray) -> np.ndarray:
@@ -88,7 +100,7 @@ def built_items(name: str, chunk_offset: int, chunk: BuiltChunk) -> Iterator[Rea
 def _record(name: str, chunk_offset: int, chunk: BuiltChunk, k: int) -> ReadItem:
     provider, event_id, level, (guid, qualifiers, channel, computer, data, binary) = \
         chunk.kept[k]
-    return raw_record(kind_of(provider, guid, KIND), _time(chunk, k), provider, event_id, name,
+    return raw_record(kind_of(provider, guid, KIND), chunk.times[k], provider, event_id, name,
                       READER, qualifiers, level if level >= 0 else None, chunk.record_ids[k],
                       channel, computer, data, binary, None, None,
                       chunk_offset + chunk.offsets[k], False)
@@ -129,18 +141,10 @@ def _run(name: str, chunk_offset: int, chunk: BuiltChunk, start: int, stop: int
         yield skipped_record(name, chunk_offset, chunk, k, 1)
 
 
-def _time(chunk: BuiltChunk | SkippedChunk, k: int) -> int:
-    """The record's ``SystemTime`` to the rendered microsecond, refined by its header's
-    FILETIME within that microsecond (``evtx_walk.refined_time``)."""
-    header_ns = filetime_to_ns(chunk.header_filetimes[k])
-    micro = (chunk.filetimes[k] - FILETIME_UNIX_EPOCH) // 10
-    return header_ns if header_ns // 1000 == micro else micro * 1000
-
-
 def skipped_record(name: str, chunk_offset: int, chunk: BuiltChunk | SkippedChunk, k: int,
                    count: int) -> SkippedRecords:
     """Record ``k`` of a chunk decided from its values (its id, its time as
     ``evtx_walk.refined_time`` reads the rendered microsecond), standing for ``count``
     skipped records that end with it."""
     return skipped_records(name, count, "not-relevant", chunk_offset + chunk.offsets[k],
-                          chunk.record_ids[k], _time(chunk, k))
+                          chunk.record_ids[k], chunk.times[k])

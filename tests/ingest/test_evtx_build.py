@@ -13,6 +13,7 @@ import io
 import struct
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from evtxmpio.catalog.relevance import relevance
@@ -190,3 +191,29 @@ def test_data_value_types_rendered_as_evtx_renders_them(
     assert items == _read(path, False, monkeypatch)
     assert sum(counts) == int(built)
     assert [i.event_id for i in items if isinstance(i, RawRecord)] == [153]
+
+
+FILETIME_1970 = 116_444_736_000_000_000
+
+
+@pytest.mark.parametrize("filetime, header", [
+    (FILETIME_1970 + 12_345_678, FILETIME_1970 + 12_345_678),  # the same: the header's
+    (FILETIME_1970 + 12_345_670, FILETIME_1970 + 12_345_679),  # same microsecond
+    (FILETIME_1970 + 12_345_679, FILETIME_1970 + 12_345_680),  # the next microsecond
+    (FILETIME_1970 - 12_345_671, FILETIME_1970 - 12_345_679),  # before 1970, same microsecond
+    (FILETIME_1970 - 12_345_671, FILETIME_1970 - 12_345_681),  # before 1970, the one before
+    (FILETIME_1970, 2**64 - 1),  # a header holding anything
+    (FILETIME_1970, 2**63),
+    (FILETIME_1970 + 5, 0),
+])
+def test_refined_times_as_the_rendered_reader_gives_them(filetime: int, header: int) -> None:
+    """A record's time is its ``SystemTime`` to the rendered microsecond, or the record
+    header's FILETIME when that falls in the same microsecond (Python integers here)."""
+    from evtxmpio.catalog import filetime_to_ns
+    from evtxmpio.ingest.evtx_binruns import refined_times
+
+    micro = (filetime - FILETIME_1970) // 10
+    header_ns = filetime_to_ns(header)
+    expected = header_ns if header_ns // 1000 == micro else micro * 1000
+    found = refined_times(np.array([filetime], np.uint64), [header])
+    assert found.tolist() == [expected]
