@@ -155,3 +155,21 @@ def test_columns_without_arrow_strings_equal_rows() -> None:
         fast = frame_from_columns(event_columns(records))
         assert fast["host"].dtype.storage == "python"
         pd.testing.assert_frame_equal(fast, general, check_exact=True)
+
+
+def test_frames_built_in_batches_without_arrow_strings_equal_rows(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The builder's parts joined without pyarrow holding text: the general path's frame."""
+    from evtxmpio import normalize
+    from evtxmpio.normalize.names import add_names
+
+    files = sorted(SAMPLES.glob("*/System-*.evtx")) + sorted(SAMPLES.glob("*/*.etw.csv"))
+    records = ingest_paths(files, dedupe=False).records
+    monkeypatch.setattr(normalize, "FRAME_BATCH", 50)
+    with pd.option_context("mode.string_storage", "python"):
+        general = to_frame([normalize_record(record) for record in
+                            normalize.number_trace_records(records)]).pipe(
+            add_names).pipe(normalize.sort_events)
+        fast = normalize.normalize_records(records)
+        assert fast["message"].dtype.storage == "python"
+        pd.testing.assert_frame_equal(fast, general, check_exact=True)
