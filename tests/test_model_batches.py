@@ -34,6 +34,9 @@ def test_a_value_past_64_bits_costs_its_cell_in_any_batch(monkeypatch: pytest.Mo
     frame = normalize_records(records)
     assert frame["event_id"].tolist() == [1, 2, pd.NA, 3]
     assert list(frame.dtypes) == list(model.EVENT_COLUMNS.values())
+    same = [RawRecord("system:evtx:event", n, "mpio", 10**30, "f", "evtx-rs", record_id=n)
+            for n in range(3)]  # one value past 64 bits in every row of a batch
+    assert normalize_records(same)["event_id"].tolist() == [pd.NA] * 3
 
 
 @pytest.mark.parametrize("sample", ["kb2406705-race", "cluster-race", "duplicated-export"])

@@ -75,8 +75,8 @@ def column_part(values: object, dtype: str, arrow: ModuleType | None = None,
     count = len(values)
     first = values[0] if count else None
     if count and not times and (first is None or type(first) in _SCALARS.get(dtype, ())) and \
-            _alike(values[-1], first) and values.count(first) == count:  # last: a quick no
-        return Same(first, count)
+            fits_int64(first) and _alike(values[-1], first) and values.count(first) == count:
+        return Same(first, count)  # (the last value first: a quick no)
     if times:
         return nanoseconds_of(values, arrow)
     return typed_column(values, dtype, arrow)
