@@ -173,3 +173,42 @@ def test_frames_built_in_batches_without_arrow_strings_equal_rows(
         fast = normalize.normalize_records(records)
         assert fast["message"].dtype.storage == "python"
         pd.testing.assert_frame_equal(fast, general, check_exact=True)
+
+
+_PROVIDERS = ["disk", "Disk", "mpio", "Ntfs", "Application Popup", "EventLog", "iScsiPrt",
+              "Microsoft-Windows-Kernel-General", "Microsoft-Windows-FailoverClustering",
+              "USER32", "Microsoft-Windows-WindowsUpdateClient", "nobody"]
+_INSERTS = st.sampled_from(["", "a", "\\Device\\Harddisk3\\DR3", "\\Device\\MPIODisk2", "3",
+                            "0x10", 'q"', "b\\", "c\x01", "é\u2028", "{x}", "%1", "7601"])
+_ODD_RECORDS = st.builds(
+    RawRecord, st.sampled_from(["system:evtx:event", "etw:mpio:trace"]),
+    st.sampled_from([1, None, 2**63, -(2**63)]), st.sampled_from(_PROVIDERS),
+    st.sampled_from([153, 7, 16, 50, 26, 6009, 12, None, 10**30]), st.just("f"),
+    st.just("evtx-rs"), record_id=st.sampled_from([1, None, 2**64]),
+    data=st.lists(st.tuples(st.sampled_from([None, "", "Name", "PathId"]), _INSERTS),
+                  max_size=5).map(tuple),
+    binary=st.sampled_from([None, b"", bytes(40), bytes(range(44))]),
+    message=st.sampled_from([None, "", "exported"]))
+
+
+@given(st.lists(_ODD_RECORDS, max_size=9), st.sampled_from([1, 2, 4, 8192]))
+@example([RawRecord("system:evtx:event", n, "mpio", 10**30, "f", "r", record_id=2**64)
+          for n in range(3)], 8192)  # one value past 64 bits in every row
+@example([RawRecord("system:evtx:event", None, "disk", 153, "f", "r",
+                    data=((None, "\\Device\\Harddisk1\\DR1"), (None, "0x1"), (None, "1")))] * 4,
+         2)
+def test_frames_built_in_batches_equal_rows_on_odd_records(
+        records: list[RawRecord], batch: int) -> None:
+    """The builder (memo, pyarrow texts, parts) against one ``EventRecord`` per record."""
+    from evtxmpio import normalize
+    from evtxmpio.normalize.names import add_names
+
+    general = to_frame([normalize_record(record) for record in
+                        normalize.number_trace_records(records)]).pipe(
+        add_names).pipe(normalize.sort_events)
+    saved, normalize.FRAME_BATCH = normalize.FRAME_BATCH, batch
+    try:
+        fast = normalize.normalize_records(records)
+    finally:
+        normalize.FRAME_BATCH = saved
+    pd.testing.assert_frame_equal(fast, general, check_exact=True)
