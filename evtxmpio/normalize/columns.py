@@ -138,10 +138,14 @@ def _times_part(part: object) -> np.ndarray:
 def _repeat(value: object, dtype: str, count: int) -> object:
     if dtype == "bool":
         return np.full(count, value, dtype=bool)
-    if dtype == "Int64" and value is None:
-        return pd.arrays.IntegerArray(np.zeros(count, dtype=np.int64), np.ones(count, dtype=bool))
-    if dtype == "string" and value is None and (arrow := text_arrow()) is not None:
-        return pd.arrays.ArrowStringArray(arrow.nulls(count, type=arrow.large_string()))
+    if dtype == "Int64" and (value is None or (type(value) is int and fits_int64(value))):
+        return pd.arrays.IntegerArray(np.full(count, 0 if value is None else value,
+                                              dtype=np.int64), np.full(count, value is None))
+    if dtype == "string" and (value is None or type(value) is str) and \
+            (arrow := text_arrow()) is not None:
+        return pd.arrays.ArrowStringArray(
+            arrow.nulls(count, type=arrow.large_string()) if value is None else
+            arrow.repeat(arrow.scalar(value, type=arrow.large_string()), count))
     return pd.array([value], dtype=dtype).repeat(count)
 
 
