@@ -15,6 +15,7 @@ read value encoded once, not by a key per row. At most :data:`FIELD_MEMO` keys a
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from types import ModuleType
 
 import numpy as np
 
@@ -132,7 +133,8 @@ def read_codes(reads: Reads, records: list[RawRecord], inserts: Inserts,
         counts, starts = counts[where], starts[where]
     columns = [counts]
     try:
-        columns += [_codes(arrow.array(list(map(getter, records)))) for getter in reads.getters]
+        columns += [_attribute_codes(list(map(getter, records)), arrow)
+                    for getter in reads.getters]
         columns += [_codes(inserts.values.take(  # type: ignore[attr-defined]
             arrow.array(starts + position, mask=counts <= position)))
             for position in reads.positions]
@@ -146,6 +148,14 @@ def read_codes(reads: Reads, records: list[RawRecord], inserts: Inserts,
             return None
         number = number * width + column
     return number
+
+
+def _attribute_codes(values: list[object], arrow: ModuleType) -> np.ndarray:
+    """:func:`_codes` of the values of a record attribute (one value in all: no pyarrow)."""
+    if values and values.count(values[0]) == len(values) and \
+            type(values[0]) in (int, bytes, str, type(None)):  # equal exactly when ==
+        return np.zeros(len(values), dtype=np.int64)
+    return _codes(arrow.array(values))
 
 
 def _codes(array: object) -> np.ndarray:
