@@ -32,6 +32,7 @@ handed on here are not rendered: a record ``evtx`` could not render in such a ch
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from itertools import chain
 from operator import add
 
 import numpy as np
@@ -118,9 +119,10 @@ class ChunkDecider:
         clean = _clean_runs(read.chunk, read, len(chunks))
         bounds = np.cumsum([0, *counts.tolist()]).tolist()
         kept = self._kept(read, chunks, understood & ~ok)
-        return [_skipped(read, chunk, bounds[c], bounds[c + 1], bool(clean[c] and counts[c] > 2))
-                if ok[c] else _built(read, chunk, bounds[c], bounds[c + 1], bool(clean[c]),
-                                     kept[c]) if c in kept else None
+        batch = _BatchFacts(read, chunks)
+        return [batch.skipped(chunk, bounds[c], bounds[c + 1], bool(clean[c] and counts[c] > 2))
+                if ok[c] else batch.built(chunk, bounds[c], bounds[c + 1], bool(clean[c]),
+                                          kept[c]) if c in kept else None
                 for c, chunk in enumerate(chunks)]
 
     def _kept(self, read: Records, chunks: Sequence[ChunkRecords], wanted: np.ndarray
@@ -295,16 +297,6 @@ def _clean_runs(number: np.ndarray, read: Records, chunks: int) -> np.ndarray:
     return broken == 0
 
 
-def _built(read: Records, chunk: ChunkRecords, start: int, stop: int, clean: bool,
-           kept: dict[int, tuple]) -> BuiltChunk:
-    """A chunk (records ``start:stop`` of the batch) whose kept records are built."""
-    ids, filetimes = read.record_ids[start:stop], read.filetimes[start:stop]
-    times = refined_times(filetimes, chunk.header_filetimes)
-    return BuiltChunk(ids.tolist(), times.tolist(), chunk.offsets,
-                      chunk_follows(ids, filetimes).tolist(),
-                      read.run_shape[start:stop].tolist(), kept, clean)
-
-
 def _decide(relevance: Relevance, provider: str, event_id: int, level: int) -> int:
     """As :meth:`Relevance.keeps_xml` decides the rendered record (level ``-1``: none)."""
     rule = relevance.rule(provider)
@@ -312,19 +304,34 @@ def _decide(relevance: Relevance, provider: str, event_id: int, level: int) -> i
     return CHECK if rule is not None and verdict is None else KEEP if verdict else SKIP
 
 
-def _skipped(read: Records, chunk: ChunkRecords, start: int, stop: int, clean: bool
-             ) -> SkippedChunk:
-    """A chunk none of whose records (``start:stop`` of the batch) can matter; of a clean run
-    only its first and last record are kept."""
-    if clean:
-        ends = [start, stop - 1]
-        times = refined_times(read.filetimes[ends],
-                              [chunk.header_filetimes[0], chunk.header_filetimes[-1]])
-        return SkippedChunk(read.record_ids[ends].tolist(), times.tolist(),
-                            [chunk.offsets[0], chunk.offsets[-1]], True, stop - start)
-    times = refined_times(read.filetimes[start:stop], chunk.header_filetimes)
-    return SkippedChunk(read.record_ids[start:stop].tolist(), times.tolist(), chunk.offsets,
-                        False, stop - start)
+class _BatchFacts:
+    """What the skipped and built chunks of a batch hand on, read for the whole batch once:
+    ids, times (:func:`~evtxmpio.ingest.evtx_binruns.refined_times`), whether each record
+    follows the one before and has the run shape, as lists sliced per chunk."""
+
+    def __init__(self, read: Records, chunks: Sequence[ChunkRecords]) -> None:
+        headers = np.fromiter(chain.from_iterable(c.header_filetimes for c in chunks),
+                              np.uint64, len(read.filetimes))
+        self.ids = read.record_ids.tolist()
+        self.times = refined_times(read.filetimes, headers).tolist()
+        self.follows = chunk_follows(read.record_ids, read.filetimes).tolist()
+        self.run_shape = read.run_shape.tolist()
+
+    def skipped(self, chunk: ChunkRecords, start: int, stop: int, clean: bool) -> SkippedChunk:
+        """A chunk none of whose records (``start:stop`` of the batch) can matter; of a clean
+        run only its first and last record are kept."""
+        if clean:
+            return SkippedChunk([self.ids[start], self.ids[stop - 1]],
+                                [self.times[start], self.times[stop - 1]],
+                                [chunk.offsets[0], chunk.offsets[-1]], True, stop - start)
+        return SkippedChunk(self.ids[start:stop], self.times[start:stop], chunk.offsets, False,
+                            stop - start)
+
+    def built(self, chunk: ChunkRecords, start: int, stop: int, clean: bool,
+              kept: dict[int, tuple]) -> BuiltChunk:
+        """A chunk (records ``start:stop`` of the batch) whose kept records are built."""
+        return BuiltChunk(self.ids[start:stop], self.times[start:stop], chunk.offsets,
+                          self.follows[start:stop - 1], self.run_shape[start:stop], kept, clean)
 
 
 def skipped_items(name: str, chunk_offset: int, chunk: SkippedChunk
