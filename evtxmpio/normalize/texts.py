@@ -8,7 +8,8 @@ Every insert of the batch goes into one pyarrow array, once. ``data``: each inse
 and insert count share a template; its text pieces and their inserts are joined column-wise.
 Records the template does not fill (an exported message that it cannot better, no template)
 take :func:`~evtxmpio.normalize.messages.message_with`. A batch with an insert that is not
-text, or without pyarrow holding pandas' text, is written record by record.
+text, most of whose inserts are named, or without pyarrow holding pandas' text, is written
+record by record.
 """
 
 from __future__ import annotations
@@ -37,25 +38,32 @@ _KEYS = [f'"{number}": "' for number in range(1, 65)]  # '"1": "' ... of unnamed
 @dataclass(frozen=True, slots=True)
 class Inserts:
     """The inserts of a batch of records in one pyarrow array: record ``i``'s are
-    ``values[starts[i]:starts[i+1]]`` (``counts[i]`` of them), with their ``names``."""
+    ``values[starts[i]:starts[i+1]]`` (``counts[i]`` of them); ``named``: which inserts
+    have a name (``None``: none has). No list of every insert is kept: the garbage collector
+    would walk it again and again while the batch is written."""
 
     arrow: ModuleType
     datas: list[tuple[tuple[str | None, str], ...]]
     counts: list[int]
     starts: np.ndarray
     values: object
-    names: list[str | None]
+    named: np.ndarray | None
 
 
 def inserts_of(records: list[RawRecord]) -> Inserts | None:
-    """The inserts of ``records`` (``None``: no pyarrow holding pandas' text, or an insert that
-    is not text or not UTF-8)."""
+    """The inserts of ``records`` (``None``: no pyarrow holding pandas' text, an insert that
+    is not text or not UTF-8, or most inserts named: such a batch is written record by
+    record)."""
     arrow = text_arrow()
     if arrow is None or not records:
         return None
     datas = list(map(_DATA, records))
     counts = list(map(len, datas))
     flat = list(chain.from_iterable(datas))
+    names = list(map(_NAME, flat))
+    unnamed = names.count(None)
+    if unnamed * 2 < len(names):  # mostly manifest events: their JSON is Python's anyway
+        return None
     values = list(map(_VALUE, flat))
     if set(map(type, values)) - {str}:  # text only: pyarrow would take bytes as text
         return None
@@ -65,7 +73,9 @@ def inserts_of(records: list[RawRecord]) -> Inserts | None:
         return None
     starts = np.zeros(len(records) + 1, dtype=np.int64)
     np.cumsum(counts, out=starts[1:])
-    return Inserts(arrow, datas, counts, starts, array, list(map(_NAME, flat)))
+    named = None if unnamed == len(names) else \
+        np.fromiter(map(bool, names), dtype=bool, count=len(names))
+    return Inserts(arrow, datas, counts, starts, array, named)
 
 
 def event_texts(records: list[RawRecord], providers: Sequence[str],
@@ -80,7 +90,7 @@ def event_texts(records: list[RawRecord], providers: Sequence[str],
         return texts_of(records)
     batch = _Batch(records, inserts)
     try:
-        return batch.messages(providers, event_ids), batch.data(inserts.names)
+        return batch.messages(providers, event_ids), batch.data(inserts.named)
     except (TypeError, ValueError, inserts.arrow.ArrowException):  # a text from Python: no UTF-8
         return texts_of(records)
 
@@ -102,38 +112,48 @@ class _Batch:
     def _strings(self, texts: list[str | None]) -> object:
         return self.arrow.array(texts, type=self.text)
 
-    def data(self, names: list[str | None]) -> object:
+    def data(self, named: np.ndarray | None) -> object:
         """The ``data`` column."""
-        arrow, compute, count = self.arrow, self.compute, len(self.records)
-        lengths = np.asarray(self.counts, dtype=np.int64)
-        escaped = self.inserts
-        for character in ("\\", '"'):  # as encode_basestring writes them
-            if compute.any(compute.match_substring(escaped, character)).as_py():
-                escaped = compute.replace_substring(escaped, character, "\\" + character)
-        sizes = np.unique(lengths).tolist()
-        if len(sizes) == 1:  # one insert count in the batch
-            data = self._json(escaped, sizes[0], self.starts[:-1], count)
-        else:
-            placed = [np.flatnonzero(lengths == size) for size in sizes]
-            data = arrow.concat_arrays([
-                self._json(escaped, size, self.starts[rows], len(rows))
-                for size, rows in zip(sizes, placed, strict=True)]).take(
-                    np.argsort(np.concatenate(placed), kind="stable"))
-        row = np.repeat(np.arange(count), lengths)
-        unusual = np.zeros(len(row), dtype=bool)
-        suspect = np.flatnonzero(  # printable ASCII holds no control character
-            ~compute.ascii_is_printable(self.inserts).to_numpy(zero_copy_only=False))
-        if len(suspect):
-            unusual[suspect] = compute.match_substring_regex(
-                self.inserts.take(suspect), _CONTROL).to_numpy(zero_copy_only=False)
-        if names.count(None) != len(names):  # named inserts (manifest events): by Python
-            unusual |= np.fromiter(map(bool, names), dtype=bool, count=len(names))
-        python = (np.bincount(row, weights=unusual, minlength=count) > 0) | (lengths > 64)
+        python = self._by_python(named)
+        rows = np.flatnonzero(~python)
+        lengths = np.asarray(self.counts, dtype=np.int64)[rows]
+        placed, parts = [], []
+        if len(rows):
+            escaped = self.inserts
+            for character in ("\\", '"'):  # as encode_basestring writes them
+                if self.compute.any(self.compute.match_substring(escaped, character)).as_py():
+                    escaped = self.compute.replace_substring(escaped, character,
+                                                             "\\" + character)
+            sizes = np.unique(lengths).tolist()
+            for size in sizes:  # the records of one insert count at once
+                placed.append(rows if len(sizes) == 1 else rows[lengths == size])
+                parts.append(self._json(escaped, size, self.starts[placed[-1]], len(placed[-1])))
         if python.any():
-            rows = np.flatnonzero(python)
-            data = compute.replace_with_mask(data, arrow.array(python), self._strings(
-                [data_json(self.datas[index]) for index in rows.tolist()]))
-        return _pandas_strings(data)
+            placed.append(np.flatnonzero(python))
+            parts.append(self._strings([data_json(self.datas[index])
+                                        for index in placed[-1].tolist()]))
+        if len(parts) == 1:
+            return _pandas_strings(parts[0])
+        order = np.argsort(np.concatenate(placed), kind="stable")
+        return _pandas_strings(self.arrow.concat_arrays(parts).take(order))
+
+    def _by_python(self, named: np.ndarray | None) -> np.ndarray:
+        """Which records' data :func:`evtxmpio.model.data_json` writes: named inserts, more than
+        64, or a control character in one."""
+        count, lengths = len(self.records), np.asarray(self.counts, dtype=np.int64)
+        python = lengths > len(_KEYS)
+        unusual = np.zeros(int(self.starts[-1]), dtype=bool)
+        suspect = np.flatnonzero(  # printable ASCII holds no control character
+            ~self.compute.ascii_is_printable(self.inserts).to_numpy(zero_copy_only=False))
+        if len(suspect):
+            unusual[suspect] = self.compute.match_substring_regex(
+                self.inserts.take(suspect), _CONTROL).to_numpy(zero_copy_only=False)
+        if named is not None:  # named inserts (manifest events)
+            unusual |= named
+        if unusual.any():
+            row = np.repeat(np.arange(count), lengths)
+            python |= np.bincount(row, weights=unusual, minlength=count) > 0
+        return python
 
     def _json(self, escaped: object, size: int, starts: np.ndarray, count: int) -> object:
         """``data_json`` of ``count`` records of ``size`` unnamed inserts each, which start at
