@@ -305,33 +305,48 @@ def _decide(relevance: Relevance, provider: str, event_id: int, level: int) -> i
 
 
 class _BatchFacts:
-    """What the skipped and built chunks of a batch hand on, read for the whole batch once:
-    ids, times (:func:`~evtxmpio.ingest.evtx_binruns.refined_times`), whether each record
-    follows the one before and has the run shape, as lists sliced per chunk."""
+    """What the skipped and built chunks of a batch hand on: ids, times
+    (:func:`~evtxmpio.ingest.evtx_binruns.refined_times`), whether each record follows the one
+    before and has the run shape. A clean run needs its first and last record only (most
+    chunks of a real System log); the lists of every record are made once per batch, and only
+    when a chunk needs them."""
 
     def __init__(self, read: Records, chunks: Sequence[ChunkRecords]) -> None:
-        headers = np.fromiter(chain.from_iterable(c.header_filetimes for c in chunks),
-                              np.uint64, len(read.filetimes))
-        self.ids = read.record_ids.tolist()
-        self.times = refined_times(read.filetimes, headers).tolist()
-        self.follows = chunk_follows(read.record_ids, read.filetimes).tolist()
-        self.run_shape = read.run_shape.tolist()
+        self.read = read
+        self.chunks = chunks
+        self._lists: tuple[list, ...] | None = None
+
+    def _all(self) -> tuple[list, ...]:
+        if self._lists is None:
+            read = self.read
+            headers = np.fromiter(
+                chain.from_iterable(c.header_filetimes for c in self.chunks), np.uint64,
+                len(read.filetimes))
+            self._lists = (read.record_ids.tolist(),
+                           refined_times(read.filetimes, headers).tolist(),
+                           chunk_follows(read.record_ids, read.filetimes).tolist(),
+                           read.run_shape.tolist())
+        return self._lists
 
     def skipped(self, chunk: ChunkRecords, start: int, stop: int, clean: bool) -> SkippedChunk:
         """A chunk none of whose records (``start:stop`` of the batch) can matter; of a clean
         run only its first and last record are kept."""
         if clean:
-            return SkippedChunk([self.ids[start], self.ids[stop - 1]],
-                                [self.times[start], self.times[stop - 1]],
+            ends = [start, stop - 1]
+            times = refined_times(self.read.filetimes[ends],
+                                  [chunk.header_filetimes[0], chunk.header_filetimes[-1]])
+            return SkippedChunk(self.read.record_ids[ends].tolist(), times.tolist(),
                                 [chunk.offsets[0], chunk.offsets[-1]], True, stop - start)
-        return SkippedChunk(self.ids[start:stop], self.times[start:stop], chunk.offsets, False,
+        ids, times, _, _ = self._all()
+        return SkippedChunk(ids[start:stop], times[start:stop], chunk.offsets, False,
                             stop - start)
 
     def built(self, chunk: ChunkRecords, start: int, stop: int, clean: bool,
               kept: dict[int, tuple]) -> BuiltChunk:
         """A chunk (records ``start:stop`` of the batch) whose kept records are built."""
-        return BuiltChunk(self.ids[start:stop], self.times[start:stop], chunk.offsets,
-                          self.follows[start:stop - 1], self.run_shape[start:stop], kept, clean)
+        ids, times, follows, run_shape = self._all()
+        return BuiltChunk(ids[start:stop], times[start:stop], chunk.offsets,
+                          follows[start:stop - 1], run_shape[start:stop], kept, clean)
 
 
 def skipped_items(name: str, chunk_offset: int, chunk: SkippedChunk
