@@ -33,6 +33,8 @@ _VIEW = {1: "u1", 2: "<u2", 4: "<u4", 8: "<u8"}
 _SIGNED = {1: np.int8, 2: np.int16, 4: np.int32, 8: np.int64}
 _HEX_TYPES = (0x14, 0x15)
 _FRAGMENT_WORD = 0x0001010F  # 0f 01 01 00, little-endian
+REPEATED_MIN = 16  # a column of fewer records is sliced one by one
+REPEATED_BYTES = 128  # the longest value told apart by numpy
 
 
 def build_kept(builder: RecordBuilder, read: Records, rows: np.ndarray,
@@ -172,13 +174,42 @@ class _Group:
                 for facts, ok, row, value in zip(system, sound, items, binary, strict=True)]
 
     def values(self, index: int) -> list[bytes]:
+        """Each record's value bytes (a value the group repeats: one object for them all)."""
+        repeated = self.repeated(index)
+        if repeated is not None:
+            distinct, inverse = repeated
+            return list(map(distinct.__getitem__, inverse))
         starts = self.starts[:, index]
         return list(map(self.blob.__getitem__,
                         map(slice, starts.tolist(), (starts + self.sizes[:, index]).tolist())))
 
+    def repeated(self, index: int) -> tuple[list[bytes], list[int]] | None:
+        """A column of few distinct values, all of one short size (a storm's computer,
+        channel, device and binary): the distinct values and each record's, told apart by
+        numpy; ``None`` for any other column."""
+        sizes = self.sizes[:, index]
+        size = int(sizes[0])
+        if self.count < REPEATED_MIN or not 0 < size <= REPEATED_BYTES \
+                or (sizes != size).any():
+            return None
+        u8 = np.frombuffer(self.blob, np.uint8)
+        rows = u8[self.starts[:, index][:, None] + np.arange(size)]
+        _, first, inverse = np.unique(rows.view(f"V{size}").ravel(), return_index=True,
+                                      return_inverse=True)
+        if len(first) * 4 > self.count:
+            return None  # mostly distinct: sliced one by one
+        distinct = [self.blob[a:a + size] for a in self.starts[first, index].tolist()]
+        return distinct, inverse.reshape(-1).tolist()
+
     def strings(self, index: int) -> list[str | None]:
-        """The strings of a column, as evtx reads them (up to their first NUL): decoded at
-        once when the column holds no surrogate pair and no NUL, else one by one."""
+        """The strings of a column, as evtx reads them (up to their first NUL): each distinct
+        one decoded once in a column of few, else decoded at once when the column holds no
+        surrogate pair and no NUL, else one by one."""
+        repeated = self.repeated(index)
+        if repeated is not None:
+            distinct, inverse = repeated
+            texts = list(map(self.builder.strings.text, distinct))
+            return list(map(texts.__getitem__, inverse))
         values = self.values(index)
         try:
             joined = b"".join(values).decode("utf-16le")

@@ -217,3 +217,36 @@ def test_refined_times_as_the_rendered_reader_gives_them(filetime: int, header: 
     expected = header_ns if header_ns // 1000 == micro else micro * 1000
     found = refined_times(np.array([filetime], np.uint64), [header])
     assert found.tolist() == [expected]
+
+
+@pytest.mark.parametrize("devices, built", [
+    (("\\Device\\Harddisk1\\DR1", "\\Device\\Harddisk2\\DR2"), True),
+    (("\\Device\\Harddisk1\\DR1", "\\Device\\Harddisk\r\\DR2"), False),  # one refused
+    (("\\Device\\Harddisk1\\DR1", "\\Device\\Harddisk1\\DR1\x00x"), True),  # NUL: cut there
+])
+def test_repeated_columns_built_as_rendered(devices: tuple[str, str], built: bool,
+                                            tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forty kept records whose device, computer and binary take few values (a storm): those
+    columns are told apart by numpy (the path is taken), the block address is not (every
+    record its own), and the records are the ones evtx renders."""
+    from evtxmpio.ingest import evtx_kept
+
+    found: list[bool] = []
+    repeated = evtx_kept._Group.repeated
+
+    def counting(self: evtx_kept._Group, index: int) -> object:
+        result = repeated(self, index)
+        found.append(result is not None)
+        return result
+
+    monkeypatch.setattr(evtx_kept._Group, "repeated", counting)
+    kept = [_disk(103 + k, 10 + k, (devices[k % 2], f"0x{k * 7919:x}", str(k % 2 + 1)))
+            for k in range(40)]
+    path = _log(tmp_path, kept)
+    counts = _built_chunks(monkeypatch)
+    items = _read(path, True, monkeypatch)
+    assert items == _read(path, False, monkeypatch)
+    assert sum(counts) == int(built)
+    assert True in found and False in found
+    assert [i.event_id for i in items if isinstance(i, RawRecord)] == [153] * 40
