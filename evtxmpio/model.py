@@ -84,9 +84,10 @@ from __future__ import annotations
 import json
 import operator
 import warnings
-from collections.abc import Iterable
-from dataclasses import dataclass, fields, make_dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import MISSING, dataclass, fields, make_dataclass
 from json.encoder import encode_basestring
+from typing import TypeVar
 
 import pandas as pd
 
@@ -149,21 +150,34 @@ class RawRecord:
         }
 
 
-# RawRecord's own __init__ sets each of its 17 fields through object.__setattr__ (it is
-# frozen): 1.5 µs, on every record a reader builds. The same fields in the same slots, set by
-# a plain __init__, cost 0.2 µs; the object then takes its class (same layout, so CPython
-# allows it) and is a RawRecord like any other: frozen, equal and hashed by its fields.
-_RawRecordSlots = make_dataclass(
-    "_RawRecordSlots", [(f.name, f.type) for f in fields(RawRecord)], slots=True,
-    eq=False, repr=False)
-assert _RawRecordSlots.__slots__ == RawRecord.__slots__
+T = TypeVar("T")
 
 
-def raw_record(*values: object) -> RawRecord:
-    """``RawRecord(*values)`` (every field, in order), built at a quarter of its cost."""
-    record = _RawRecordSlots(*values)
-    record.__class__ = RawRecord  # type: ignore[assignment]
-    return record  # type: ignore[return-value]
+def quick_constructor(cls: type[T]) -> Callable[..., T]:
+    """A constructor of the frozen, slotted dataclass ``cls`` (positional or by name, with
+    its defaults) at a quarter of its own cost.
+
+    A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__`` (RawRecord:
+    1.5 µs, on every record a reader builds). The same fields in the same slots, set by a plain
+    ``__init__``, cost 0.2 µs; the object then takes its class (same layout, so CPython allows
+    it) and is an instance like any other: frozen, equal and hashed by its fields.
+    """
+    plain = make_dataclass(f"_{cls.__name__}Slots",
+                           [(f.name, f.type, f.default) if f.default is not MISSING
+                            else (f.name, f.type) for f in fields(cls)],
+                           slots=True, eq=False, repr=False)
+    assert plain.__slots__ == cls.__slots__
+
+    def construct(*args: object, **kwargs: object) -> T:
+        made = plain(*args, **kwargs)
+        made.__class__ = cls
+        return made  # type: ignore[return-value]
+
+    construct.__doc__ = f"``{cls.__name__}(...)`` at a quarter of its cost."
+    return construct
+
+
+raw_record = quick_constructor(RawRecord)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,9 +4,7 @@ A reader is a generator ``read(source) -> Iterator[RawRecord | IngestIssue]``: i
 records and problems as it meets them and never raises for bad input. Formats registered with
 ``accepts_options=True`` are called as ``read(source, options)`` with a :class:`ReadOptions`
 and may also yield :class:`SkippedRecords` (records counted as read and skipped without being
-built, e.g. chunks the pre-filter skipped, or a trace export's header event). A reader may
-also yield a list of such items, a batch taken in order exactly as if yielded one by one
-(:func:`~evtxmpio.ingest.collect.ingest_paths`: a record limit met inside it stops there).
+built, e.g. chunks the pre-filter skipped, or a trace export's header event).
 ``register`` adds an :class:`InputFormat`; :func:`sniff_format` picks one from the first bytes
 of a file.
 """
@@ -15,14 +13,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, fields, make_dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 from evtxmpio.catalog.relevance import Relevance, providers_only
 from evtxmpio.errors import Error
 from evtxmpio.ingest.health import HealthLedger
-from evtxmpio.model import RawRecord
+from evtxmpio.model import RawRecord, quick_constructor
 from evtxmpio.pathtext import path_text
 from evtxmpio.timearith import TIME_MAX_NS, TIME_MIN_NS
 
@@ -97,20 +95,7 @@ class SkippedRecords:
     id_span: int = 0
 
 
-# As for RawRecord (model.raw_record): the same slots set by a plain __init__, then the class.
-_SkippedSlots = make_dataclass(
-    "_SkippedSlots", [(f.name, f.type, f.default) for f in fields(SkippedRecords)],
-    slots=True, eq=False, repr=False)
-assert _SkippedSlots.__slots__ == SkippedRecords.__slots__
-
-
-def skipped_records(source_path: str, count: int, reason: str, offset: int | None = None,
-                    record_id: int | None = None, time_ns: int | None = None,
-                    id_span: int = 0) -> SkippedRecords:
-    """``SkippedRecords(...)`` at a quarter of its cost (readers make one per run skipped)."""
-    item = _SkippedSlots(source_path, count, reason, offset, record_id, time_ns, id_span)
-    item.__class__ = SkippedRecords  # type: ignore[assignment]
-    return item  # type: ignore[return-value]
+skipped_records = quick_constructor(SkippedRecords)  # readers make one per run skipped
 
 
 def time_possible(time_ns: int | None) -> bool:

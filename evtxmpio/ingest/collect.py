@@ -39,9 +39,8 @@ from evtxmpio.pathtext import path_text
 from evtxmpio.timearith import TIME_MAX_NS, TIME_MIN_NS
 
 RecordFilter = Callable[[RawRecord], bool]
-# What a reader yields: a record, records skipped unbuilt, a problem, or a list of these (a
-# batch of consecutive items, taken in order as if yielded one by one).
-ReadItem = RawRecord | IngestIssue | SkippedRecords | list[RawRecord | IngestIssue | SkippedRecords]
+# What a reader yields: a record, records skipped unbuilt, or a problem.
+ReadItem = RawRecord | IngestIssue | SkippedRecords
 # Called as a file starts, every GUARD_EVERY items and as it ends: (its account, bytes read so
 # far, its size if known). The command line draws progress from it; it must not raise.
 ProgressHook = Callable[[FileAccount, int, "int | None"], None]
@@ -285,7 +284,7 @@ def _read_guarded(items: Iterator[ReadItem], account: FileAccount, result: Inges
                   run: _Run, position: _Position | None = None) -> None:
     """Take every item; stop the file at its record limit or a time or memory limit.
 
-    Records are counted after each item (each record of a list); time and memory every
+    Records are counted after each item; time and memory every
     ``GUARD_EVERY`` items, when the sink and the progress hook are told too.
     """
     guard = FileGuard(run.limits)
@@ -297,13 +296,7 @@ def _read_guarded(items: Iterator[ReadItem], account: FileAccount, result: Inges
     take, settle = _taker(account, result, run)
     try:
         for item in items:
-            if type(item) is list:
-                for one in item:  # a reader's batch: records after the limit are never read
-                    take(one)
-                    if account.records_used > most:
-                        break
-            else:
-                take(item)
+            take(item)
             if account.records_used > most:
                 result.records.pop()  # the record over the limit is read, not kept
                 account.records_used -= 1
@@ -422,10 +415,7 @@ def _read_archive(source: Source, kind: str, result: IngestResult, run: _Run,
 
 
 def _take(item: ReadItem, account: FileAccount, result: IngestResult, run: _Run) -> None:
-    if isinstance(item, list):
-        for one in item:
-            _take(one, account, result, run)
-    elif isinstance(item, IngestIssue):
+    if isinstance(item, IngestIssue):
         _account_issue(account, item)
         result.issues.append(item)
     elif isinstance(item, SkippedRecords):

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import pairwise
 
 import numpy as np
 
 from evtxmpio.catalog import FILETIME_UNIX_EPOCH
 from evtxmpio.ingest.base import SkippedRecords, skipped_records
-from evtxmpio.ingest.evtx_build import kind_of
+from evtxmpio.ingest.event_text import record_kind
+from evtxmpio.ingest.evtx_runs import runs_between
 from evtxmpio.ingest.evtx_walk import ReadItem
 from evtxmpio.model import raw_record
 
@@ -100,7 +100,7 @@ def built_items(name: str, chunk_offset: int, chunk: BuiltChunk) -> Iterator[Rea
 def _record(name: str, chunk_offset: int, chunk: BuiltChunk, k: int) -> ReadItem:
     provider, event_id, level, (guid, qualifiers, channel, computer, data, binary) = \
         chunk.kept[k]
-    return raw_record(kind_of(provider, guid, KIND), chunk.times[k], provider, event_id, name,
+    return raw_record(record_kind(provider, guid, KIND), chunk.times[k], provider, event_id, name,
                       READER, qualifiers, level if level >= 0 else None, chunk.record_ids[k],
                       channel, computer, data, binary, None, None,
                       chunk_offset + chunk.offsets[k], False)
@@ -108,23 +108,10 @@ def _record(name: str, chunk_offset: int, chunk: BuiltChunk, k: int) -> ReadItem
 
 def _counted(name: str, chunk_offset: int, chunk: BuiltChunk, kept: dict[int, ReadItem]
              ) -> Iterator[ReadItem]:
-    """``evtx_runs.counted_runs``: the kept records, the skipped runs between them as counts
-    that advance the expected id, the chunk's first and last record with their facts."""
-    last = len(chunk.record_ids) - 1
-    for before, mark in pairwise([-1, *sorted(kept), last + 1]):
-        start, stop = before + 1, mark
-        if start == 0 < stop:
-            yield skipped_record(name, chunk_offset, chunk, 0, 1)
-            start = 1
-        ends = mark > last and start <= last
-        stop -= ends
-        if stop > start:
-            yield skipped_records(name, stop - start, "not-relevant",
-                                 chunk_offset + chunk.offsets[start], id_span=stop - start)
-        if mark <= last:
-            yield kept[mark]
-        elif ends:
-            yield skipped_record(name, chunk_offset, chunk, last, 1)
+    """``evtx_runs.runs_between`` of a built chunk."""
+    return runs_between(name, len(chunk.record_ids), kept,
+                        lambda k: skipped_record(name, chunk_offset, chunk, k, 1),
+                        lambda k: chunk_offset + chunk.offsets[k])
 
 
 def _run(name: str, chunk_offset: int, chunk: BuiltChunk, start: int, stop: int

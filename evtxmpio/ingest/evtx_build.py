@@ -36,10 +36,9 @@ import re
 import struct
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from functools import cache
 
-from evtxmpio.ingest.event_text import record_kind
+from evtxmpio.ingest.evtx_pyrender import filetime_text
 from evtxmpio.ingest.evtx_templates import (
     BINXML,
     FILETIME,
@@ -58,13 +57,13 @@ REMEMBERED_BYTES = 512  # the longest string value remembered (at most 8 MiB in 
 # integers signed and unsigned, float, double, bool, GUID, size_t, hex integers, binary.
 _PLAIN_TYPES = frozenset({0x00, *range(0x03, 0x11), 0x14, 0x15})
 _SID = 0x13
-_FILETIME_EPOCH = datetime(1601, 1, 1)
 STRING_ARRAY = 0x81
 _BINARY = 0x0E
 _GUID = 0x0F
-_HEX = {0x14: 4, 0x15: 8}
-_INTEGERS = {0x03: (1, True), 0x04: (1, False), 0x05: (2, True), 0x06: (2, False),
-             0x07: (4, True), 0x08: (4, False), 0x09: (8, True), 0x0A: (8, False)}
+HEX_SIZES = {0x14: 4, 0x15: 8}  # hex integers: value type -> size
+INTEGERS = {  # integers: value type -> (size, signed)
+    0x03: (1, True), 0x04: (1, False), 0x05: (2, True), 0x06: (2, False),
+    0x07: (4, True), 0x08: (4, False), 0x09: (8, True), 0x0A: (8, False)}
 # What an XML parser changes or refuses in a text (and ``]]>``, refused there).
 _UNSAFE_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0d\x0e-\x1f\ud800-\udfff\ufffe\uffff]|]]>")
 _UNSAFE_ATTRIBUTE = re.compile("[\x00-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -386,13 +385,10 @@ def _event_data_plan(template: Template) -> tuple[tuple, Source | None] | None:
 
 
 def _filetime_text(value: bytes) -> str | None:
-    """A FILETIME as evtx renders it (UTC, to the microsecond, truncated), ``None`` outside
-    the times the analysis can hold."""
+    """A FILETIME as evtx renders it (:func:`~evtxmpio.ingest.evtx_pyrender.filetime_text`),
+    ``None`` outside the times the analysis can hold."""
     (filetime,) = _U64(value)
-    if not FILETIME_MIN <= filetime <= FILETIME_MAX:
-        return None
-    return (_FILETIME_EPOCH + timedelta(microseconds=filetime // 10)).strftime(
-        "%Y-%m-%dT%H:%M:%S.%fZ")
+    return filetime_text(filetime) if FILETIME_MIN <= filetime <= FILETIME_MAX else None
 
 
 def _string_array(value: bytes) -> list[str] | None:
@@ -412,7 +408,7 @@ def _sid(value: bytes) -> str | None:
         else None
 
 
-def _integer(size: int, signed: bool) -> object:
+def _integer(signed: bool) -> object:
     def convert(value: bytes) -> str:
         return str(int.from_bytes(value, "little", signed=signed))
     return convert
@@ -429,14 +425,9 @@ def _guid(value: bytes) -> str:
 # Value type -> its text as evtx renders it (the descriptor sizes are checked by the batch):
 # the types a read value may have. Strings are read by _Strings.
 _CONVERT: dict[int, object] = {
-    **{value_type: _integer(*layout) for value_type, layout in _INTEGERS.items()},
+    **{value_type: _integer(signed) for value_type, (_, signed) in INTEGERS.items()},
     0x14: _hex, 0x15: _hex, _GUID: _guid, FILETIME: _filetime_text,
     STRING_ARRAY: _string_array}
 # Value types checked, though not read: their check.
 _CHECK: dict[int, object] = {FILETIME: _filetime_text, STRING_ARRAY: _string_array,
                              _SID: _sid}
-
-
-def kind_of(provider: str, guid: str | None, kind: str) -> str:
-    """The record kind (:func:`~evtxmpio.ingest.event_text.record_kind`)."""
-    return record_kind(provider, guid, kind)

@@ -19,9 +19,10 @@ from evtxmpio.ingest.event_text import canonical_value
 from evtxmpio.ingest.evtx_build import (
     _CHECK,
     _CONVERT,
-    _INTEGERS,
     _UNSAFE_ATTRIBUTE,
     _UNSAFE_TEXT,
+    HEX_SIZES,
+    INTEGERS,
     STRING_ARRAY,
     RecordBuilder,
     _Program,
@@ -31,7 +32,6 @@ from evtxmpio.ingest.evtx_values import CHUNK, Records, _distinct_rows
 
 _VIEW = {1: "u1", 2: "<u2", 4: "<u4", 8: "<u8"}
 _SIGNED = {1: np.int8, 2: np.int16, 4: np.int32, 8: np.int64}
-_HEX_TYPES = (0x14, 0x15)
 _FRAGMENT_WORD = 0x0001010F  # 0f 01 01 00, little-endian
 REPEATED_MIN = 16  # a column of fewer records is sliced one by one
 REPEATED_BYTES = 128  # the longest value told apart by numpy
@@ -230,15 +230,15 @@ class _Group:
             return [value_type] * self.count
         if value_type == STRING:
             return self.strings(index)
-        if value_type in _INTEGERS or value_type in _HEX_TYPES:
+        if value_type in INTEGERS or value_type in HEX_SIZES:
             numbers = self.integers(index, value_type)
-            if value_type in _HEX_TYPES:
+            if value_type in HEX_SIZES:
                 return [f"0x{number:x}" for number in numbers]
             return list(map(str, numbers))
         return list(map(_CONVERT[value_type], self.values(index)))
 
     def integers(self, index: int, value_type: int) -> list[int]:
-        size, signed = _INTEGERS.get(value_type, (4 if value_type == 0x14 else 8, False))
+        size, signed = INTEGERS.get(value_type) or (HEX_SIZES[value_type], False)
         starts = self.starts[:, index]
         window = np.ndarray((len(self.blob) - size + 1,), _VIEW[size], self.blob, 0, (1,))
         numbers = window[starts]

@@ -19,7 +19,7 @@ after ``evtx``'s own.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import pairwise, repeat
 from operator import itemgetter
 
@@ -97,29 +97,41 @@ def _record_facts(raw: dict, headers: RecordHeaders) -> tuple[int | None, int | 
 def counted_runs(name: str, chunk_offset: int, raws: list[dict], kept: dict[int, ReadItem],
                  headers: RecordHeaders, facts: tuple[tuple[str, ...], tuple[str, ...]]
                  ) -> Iterator[ReadItem]:
-    """A chunk whose ids are consecutive and whose times strictly increase, kept records
-    included: the kept records, and between them each run of skipped records as a count that
-    advances the expected id (``id_span``). The health ledger then comes out as record by
-    record: the chunk's first and last record are handed on with their id and time (they meet
-    the chunks around), and nothing inside the chunk is a gap or goes backwards.
-    """
-    last = len(raws) - 1
+    """:func:`runs_between` of a rendered chunk (``facts``: its :func:`clean_run`)."""
+
+    def offset(k: int) -> int | None:
+        at = header_facts(raws[k], headers)[0]
+        return chunk_offset + at if at is not None else None
+
+    return runs_between(
+        name, len(raws), kept,
+        lambda k: _observed(name, chunk_offset, raws, headers, facts, k), offset)
+
+
+def runs_between(name: str, count: int, kept: dict[int, ReadItem],
+                 observed: Callable[[int], SkippedRecords],
+                 offset: Callable[[int], int | None]) -> Iterator[ReadItem]:
+    """A chunk of ``count`` records whose ids are consecutive and whose times strictly
+    increase, kept records included: the kept records, and between them each run of skipped
+    records as a count that advances the expected id (``id_span``). The health ledger then
+    comes out as record by record: the chunk's first and last record are handed on with their
+    id and time (``observed(k)``; they meet the chunks around), and nothing inside the chunk is
+    a gap or goes backwards. ``offset(k)``: record ``k``'s file offset."""
+    last = count - 1
     for before, mark in pairwise([-1, *sorted(kept), last + 1]):
         start, stop = before + 1, mark  # the skipped records between two kept ones
         if start == 0 < stop:
-            yield _observed(name, chunk_offset, raws, headers, facts, 0)
+            yield observed(0)
             start = 1
         ends = mark > last and start <= last
         stop -= ends
         if stop > start:
-            offset = header_facts(raws[start], headers)[0]
-            yield skipped_records(name, stop - start, "not-relevant",
-                                 chunk_offset + offset if offset is not None else None,
-                                 id_span=stop - start)
+            yield skipped_records(name, stop - start, "not-relevant", offset(start),
+                                  id_span=stop - start)
         if mark <= last:
             yield kept[mark]
         elif ends:
-            yield _observed(name, chunk_offset, raws, headers, facts, last)
+            yield observed(last)
 
 
 def _observed(name: str, chunk_offset: int, raws: list[dict], headers: RecordHeaders,

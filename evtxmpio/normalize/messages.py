@@ -15,7 +15,6 @@ import operator
 import re
 from collections.abc import Iterable, Sequence
 from functools import cache, lru_cache
-from json.encoder import encode_basestring
 
 from evtxmpio.catalog import message_template, template_inserts
 from evtxmpio.model import RawRecord, data_json
@@ -48,7 +47,7 @@ _VALUE = operator.itemgetter(1)
 def texts_of(records: Iterable[RawRecord]) -> tuple[list[str | None], list[str]]:
     """The ``message`` (:func:`render_message`) and ``data`` (:func:`evtxmpio.model.data_json`)
     of each record: the catalogue read once per provider, event id and number of inserts (a
-    batch holds few), the JSON of unnamed inserts written by one format text per count."""
+    batch holds few)."""
     plans: dict[tuple[str, int | None, int], tuple[str | None, int, str | None]] = {}
     messages: list[str | None] = []
     texts: list[str] = []
@@ -65,21 +64,8 @@ def texts_of(records: Iterable[RawRecord]) -> tuple[list[str | None], list[str]]
             message(filled.format(*values))  # what _fill makes
         else:
             message(message_with(record, template))
-        if key[2] < len(_UNNAMED_JSON) and not any(map(_NAME, data)):
-            try:
-                text(_UNNAMED_JSON[key[2]].format(*map(encode_basestring, values)))
-                continue
-            except TypeError:  # a value that is not text
-                pass
         text(data_json(data))
     return messages, texts
-
-
-# '{{"1": {}, "2": {}}}' ...: data_json of 0 to 64 unnamed inserts, as format texts.
-_UNNAMED_JSON = ["{{" + ", ".join(encode_basestring(str(number)) + ": {}"
-                                  for number in range(1, count + 1)) + "}}"
-                 for count in range(65)]
-_NAME = operator.itemgetter(0)
 
 
 def message_plan(provider: str, event_id: int | None, given: int
@@ -97,17 +83,26 @@ def most_inserts(template: str) -> int:
     return max(template_inserts(template), default=0)
 
 
-@cache  # one entry per catalogue template and number of values it can use
-def _format(template: str, count: int) -> str:
-    """``template`` as a ``str.format`` text for ``count`` values: each ``%n`` that has a value
-    becomes ``{n-1}``; one without stays, as does the text between (braces doubled)."""
+@lru_cache(maxsize=4096)  # per catalogue template and number of inserts
+def template_pieces(template: str, count: int) -> tuple[str | int, ...]:
+    """``template`` as text pieces and insert positions, as ``catalog.fill_template`` reads
+    it: ``%n`` with ``n <= count`` is position ``n-1``; any other ``%n`` stays text."""
     split = INSERT.split(template)
-    parts = [split[0].replace("{", "{{").replace("}", "}}")]
+    pieces: list[str | int] = [split[0]]
     for number, text in zip(split[1::2], split[2::2], strict=True):
         index = int(number) - 1
-        parts.append(f"{{{index}}}" if 0 <= index < count else f"%{number}")
-        parts.append(text.replace("{", "{{").replace("}", "}}"))
-    return "".join(parts)
+        pieces.append(index if 0 <= index < count else f"%{number}")
+        pieces.append(text)
+    return tuple(pieces)
+
+
+@cache  # one entry per catalogue template and number of values it can use
+def _format(template: str, count: int) -> str:
+    """``template`` as a ``str.format`` text for ``count`` values (:func:`template_pieces`:
+    each insert with a value becomes ``{n-1}``, the text between has its braces doubled)."""
+    return "".join(f"{{{piece}}}" if isinstance(piece, int)
+                   else piece.replace("{", "{{").replace("}", "}}")
+                   for piece in template_pieces(template, count))
 
 
 def _fill(template: str, values: Sequence[str]) -> str:

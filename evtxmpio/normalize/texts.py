@@ -17,7 +17,6 @@ from __future__ import annotations
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import chain
 from types import ModuleType
 
@@ -25,7 +24,13 @@ import numpy as np
 
 from evtxmpio.model import RawRecord, data_json
 from evtxmpio.normalize.columns import text_arrow
-from evtxmpio.normalize.messages import INSERT, message_plan, message_with, most_inserts, texts_of
+from evtxmpio.normalize.messages import (
+    message_plan,
+    message_with,
+    most_inserts,
+    template_pieces,
+    texts_of,
+)
 
 _DATA = operator.attrgetter("data")
 _MESSAGE = operator.attrgetter("message")
@@ -197,7 +202,7 @@ class _Batch:
 
     def _fill(self, template: str, given: int, rows: np.ndarray) -> object:
         """``template`` filled with the inserts of ``rows`` (each has ``given`` inserts)."""
-        pieces = _pieces(template, min(given, most_inserts(template)))
+        pieces = template_pieces(template, min(given, most_inserts(template)))
         if not any(isinstance(piece, int) for piece in pieces):  # no insert: one text
             return self._strings(["".join(pieces)] * len(rows))  # type: ignore[arg-type]
         starts = self.starts[rows]
@@ -215,19 +220,6 @@ def _groups(*columns: Sequence[object]) -> dict[tuple[object, ...], np.ndarray]:
     codes.update(zip(codes, range(len(codes)), strict=True))
     numbers = np.fromiter(map(codes.__getitem__, keys), dtype=np.intp, count=len(keys))
     return {key: np.flatnonzero(numbers == code) for key, code in codes.items()}
-
-
-@lru_cache(maxsize=4096)  # per catalogue template and number of inserts
-def _pieces(template: str, count: int) -> tuple[str | int, ...]:
-    """``template`` as text pieces and insert positions (``%n`` with ``n <= count`` is
-    position ``n-1``; any other ``%n`` stays text), as ``messages._format`` reads it."""
-    split = INSERT.split(template)
-    pieces: list[str | int] = [split[0]]
-    for number, text in zip(split[1::2], split[2::2], strict=True):
-        index = int(number) - 1
-        pieces.append(index if 0 <= index < count else f"%{number}")
-        pieces.append(text)
-    return tuple(pieces)
 
 
 def _pandas_strings(array: object) -> object:

@@ -1,5 +1,5 @@
-"""How ingest takes what a reader yields: records, records skipped unbuilt, problems, and
-lists of these (a reader's batch), with the same accounts, ledger and records either way."""
+"""How ingest takes what a reader yields: records, records skipped unbuilt and problems, with
+the same accounts, ledger and records by the quick step and the plain one."""
 
 from __future__ import annotations
 
@@ -90,25 +90,9 @@ def test_items_taken_one_at_a_time_by_the_plain_step_give_the_same() -> None:
     assert _facts(account, result) == _facts(*_take_all(_items()))
 
 
-@pytest.mark.parametrize("size", [1, 2, 3, 5, 16])
-def test_items_handed_in_lists_give_the_same(size: int) -> None:
-    items = _items()
-    batches = [items[i:i + size] for i in range(0, len(items), size)]
-    assert _facts(*_take_all(batches)) == _facts(*_take_all(items))
-    mixed = [batches[0], *items[size:]]  # a list, then items one by one
-    assert _facts(*_take_all(mixed)) == _facts(*_take_all(items))
-
-
 @pytest.mark.parametrize("most", range(8))
-@pytest.mark.parametrize("size", [1, 4])
-def test_the_record_limit_stops_a_list_where_it_stops_single_items(most: int, size: int
-                                                                   ) -> None:
-    items = _items()
-    batches = [items[i:i + size] for i in range(0, len(items), size)]
-    limits = Limits(file_records=most)
-    single, listed = _take_all(items, limits), _take_all(batches, limits)
-    assert _facts(*listed) == _facts(*single)
-    account, result = single
+def test_the_record_limit_stops_at_the_record_over_it(most: int) -> None:
+    account, result = _take_all(_items(), Limits(file_records=most))
     assert len(result.records) == account.records_used == min(most, 7)
     assert account.records_read == account.records_used + account.records_skipped
     assert account.skip_reasons["over-limit"] == (1 if most < 7 else 0)
