@@ -34,13 +34,15 @@ from evtxmpio.ingest.base import (
 from evtxmpio.ingest.dedupe import Deduplicator
 from evtxmpio.ingest.evtx import resolve_backend
 from evtxmpio.ingest.limits import FileGuard, Limits
+from evtxmpio.ingest.runs import RecordRun
 from evtxmpio.model import RawRecord
 from evtxmpio.pathtext import path_text
 from evtxmpio.timearith import TIME_MAX_NS, TIME_MIN_NS
 
 RecordFilter = Callable[[RawRecord], bool]
-# What a reader yields: a record, records skipped unbuilt, or a problem.
-ReadItem = RawRecord | IngestIssue | SkippedRecords
+# What a reader yields: a record, records skipped unbuilt, a run of records decided together,
+# or a problem.
+ReadItem = RawRecord | IngestIssue | SkippedRecords | RecordRun
 # Called as a file starts, every GUARD_EVERY items and as it ends: (its account, bytes read so
 # far, its size if known). The command line draws progress from it; it must not raise.
 ProgressHook = Callable[[FileAccount, int, "int | None"], None]
@@ -302,8 +304,8 @@ def _read_guarded(items: Iterator[ReadItem], account: FileAccount, result: Inges
                 account.records_used -= 1
                 account.skip("over-limit")
                 return _stop(account, result, guard.records_hit())
-            countdown -= 1
-            if countdown:
+            countdown -= 1 if type(item) is not RecordRun else 1 + len(item.records)
+            if countdown > 0:
                 continue
             countdown = every
             settle()
@@ -332,11 +334,12 @@ def _stop(account: FileAccount, result: IngestResult, hit: tuple[str, str]) -> N
 def _taker(account: FileAccount, result: IngestResult, run: _Run
            ) -> tuple[Callable[[ReadItem], None], Callable[[], None]]:
     """:func:`_take` for ``account``, with the items met most taken without the calls and
-    look-ups between: a record whose time is possible (every kept record passes here once)
-    and records skipped unbuilt, but for the pre-filter's chunks. Their skip reasons are
-    counted aside until ``settle()`` (a Counter's item costs twice a dict's); call it before
-    the account is read."""
+    look-ups between: a record whose time is possible (every kept record passes here once),
+    records skipped unbuilt, but for the pre-filter's chunks, and a :class:`RecordRun` whole.
+    Their skip reasons are counted aside until ``settle()`` (a Counter's item costs twice a
+    dict's); call it before the account is read."""
     keep = run.keep
+    most = run.limits.file_records
     duplicate = run.deduplicator.is_duplicate if run.deduplicator is not None else None
     health = account.health
     observe, advance = health.observe, health.advance
@@ -374,7 +377,47 @@ def _taker(account: FileAccount, result: IngestResult, run: _Run
                 observe(item.record_id, time_ns if time_ns is None
                         or TIME_MIN_NS <= time_ns <= TIME_MAX_NS else None)
             return
+        elif kind is RecordRun:
+            return take_run(item)
         _take(item, account, result, run)
+
+    def take_run(item: RecordRun) -> None:
+        """The run whole, as its items one by one (see :class:`RecordRun`): every record
+        read, the ledger told of its first and last record and the id span between, the kept
+        records filtered and de-duplicated as single ones are."""
+        records, first, last = item.records, item.first, item.last
+        if account.records_used + len(records) > most or not (
+                time_possible(first.time_ns) and time_possible(last.time_ns)
+                and first.time_ns is not None and last.time_ns is not None):
+            # a limit inside the run, or a time the case cannot hold: one by one
+            for one in item.items():
+                take(one)
+                if account.records_used > most:
+                    return
+            return
+        count = item.count
+        account.records_read += count
+        observe(first.record_id, first.time_ns)
+        if count > 1:
+            advance(count - 2)
+            observe(last.record_id, last.time_ns)
+        rejected = duplicates = 0
+        for record in records:
+            if keep is not None and not keep(record):
+                rejected += 1
+            elif duplicate is not None and duplicate(record):
+                duplicates += 1
+            else:
+                append(record)
+        account.records_used += len(records) - rejected - duplicates
+        skipped = count - len(records) + rejected
+        if skipped:
+            account.records_skipped += skipped
+            tally["not-relevant"] = tally.get("not-relevant", 0) + skipped
+        if duplicates:
+            account.records_skipped += duplicates
+            tally["duplicate"] = tally.get("duplicate", 0) + duplicates
+            account.duplicates_removed += duplicates
 
     def settle() -> None:
         reasons = account.skip_reasons

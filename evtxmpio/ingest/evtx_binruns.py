@@ -5,8 +5,9 @@ values. When every record is understood and some are kept, the kept ones are bui
 values (:mod:`evtxmpio.ingest.evtx_build`) and the chunk is handed on as
 :func:`evtxmpio.ingest.evtx_rust._decode_relevant` hands on the same chunk rendered: on a
 chunk whose records (kept ones included) all follow each other (ids consecutive, times strictly
-increasing at the rendered microsecond, every record of the run shape), the kept records and
-the runs between them as counts (``evtx_runs.counted_runs``); on any other chunk the kept
+increasing at the rendered microsecond, every record of the run shape), as one
+:class:`~evtxmpio.ingest.runs.RecordRun` (taken whole; its items are the kept records and the
+runs between them as counts, ``runs.runs_between``); on any other chunk the kept
 records and each run of skipped records between them as ``evtx_runs.skipped_run`` gives it
 (a clean run of three or more as its first record and the rest, else record by record).
 """
@@ -21,8 +22,8 @@ import numpy as np
 from evtxmpio.catalog import FILETIME_UNIX_EPOCH
 from evtxmpio.ingest.base import SkippedRecords, skipped_records
 from evtxmpio.ingest.event_text import record_kind
-from evtxmpio.ingest.evtx_runs import runs_between
 from evtxmpio.ingest.evtx_walk import ReadItem
+from evtxmpio.ingest.runs import RecordRun
 from evtxmpio.model import raw_record
 
 READER = "evtx-rs"
@@ -84,11 +85,15 @@ def chunk_follows(record_ids: np.ndarray, filetimes: np.ndarray) -> np.ndarray:
 
 def built_items(name: str, chunk_offset: int, chunk: BuiltChunk) -> Iterator[ReadItem]:
     """The items of ``chunk`` in file order, as the rendered chunk gives them."""
-    kept = {k: _record(name, chunk_offset, chunk, k) for k in chunk.kept}
     count = len(chunk.record_ids)
-    if chunk.clean and len(kept) < count:
-        yield from _counted(name, chunk_offset, chunk, kept)
+    if chunk.clean:
+        positions = sorted(chunk.kept)
+        yield RecordRun([_record(name, chunk_offset, chunk, k) for k in positions], positions,
+                        count, skipped_record(name, chunk_offset, chunk, 0, 1),
+                        skipped_record(name, chunk_offset, chunk, count - 1, 1), chunk_offset,
+                        chunk.offsets)
         return
+    kept = {k: _record(name, chunk_offset, chunk, k) for k in chunk.kept}
     before = -1
     for mark in [*sorted(kept), count]:
         yield from _run(name, chunk_offset, chunk, before + 1, mark)
@@ -104,14 +109,6 @@ def _record(name: str, chunk_offset: int, chunk: BuiltChunk, k: int) -> ReadItem
                       READER, qualifiers, level if level >= 0 else None, chunk.record_ids[k],
                       channel, computer, data, binary, None, None,
                       chunk_offset + chunk.offsets[k], False)
-
-
-def _counted(name: str, chunk_offset: int, chunk: BuiltChunk, kept: dict[int, ReadItem]
-             ) -> Iterator[ReadItem]:
-    """``evtx_runs.runs_between`` of a built chunk."""
-    return runs_between(name, len(chunk.record_ids), kept,
-                        lambda k: skipped_record(name, chunk_offset, chunk, k, 1),
-                        lambda k: chunk_offset + chunk.offsets[k])
 
 
 def _run(name: str, chunk_offset: int, chunk: BuiltChunk, start: int, stop: int

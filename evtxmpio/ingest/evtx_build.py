@@ -37,6 +37,9 @@ import struct
 import uuid
 from dataclasses import dataclass
 from functools import cache
+from xml.sax.saxutils import escape as xml_escape
+
+from lxml import etree
 
 from evtxmpio.ingest.evtx_pyrender import filetime_text
 from evtxmpio.ingest.evtx_templates import (
@@ -156,9 +159,11 @@ def _attributes(element: _Element) -> dict[str, Source | bool | None]:
 
 
 def plan_of(template: Template) -> Plan | None:
-    """The :class:`Plan` of a record template, ``None`` when it is not of the layout read."""
+    """The :class:`Plan` of a record template, ``None`` when it is not of the layout read or
+    its own text is not what an XML parser reads unchanged (:func:`skeleton_sound`)."""
     root = _tree(template.events)
-    if root is None or root.name != "Event" or not root.children:
+    if root is None or root.name != "Event" or not root.children \
+            or not skeleton_sound(template.events):
         return None
     system, *rest = root.children
     if not isinstance(system, _Element) or system.name != "System" or len(rest) > 1:
@@ -381,7 +386,52 @@ def _compile(plan: Plan | None, types: tuple[int, ...], data_plan: tuple | None,
 def _event_data_plan(template: Template) -> tuple[tuple, Source | None] | None:
     """The (Name, value) sources and binary of a nested template that is an EventData."""
     root = _tree(template.events)
-    return None if root is None else _event_data(root)
+    return None if root is None or not skeleton_sound(template.events) else _event_data(root)
+
+
+def skeleton_sound(events: tuple[tuple, ...]) -> bool:
+    """Whether a template's own text, its substitutions standing for a plain value, is XML the
+    rendered path parses unchanged: literal texts without what a parser changes or refuses,
+    and the whole well-formed for lxml (a namespace that is not a valid URI, an undeclared
+    prefix or a repeated attribute make ``evtx``'s rendering fail to parse; a built record
+    must not exist where the rendered one does not)."""
+    parts: list[str] = []
+    stack: list[list] = []  # [name, content seen]
+    in_attribute = False
+    for event in events:
+        kind = event[0]
+        if kind in ("text", "sub"):
+            text = event[1] if kind == "text" else "x"
+            unsafe = _UNSAFE_ATTRIBUTE if in_attribute else _UNSAFE_TEXT
+            if unsafe.search(text):
+                return False
+            parts.append(xml_escape(text, _QUOTE) if in_attribute else xml_escape(text))
+            continue
+        if in_attribute:
+            parts.append('"')
+            in_attribute = False
+        if kind == "open":
+            parts.append(f"<{event[1]}")
+            stack.append([event[1], False])
+        elif kind == "attr":
+            parts.append(f' {event[1]}="')
+            in_attribute = True
+        elif kind == "content" and stack:
+            parts.append(">")
+            stack[-1][1] = True
+        elif kind == "close" and stack:
+            name, content = stack.pop()
+            parts.append(f"</{name}>" if content else "/>")
+    try:
+        etree.fromstring("".join(parts).encode("utf-8"), _SKELETON_PARSER)
+    except etree.XMLSyntaxError:
+        return False
+    return True
+
+
+_QUOTE = {'"': "&quot;"}
+_SKELETON_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                                   recover=False)
 
 
 def _filetime_text(value: bytes) -> str | None:

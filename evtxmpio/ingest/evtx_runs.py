@@ -19,14 +19,15 @@ after ``evtx``'s own.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from itertools import pairwise, repeat
+from collections.abc import Iterator
+from itertools import repeat
 from operator import itemgetter
 
 from evtxmpio.catalog import filetime_to_ns
 from evtxmpio.ingest.base import SkippedRecords, skipped_records, time_possible
 from evtxmpio.ingest.evtx_chunks import RecordHeaders
 from evtxmpio.ingest.evtx_walk import SYSTEM_TIME, ReadItem, event_facts, refined_time
+from evtxmpio.ingest.runs import runs_between
 from evtxmpio.ingest.timefmt import parse_iso_ns
 
 _RECORD_ID = "<EventRecordID>"
@@ -106,32 +107,6 @@ def counted_runs(name: str, chunk_offset: int, raws: list[dict], kept: dict[int,
     return runs_between(
         name, len(raws), kept,
         lambda k: _observed(name, chunk_offset, raws, headers, facts, k), offset)
-
-
-def runs_between(name: str, count: int, kept: dict[int, ReadItem],
-                 observed: Callable[[int], SkippedRecords],
-                 offset: Callable[[int], int | None]) -> Iterator[ReadItem]:
-    """A chunk of ``count`` records whose ids are consecutive and whose times strictly
-    increase, kept records included: the kept records, and between them each run of skipped
-    records as a count that advances the expected id (``id_span``). The health ledger then
-    comes out as record by record: the chunk's first and last record are handed on with their
-    id and time (``observed(k)``; they meet the chunks around), and nothing inside the chunk is
-    a gap or goes backwards. ``offset(k)``: record ``k``'s file offset."""
-    last = count - 1
-    for before, mark in pairwise([-1, *sorted(kept), last + 1]):
-        start, stop = before + 1, mark  # the skipped records between two kept ones
-        if start == 0 < stop:
-            yield observed(0)
-            start = 1
-        ends = mark > last and start <= last
-        stop -= ends
-        if stop > start:
-            yield skipped_records(name, stop - start, "not-relevant", offset(start),
-                                  id_span=stop - start)
-        if mark <= last:
-            yield kept[mark]
-        elif ends:
-            yield observed(last)
 
 
 def _observed(name: str, chunk_offset: int, raws: list[dict], headers: RecordHeaders,

@@ -23,7 +23,13 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from evtxmpio.catalog import field_int
-from evtxmpio.ingest.base import IngestIssue, ReadOptions, SkippedRecords, Source, skipped_records
+from evtxmpio.ingest.base import (
+    IngestIssue,
+    ReadOptions,
+    SkippedRecords,
+    Source,
+    skipped_records,
+)
 from evtxmpio.ingest.evtx_chunks import (
     CHUNK_SIZE,
     FILE_HEADER_SIZE,
@@ -33,10 +39,11 @@ from evtxmpio.ingest.evtx_chunks import (
     parse_chunk,
     parse_file_header,
 )
+from evtxmpio.ingest.runs import RecordRun
 from evtxmpio.ingest.timefmt import parse_iso_ns
 from evtxmpio.model import RawRecord
 
-ReadItem = RawRecord | IngestIssue | SkippedRecords
+ReadItem = RawRecord | IngestIssue | SkippedRecords | RecordRun
 SYSTEM_TIME = '<TimeCreated SystemTime="'
 
 

@@ -86,11 +86,12 @@ def drain(format_name: str, data: bytes, options: ReadOptions | None = None) -> 
     :func:`check_item`, and no record may carry the canary.
     """
     from evtxmpio.ingest.base import get_format
+    from evtxmpio.ingest.runs import flat_items
 
     input_format = get_format(format_name)
     source = bytes_source(data)
-    items = list(input_format.read(source, options) if input_format.accepts_options
-                 else input_format.read(source))
+    items = list(flat_items(input_format.read(source, options) if input_format.accepts_options
+                            else input_format.read(source)))
     for item in items:
         check_item(item, SOURCE_NAME)
     check_no_canary(items, data)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from evtxmpio.ingest import FileAccount, ReadOptions, Source, formats, read_source
 from evtxmpio.ingest.collect import IngestResult
 from evtxmpio.ingest.event_stream import EventSplitter, Fragment
+from evtxmpio.ingest.runs import flat_items
 from evtxmpio.model import RawRecord
 
 
@@ -48,8 +49,8 @@ def read_bytes(data: bytes, format_name: str, options: ReadOptions | None = None
     through ingest (accounting); both must agree on the records."""
     options = options or ReadOptions()
     reader = {f.name: f for f in formats()}[format_name]
-    raw = list(reader.read(source_of(data), options) if reader.accepts_options
-               else reader.read(source_of(data)))
+    raw = list(flat_items(reader.read(source_of(data), options) if reader.accepts_options
+                          else reader.read(source_of(data))))
     result = IngestResult()
     read_source(source_of(data), result, None, options=options)
     account = result.accounts[0]

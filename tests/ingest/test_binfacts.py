@@ -32,6 +32,7 @@ from evtxmpio.ingest.evtx_chunks import (
 from evtxmpio.ingest.evtx_naming import NamingCheck
 from evtxmpio.ingest.evtx_templates import TemplateCache, _template, _tokens
 from evtxmpio.ingest.evtx_values import ChunkRecords
+from evtxmpio.ingest.runs import flat_items
 from evtxmpio.model import RawRecord
 from evtxmpio.replay.events import SystemEvent
 from evtxmpio.replay.evtx_writer import write_evtx
@@ -48,7 +49,7 @@ SYSTEM_LOGS = ("michkoll__fakenevtx/System.evtx", "log2timeline__plaso/System.ev
 def _items(source: Source, options: ReadOptions, binary: bool,
            monkeypatch: pytest.MonkeyPatch) -> list:
     monkeypatch.setattr(evtx_rust, "BINARY_DECISIONS", binary)
-    return list(evtx_rust.read_evtx_rust(source, options))
+    return list(flat_items(evtx_rust.read_evtx_rust(source, options)))
 
 
 def _decided(monkeypatch: pytest.MonkeyPatch) -> list[int]:

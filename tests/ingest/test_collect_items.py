@@ -7,10 +7,18 @@ import io
 
 import pytest
 
-from evtxmpio.ingest.base import FileAccount, IngestIssue, ReadOptions, SkippedRecords, Source
+from evtxmpio.ingest.base import (
+    FileAccount,
+    IngestIssue,
+    ReadOptions,
+    SkippedRecords,
+    Source,
+    skipped_records,
+)
 from evtxmpio.ingest.collect import IngestResult, _Position, _read_guarded, _Run, _take
 from evtxmpio.ingest.dedupe import Deduplicator
 from evtxmpio.ingest.limits import Limits
+from evtxmpio.ingest.runs import RecordRun, flat_items
 from evtxmpio.model import RawRecord
 
 SECOND = 10**9
@@ -147,3 +155,61 @@ def test_the_sink_gets_every_kept_record_once_in_order() -> None:
     assert all(batch for batch in batches) and len({id(batch) for batch in batches}) == len(
         batches)
     assert result.records == []
+
+
+def _record_run(first_id: int, second: int, count: int, kept: dict[int, tuple[str, str]]
+                ) -> RecordRun:
+    """A run of ``count`` records, ids from ``first_id``, one a second from ``second``;
+    ``kept``: position -> (provider, value) of the records built."""
+    def end(k: int) -> SkippedRecords:
+        return skipped_records("f", 1, "not-relevant", 100 * k, first_id + k,
+                               START + (second + k) * SECOND)
+
+    positions = sorted(kept)
+    records = [_record(first_id + k, second + k, *kept[k]) for k in positions]
+    return RecordRun(records, positions, count, end(0), end(count - 1), 0,
+                     [100 * k for k in range(count)])
+
+
+def _runs() -> list:
+    return [
+        _record(1, 50),                                    # later than the next run's start
+        _record_run(2, 10, 6, {0: ("Disk", "a"), 3: ("Other", "b"), 5: ("Disk", "c")}),
+        _record_run(10, 20, 5, {2: ("Disk", "d")}),        # ids 8-9 missing before it
+        _record_run(15, 30, 1, {}),                        # one record, not kept
+        _record_run(16, 31, 2, {}),
+        _record(2, 10, value="a"),                         # read before, in the first run
+        _record_run(20, 40, 4, {1: ("Disk", "e"), 2: ("Disk", "f")}),
+        _record_run(20, 40, 4, {1: ("Disk", "e"), 2: ("Disk", "f")}),  # the same run again
+        _record_run(30, -(400 * 365 * 86_400), 3, {1: ("Disk", "g")}),  # times impossible
+    ]
+
+
+def test_a_record_run_is_counted_exactly() -> None:
+    account, result = _take_all(_runs())
+    assert (account.records_read, account.records_used, account.records_skipped) == (27, 7, 20)
+    assert dict(account.skip_reasons) == {"not-relevant": 17, "duplicate": 3}
+    assert [r.record_id for r in result.records] == [1, 2, 7, 12, 21, 22, 31]
+    assert result.records[-1].time_ns is None and account.times_impossible == 1
+    health = account.health
+    # 8-9 before the second run; 3-19 after record 2 read again; 24-29 before the last run
+    assert (health.record_id_gaps, health.record_id_gap_ranges) == (3, [(8, 9), (3, 19),
+                                                                        (24, 29)])
+    assert (health.record_id_backwards, health.time_backwards) == (2, 3)
+    assert (health.first_ns, health.last_ns) == (START + 10 * SECOND, START + 50 * SECOND)
+
+
+@pytest.mark.parametrize("most", [None, *range(9)])
+def test_a_record_run_taken_whole_gives_what_its_items_give(
+        most: int | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whole (ledger told of its ends and the span between) or one item at a time, the same
+    account, ledger and records; a record limit inside a run, or a time the case cannot hold,
+    has it taken item by item."""
+    limits = Limits(file_records=most) if most is not None else None
+    one_by_one = _facts(*_take_all(list(flat_items(_runs())), limits))
+    expanded: list[int] = []
+    items = RecordRun.items
+    monkeypatch.setattr(RecordRun, "items", lambda run: expanded.append(run.count) or items(run))
+    assert _facts(*_take_all(_runs(), limits)) == one_by_one
+    if most is None:
+        assert expanded == [3]  # only the run whose times are impossible

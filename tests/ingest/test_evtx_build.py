@@ -20,6 +20,7 @@ from evtxmpio.catalog.relevance import relevance
 from evtxmpio.ingest import evtx_rust
 from evtxmpio.ingest.base import ReadOptions, path_source
 from evtxmpio.ingest.evtx_binfacts import ChunkDecider
+from evtxmpio.ingest.runs import flat_items
 from evtxmpio.model import RawRecord
 from evtxmpio.replay.events import SystemEvent
 from evtxmpio.replay.evtx_writer import write_evtx
@@ -35,7 +36,7 @@ START = 1_300_000_000_000_000_000
 def _read(path: Path, build: bool, monkeypatch: pytest.MonkeyPatch) -> list:
     monkeypatch.setattr(evtx_rust, "BUILD_KEPT", build)
     options = ReadOptions(backend="rust", relevance=relevance(), chunk_prefilter=False)
-    return list(evtx_rust.read_evtx_rust(path_source(path), options))
+    return list(flat_items(evtx_rust.read_evtx_rust(path_source(path), options)))
 
 
 def _built_chunks(monkeypatch: pytest.MonkeyPatch) -> list[int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from evtxmpio.ingest import ingest_paths
 from evtxmpio.ingest.base import ReadOptions
 from evtxmpio.ingest.evtx_chunks import ProviderMatcher, iter_chunks, provider_pattern
 from evtxmpio.ingest.limits import Limits
+from evtxmpio.ingest.runs import RecordRun
 from evtxmpio.normalize.providers import RELEVANT_PROVIDERS, is_relevant
 from tests.ingest.conftest import corpus_files
 
@@ -214,9 +216,20 @@ def test_kept_records_among_skipped_ones_keep_the_account_exact(
     from evtxmpio.ingest import evtx_binruns, evtx_rust
 
     chunks = []
-    module, name = (evtx_binruns, "_counted") if build else (evtx_rust, "counted_runs")
-    counted_runs = getattr(module, name)
-    monkeypatch.setattr(module, name, lambda *args: chunks.append(1) or counted_runs(*args))
+    if build:  # a chunk so handed on is one RecordRun, taken whole by ingest
+        built_items = evtx_binruns.built_items
+
+        def counting(*args: object) -> Iterator:
+            for item in built_items(*args):
+                if isinstance(item, RecordRun) and len(item.records) < item.count:
+                    chunks.append(1)
+                yield item
+
+        monkeypatch.setattr(evtx_rust, "built_items", counting)
+    else:
+        counted_runs = evtx_rust.counted_runs
+        monkeypatch.setattr(evtx_rust, "counted_runs",
+                            lambda *args: chunks.append(1) or counted_runs(*args))
     monkeypatch.setattr(evtx_rust, "BUILD_KEPT", build)
     built = ingest_paths([path], keep=_often, backend="rust", dedupe=False)
     skipped = ingest_paths([path], keep=_often, backend="rust", dedupe=False,
