@@ -34,9 +34,13 @@ each other, never against .evtx or XML records (they lack fields those have).
 Memory holds one 16-byte digest of the key per kept record only (relevant records), plus a
 count per input file for records without an id: never the records' values themselves, so
 records handed on are freed (a storm of 200,000 kept events kept ~150 MB of keys alive).
-Records whose EventRecordID is above every one kept before (a log read in order) cannot repeat
-any of them: their id and digest are appended to two arrays (24 bytes a record, no lookup);
-any other record's digest is looked for among those of its id there, and in a set.
+Records whose EventRecordID is above every one kept before from the same log (the same
+Computer and Channel, case-folded, which the key holds: a log read in order) cannot repeat any
+of them: their id and digest are appended to that log's two arrays (24 bytes a record, no
+lookup), so every log of a bundle (cluster nodes, several exports) takes that path. Any other
+record's digest is looked for among those of its id in its log's arrays, and in a set. At most
+:data:`LOGS_KEPT` logs have arrays (a hostile file may name many computers); the records of
+any other log take the set.
 
 The key is ``(source, event)``: ``source`` is (Computer, Channel, provider, kind family),
 which few records differ in, and ``event`` is (EventRecordID, EventID, time, payload, binary).
@@ -67,8 +71,9 @@ _MARSHAL_VERSION = 2  # the last version without object references (see the modu
 _PAIR = dumps(((), ()), _MARSHAL_VERSION)[:5]  # how the bytes of a 2-tuple start
 _ID_END = 1 << 64  # ids kept in order fit an unsigned 64-bit array item (.evtx ids do)
 SOURCES_KEPT = 4096  # sources whose bytes are remembered (a hostile log may have many)
-# provider -> the computer, channel and kind last met with it, and their source bytes
-Sources = dict[str, tuple[str, str, str, bytes]]
+LOGS_KEPT = 4096  # logs whose records in id order are kept in arrays (the others: a set)
+# provider -> the computer, channel and kind last met with it, their source bytes and log
+Sources = dict[str, tuple[str, str, str, bytes, object]]
 
 
 def key_digest(key: DedupeKey) -> bytes:
@@ -128,32 +133,48 @@ def record_digest(record: RawRecord, sources: Sources) -> bytes:
     if (known is None or known[0] != record.computer or known[1] != record.channel
             or known[2] != record.kind):
         known = _remember_source(record, sources)
+    return _digest(known[3], record)
+
+
+def _digest(source: bytes, record: RawRecord) -> bytes:
+    """The digest of ``record``'s key, ``source`` the bytes of its source."""
     time_ns = record.time_ns
     event = (record.record_id, record.event_id, time_ns // 1000 if time_ns is not None else None,
              tuple(map(_VALUE, record.data)), record.binary)  # _event(record), without a call
     try:
-        return blake2b(known[3] + dumps(event, _MARSHAL_VERSION), digest_size=16).digest()
+        return blake2b(source + dumps(event, _MARSHAL_VERSION), digest_size=16).digest()
     except ValueError:
         return key_digest(dedupe_key(record))
 
 
-def _remember_source(record: RawRecord, sources: Sources) -> tuple[str, str, str, bytes]:
+def _remember_source(record: RawRecord, sources: Sources, log: object = None
+                     ) -> tuple[str, str, str, bytes, object]:
     if len(sources) >= SOURCES_KEPT:
         sources.clear()
     known = sources[record.provider] = (record.computer, record.channel, record.kind,
-                                        _PAIR + _canonical_bytes(_source(record)))
+                                        _PAIR + _canonical_bytes(_source(record)), log)
     return known
+
+
+class _Log:
+    """The records of one log (case-folded Computer and Channel) kept in rising id order: their
+    ids, and their digests 16 bytes each, in that order; ``last``, the last id."""
+
+    __slots__ = ("digests", "ids", "last")
+
+    def __init__(self) -> None:
+        self.ids = array("Q")
+        self.digests = bytearray()
+        self.last = -1
 
 
 class Deduplicator:
     """Remembers the records kept so far; the first occurrence wins (see the module doc)."""
 
     def __init__(self) -> None:
-        # records with an EventRecordID: those met in rising id order (ids, and their digests
-        # 16 bytes each, in that order), and the digests of the others
-        self._ids = array("Q")
-        self._digests = bytearray()
-        self._last = -1  # the last id in _ids
+        # records with an EventRecordID: per log those met in rising id order, and the
+        # digests of the others
+        self._logs: dict[tuple[str, str], _Log] = {}
         self._others: set[bytes] = set()
         # key digest of a record without EventRecordID -> file read -> copies from that file
         self._copies: dict[bytes, dict[int, int]] = {}
@@ -167,25 +188,43 @@ class Deduplicator:
 
     def is_duplicate(self, record: RawRecord) -> bool:
         """True if ``record`` was read before; otherwise remember it."""
-        key = record_digest(record, self._sources)
+        known = self._sources.get(record.provider)  # record_digest's step, with the log
+        if (known is None or known[0] != record.computer or known[1] != record.channel
+                or known[2] != record.kind):
+            known = _remember_source(record, self._sources, self._log(record))
+        key = _digest(known[3], record)
         record_id = record.record_id
         if record_id is None:
             return self._copy_seen(key)
-        if self._last < record_id < _ID_END:  # above every id kept: not seen, and in order
-            self._last = record_id
-            self._ids.append(record_id)
-            self._digests += key
+        log = known[4]
+        if log is not None and log.last < record_id < _ID_END:
+            # above every id kept from its log: not seen, and in order
+            log.last = record_id
+            log.ids.append(record_id)
+            log.digests += key
             return False
-        return self._seen(record_id, key)
+        return self._seen(log, record_id, key)
 
-    def _seen(self, record_id: int, key: bytes) -> bool:
+    def _log(self, record: RawRecord) -> _Log | None:
+        """The log of ``record``: its Computer and Channel as its key holds them (``None``:
+        too many logs met)."""
+        trace = record.kind.startswith("etw:")  # (keys without Computer and Channel)
+        name = ("", "") if trace else (record.computer.casefold(), record.channel.casefold())
+        log = self._logs.get(name)
+        if log is None and len(self._logs) < LOGS_KEPT:
+            log = self._logs[name] = _Log()
+        return log
+
+    def _seen(self, log: _Log | None, record_id: int, key: bytes) -> bool:
         """Whether the record of ``record_id`` and digest ``key`` was kept; else keep it."""
         if key in self._others:
             return True
-        ids = self._ids
-        at = bisect_left(ids, record_id) if 0 <= record_id < _ID_END else len(ids)
-        if at < len(ids) and ids[at] == record_id and self._digests[16 * at:16 * at + 16] == key:
-            return True  # (ids rise: one record of an id at most)
+        if log is not None:
+            ids = log.ids
+            at = bisect_left(ids, record_id) if 0 <= record_id < _ID_END else len(ids)
+            if at < len(ids) and ids[at] == record_id \
+                    and log.digests[16 * at:16 * at + 16] == key:
+                return True  # (ids rise: one record of an id at most)
         self._others.add(key)
         return False
 

@@ -163,13 +163,44 @@ def test_memory_holds_one_digest_per_record_and_few_sources() -> None:
     for n in (3, 2):  # ids out of order
         assert not deduplicator.is_duplicate(_record(record_id=n, event_id=1))
     # 8 bytes of id and 16 of digest a record in order, a 16-byte digest for the others
-    assert len(deduplicator._ids) == SOURCES_KEPT + 10
-    assert len(deduplicator._digests) == 16 * (SOURCES_KEPT + 10)
+    (log,) = deduplicator._logs.values()
+    assert len(log.ids) == SOURCES_KEPT + 10
+    assert len(log.digests) == 16 * (SOURCES_KEPT + 10)
     assert {len(d) for d in deduplicator._others} == {16} and len(deduplicator._others) == 2
     assert len(deduplicator._sources) <= SOURCES_KEPT
     # a provider whose source bytes were forgotten is still recognised
     assert deduplicator.is_duplicate(_record(record_id=0, provider="p0"))
     assert deduplicator.is_duplicate(_record(record_id=2, event_id=1))
+
+
+def test_each_log_of_a_bundle_keeps_its_records_in_order_in_arrays() -> None:
+    """Cluster nodes' System logs read one after the other: each log's records in id order take
+    the arrays (24 bytes a record), none the set; the same log again is all duplicates."""
+    deduplicator = Deduplicator()
+    nodes = ["NODE1", "NODE2", "NODE3"]
+    for node in nodes:
+        deduplicator.start_file()
+        assert not any(deduplicator.is_duplicate(_record(record_id=n, computer=node))
+                       for n in range(1, 101))
+    assert not deduplicator._others
+    assert sorted(deduplicator._logs) == [(n.casefold(), "system") for n in nodes]
+    assert all(len(log.ids) == 100 and len(log.digests) == 1600
+               for log in deduplicator._logs.values())
+    deduplicator.start_file()
+    assert all(deduplicator.is_duplicate(_record(record_id=n, computer="node2"))
+               for n in range(1, 101))
+
+
+def test_logs_beyond_those_kept_take_the_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    from evtxmpio.ingest import dedupe
+
+    monkeypatch.setattr(dedupe, "LOGS_KEPT", 2)
+    deduplicator = Deduplicator()
+    for node in ("A", "B", "C"):
+        assert not deduplicator.is_duplicate(_record(record_id=1, computer=node))
+    assert len(deduplicator._logs) == 2 and len(deduplicator._others) == 1
+    assert all(deduplicator.is_duplicate(_record(record_id=1, computer=node))
+               for node in ("C", "B", "A"))
 
 
 def _reference_key(record: RawRecord) -> tuple:
@@ -204,11 +235,14 @@ def _reference_decisions(files: list[list[RawRecord]]) -> list[bool]:
 
 _IDS = st.sampled_from([None, 0, 1, 2, 3, 7, 2**64 - 1, 2**64, -1])
 _RECORDS = st.builds(
-    lambda record_id, provider, second, value: _record(
+    lambda record_id, provider, second, value, log, kind: _record(
         record_id=record_id, provider=provider, time_ns=None if second is None
-        else 1_308_037_630_000_000_000 + second * 400, data=((None, value),)),
+        else 1_308_037_630_000_000_000 + second * 400, data=((None, value),),
+        computer=log[0], channel=log[1], kind=kind),
     _IDS, st.sampled_from(["Disk", "disk", "mpio"]), st.none() | st.integers(0, 4),
-    st.sampled_from(["x", "X", "\ud800"]))
+    st.sampled_from(["x", "X", "\ud800"]),
+    st.sampled_from([("FS01", "System"), ("fs01", "SYSTEM"), ("FS02", "System"), ("", "")]),
+    st.sampled_from(["system:evtx:event", "etw:mpio:trace"]))
 
 
 @given(st.lists(st.lists(_RECORDS, max_size=12), min_size=1, max_size=3))
@@ -219,7 +253,17 @@ _RECORDS = st.builds(
            _record(record_id=-1), _record(record_id=-1)]])
 @example([[_record(record_id=None)] * 2, [_record(record_id=None)] * 3,
           [_record(record_id=None)] * 3])
+# two logs read in turn: each keeps its own ids in order; the same log named in other case
+@example([[_record(record_id=5, computer="FS01"), _record(record_id=3, computer="FS02"),
+           _record(record_id=6, computer="FS01"), _record(record_id=4, computer="FS02")],
+          [_record(record_id=5, computer="fs01"), _record(record_id=4, computer="FS02"),
+           _record(record_id=9, computer="FS02", channel="SYSTEM")]])
+# trace events key without Computer and Channel: one log whatever those say
+@example([[_record(record_id=2, kind="etw:mpio:trace", computer="FS01"),
+           _record(record_id=2, kind="etw:mpio:trace", computer="FS02"),
+           _record(record_id=2, kind="system:evtx:event", computer="", channel="")]])
 def test_decisions_are_those_of_a_plain_set_of_keys(files: list[list[RawRecord]]) -> None:
+    """(Computer, Channel and kind vary too: the in-order arrays are per log.)"""
     deduplicator = Deduplicator()
     decisions = []
     for records in files:
