@@ -296,19 +296,25 @@ def record_headers(chunk: bytes, limit: int | None = None) -> RecordHeaders:
     Stops at the first record header that does not look right, or at ``limit`` (a cut).
     """
     headers = RecordHeaders([], [], [], [])
-    end = min(len(chunk), limit if limit is not None else len(chunk))
+    numbers, offsets = headers.numbers.append, headers.offsets.append
+    sizes, filetimes = headers.sizes.append, headers.filetimes.append
+    length = len(chunk)
+    last = min(length, limit if limit is not None else length) - 24  # a whole header fits
     position = CHUNK_HEADER_SIZE
-    unpack = struct.Struct("<IIQQ").unpack_from
-    while position + 24 <= end:
+    unpack = _RECORD_HEADER.unpack_from
+    while position <= last:
         magic, size, number, filetime = unpack(chunk, position)
-        if magic != RECORD_MAGIC or size < 28 or position + size > len(chunk):
+        if magic != RECORD_MAGIC or size < 28 or position + size > length:
             break
-        headers.numbers.append(number)
-        headers.offsets.append(position)
-        headers.sizes.append(size)
-        headers.filetimes.append(filetime)
+        numbers(number)
+        offsets(position)
+        sizes(size)
+        filetimes(filetime)
         position += size
     return headers
+
+
+_RECORD_HEADER = struct.Struct("<IIQQ")
 
 
 def record_offsets(chunk: bytes, limit: int | None = None) -> dict[int, tuple[int, int, int]]:
