@@ -146,7 +146,7 @@ def _write_host(spec: Workload, host: Host, result: ReplayResult, formats: tuple
 
     out, stem = result.out_dir, host_stem(host)
     targets = {
-        "evtx": (out / f"System-{stem}.evtx", EvtxWriter),
+        "evtx": (out / f"System-{stem}.evtx", lambda p: EvtxWriter(p, spec.evtx_layout)),
         "xml": (out / f"System-{stem}.xml", lambda p: EventXmlWriter(p, "wevtutil")),
         "xml-viewer": (
             out / f"System-{stem}.eventviewer.xml",

@@ -9,6 +9,10 @@ the event with one substitution per value; the record carries only the typed val
 template is compiled per :class:`EventShape` (which optional elements are present, how many
 ``<Data>`` items, their names), so a long log reuses a handful of templates per chunk.
 Substitution indices put the fixed-size values first, so one ``struct`` call packs them all.
+
+Two layouts of ``<EventData>``: *flat* (its ``<Data>`` items are substitutions of the Event
+template) and *windows* (the Event template holds one BinXml substitution in place of
+``<EventData>``, whose value is a fragment with a template of its own: ``binxml_data.py``).
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ FLAG_MORE = 0x40
 FRAGMENT_HEADER = b"\x0f\x01\x01\x00"
 
 # Value types (libyal "Value types").
+TYPE_NULL = 0x00
 TYPE_STRING = 0x01
 TYPE_UINT8 = 0x04
 TYPE_UINT16 = 0x06
@@ -49,7 +54,11 @@ TYPE_BINARY = 0x0E
 TYPE_GUID = 0x0F
 TYPE_FILETIME = 0x11
 TYPE_HEX_INT64 = 0x15
+TYPE_BINXML = 0x21
+TYPE_STRING_ARRAY = 0x81
 
+EVTX_LAYOUTS = ("flat", "windows")
+"""Where a written record's ``<EventData>`` goes (workload key ``evtx_layout``)."""
 STRING_BUCKETS = 64
 TEMPLATE_BUCKETS = 32
 TEMPLATE_HEADER_SIZE = 24  # next offset, GUID, data size
@@ -223,9 +232,11 @@ class CompiledShape:
         value_types: value type per substitution index.
     """
 
-    def __init__(self, shape: EventShape) -> None:
+    def __init__(self, shape: EventShape, nested: bool = False) -> None:
         self.shape = shape
-        self.guid = hashlib.md5(repr(shape).encode("utf-8")).digest()
+        self.nested = nested
+        identity = repr(shape) + (" nested" if nested else "")
+        self.guid = hashlib.md5(identity.encode("utf-8")).digest()
         self.template_id = int.from_bytes(self.guid[:4], "little")
         slots = _Slots()
         subs: dict = _fixed_slots(shape, slots)
@@ -236,14 +247,16 @@ class CompiledShape:
             subs["source_name"] = slots.add(TYPE_STRING, optional=False)
         subs["channel"] = slots.add(TYPE_STRING, optional=False)
         subs["computer"] = slots.add(TYPE_STRING, optional=False)
-        subs["data"] = [slots.add(TYPE_STRING, optional=False) for _ in range(shape.data_count)]
-        if shape.has_binary:
-            subs["binary"] = slots.add(TYPE_BINARY, optional=False)
+        if nested:
+            event_data: Element | Substitution = slots.add(TYPE_BINXML)
+        else:
+            subs["data"] = [slots.add(TYPE_STRING, optional=False) for _ in range(shape.data_count)]
+            if shape.has_binary:
+                subs["binary"] = slots.add(TYPE_BINARY, optional=False)
+            event_data = _event_data_element(shape, subs)
         self.value_types = tuple(slots.types)
         self.root = Element(
-            "Event",
-            (("xmlns", EVENT_NAMESPACE),),
-            (_system_element(shape, subs), _event_data_element(shape, subs)),
+            "Event", (("xmlns", EVENT_NAMESPACE),), (_system_element(shape, subs), event_data)
         )
         self._prefix = struct.pack("<I", len(slots.types)) + b"".join(
             struct.pack("<HBB", _FIXED_SIZE[t], t, 0) for t in slots.types[: self._fixed_count]
@@ -254,6 +267,9 @@ class CompiledShape:
 
     def encode_values(self, event: SystemEvent, filetime: int) -> bytes:
         """Return the template instance data (count, descriptors, values) of ``event``.
+
+        A nested shape ends with its BinXml value, left empty (size 0) here: the writer appends
+        it and sets its size with :func:`set_last_size`, once it knows where it lands.
 
         Raises:
             ValueError: a value does not fit its type (integer range, 65535-byte value limit).
@@ -276,9 +292,12 @@ class CompiledShape:
             variable.append(event.event_source_name.encode("utf-16-le"))
         variable.append(event.channel.encode("utf-16-le"))
         variable.append(event.computer.encode("utf-16-le"))
-        variable += [text.encode("utf-16-le") for text in event.data]
-        if shape.has_binary:
-            variable.append(bytes(event.binary))
+        if self.nested:
+            variable.append(b"")
+        else:
+            variable += [text.encode("utf-16-le") for text in event.data]
+            if shape.has_binary:
+                variable.append(bytes(event.binary))
         descriptors = [0] * (2 * len(variable))
         descriptors[0::2] = [len(value) for value in variable]
         descriptors[1::2] = self._variable_types
@@ -308,7 +327,28 @@ _FIXED_SIZE = {TYPE_UINT8: 1, TYPE_UINT16: 2, TYPE_UINT32: 4, TYPE_UINT64: 8}
 _FIXED_SIZE |= {TYPE_HEX_INT64: 8, TYPE_FILETIME: 8, TYPE_GUID: 16}
 
 
+def set_last_size(values: bytearray, size: int) -> None:
+    """Set the size descriptor of the last value in instance data from ``encode_values``."""
+    (count,) = struct.unpack_from("<I", values, 0)
+    struct.pack_into("<H", values, 4 * count, size)
+
+
 @lru_cache(maxsize=1024)
 def compile_shape(key: tuple) -> CompiledShape:
     """Return the compiled template for a :func:`shape_key` tuple (cached)."""
     return CompiledShape(EventShape(*key))
+
+
+_SYSTEM_PART = 7  # shape_key fields before data_count: what the Event template of a nested
+# layout depends on (its EventData is a value)
+
+
+@lru_cache(maxsize=1024)
+def compile_nested_shape(system_key: tuple) -> CompiledShape:
+    """Return the Event template whose EventData is one BinXml value, for :func:`system_key`."""
+    return CompiledShape(EventShape(*system_key, 0, None, False), nested=True)
+
+
+def system_key(key: tuple) -> tuple:
+    """Return the part of a :func:`shape_key` tuple that shapes the ``<System>`` element."""
+    return key[:_SYSTEM_PART]

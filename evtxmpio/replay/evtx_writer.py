@@ -9,6 +9,8 @@ Layout written: a 4096-byte file header, then 64 KiB chunks. Each chunk holds a 
 records. A template is defined inline by the first record of a chunk that uses it and referenced
 by offset afterwards; element and attribute names are written once per chunk and referenced by
 offset. Only the current chunk is kept in memory; the file header is rewritten on close.
+``layout="windows"`` writes ``<EventData>`` as Windows does, a BinXml value of the Event template
+with its own template (``binxml_data.py``), defined and referenced the same way.
 
 Usage::
 
@@ -26,13 +28,16 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from evtxmpio.catalog import ns_to_filetime
 from evtxmpio.replay import binxml
-from evtxmpio.replay.binxml import Element, Substitution, compile_shape, shape_key
+from evtxmpio.replay.binxml import compile_nested_shape, compile_shape, shape_key, system_key
+from evtxmpio.replay.binxml_data import compile_data, data_key
+from evtxmpio.replay.binxml_emit import TemplateEmitter
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from types import TracebackType
 
     from evtxmpio.replay.binxml import CompiledShape
+    from evtxmpio.replay.binxml_data import CompiledData
     from evtxmpio.replay.events import SystemEvent
 
 FILE_HEADER_SIZE = 4096
@@ -45,85 +50,6 @@ _RECORD_HEADER = struct.Struct("<IIQQ")
 _RECORD_OVERHEAD = _RECORD_HEADER.size + 1 + 4  # header, EOF token, size copy
 _INSTANCE = struct.Struct("<BBII")
 _U32 = struct.Struct("<I")
-
-
-class _TemplateEmitter:
-    """Serialises one template definition at a known chunk offset.
-
-    Names already in the chunk are referenced by offset; new ones are written inline right after
-    their offset field and kept *pending* until :meth:`_Chunk.commit` accepts the record, so a
-    record that does not fit leaves the chunk untouched.
-    """
-
-    def __init__(self, names: dict[str, int], heads: list[int], base: int) -> None:
-        self.out = bytearray()
-        self.base = base
-        self._names = names
-        self._heads = heads
-        self.new_names: dict[str, int] = {}
-        self.new_heads: dict[int, int] = {}
-
-    def name(self, name: str) -> None:
-        offset = self._names.get(name, self.new_names.get(name))
-        if offset is not None:
-            self.out += _U32.pack(offset)
-            return
-        offset = self.base + len(self.out) + 4
-        hash_value = binxml.name_hash(name)
-        bucket = hash_value % binxml.STRING_BUCKETS
-        next_offset = self.new_heads.get(bucket, self._heads[bucket])
-        encoded = name.encode("utf-16-le")
-        self.out += _U32.pack(offset)
-        self.out += struct.pack("<IHH", next_offset, hash_value, len(encoded) // 2)
-        self.out += encoded + b"\x00\x00"
-        self.new_names[name] = offset
-        self.new_heads[bucket] = offset
-
-    def value(self, value: str | Substitution) -> None:
-        if isinstance(value, Substitution):
-            token = binxml.TOKEN_OPTIONAL_SUBSTITUTION
-            if not value.optional:
-                token = binxml.TOKEN_NORMAL_SUBSTITUTION
-            self.out += struct.pack("<BHB", token, value.index, value.value_type)
-            return
-        encoded = value.encode("utf-16-le")
-        self.out += struct.pack("<BBH", binxml.TOKEN_VALUE, binxml.TYPE_STRING, len(encoded) // 2)
-        self.out += encoded
-
-    def element(self, element: Element) -> None:
-        out = self.out
-        start = len(out)
-        token = binxml.TOKEN_OPEN_START_ELEMENT
-        if element.attributes:
-            token |= binxml.FLAG_MORE
-        out += struct.pack("<BHI", token, 0xFFFF, 0)
-        self.name(element.name)
-        if element.attributes:
-            self._attributes(element.attributes)
-        if element.children:
-            out.append(binxml.TOKEN_CLOSE_START_ELEMENT)
-            for child in element.children:
-                if isinstance(child, Element):
-                    self.element(child)
-                else:
-                    self.value(child)
-            out.append(binxml.TOKEN_END_ELEMENT)
-        else:
-            out.append(binxml.TOKEN_CLOSE_EMPTY_ELEMENT)
-        # Element data size excludes the token, dependency id and the size field itself.
-        struct.pack_into("<I", out, start + 3, len(out) - start - 7)
-
-    def _attributes(self, attributes: tuple[tuple[str, str | Substitution], ...]) -> None:
-        out = self.out
-        size_at = len(out)
-        out += b"\x00\x00\x00\x00"
-        last = len(attributes) - 1
-        for position, (name, value) in enumerate(attributes):
-            more = binxml.FLAG_MORE if position < last else 0
-            out.append(binxml.TOKEN_ATTRIBUTE | more)
-            self.name(name)
-            self.value(value)
-        struct.pack_into("<I", out, size_at, len(out) - size_at - 4)
 
 
 class _Chunk:
@@ -143,67 +69,112 @@ class _Chunk:
     def empty(self) -> bool:
         return len(self.data) == CHUNK_HEADER_SIZE
 
-    def add(self, event: SystemEvent, key: tuple, compiled: CompiledShape, values: bytes) -> bool:
-        """Append one record; return False (chunk unchanged) if it does not fit."""
+    def add(
+        self,
+        event: SystemEvent,
+        key: tuple,
+        compiled: CompiledShape,
+        values: bytes,
+        data: tuple[tuple, CompiledData, bytes] | None = None,
+    ) -> bool:
+        """Append one record; return False (chunk unchanged) if it does not fit.
+
+        Args:
+            data: the windows layout's EventData: its key, template and instance data; its
+                fragment is appended to ``values`` (the Event template's last value).
+        """
         offset = len(self.data)
+        body_at = offset + _RECORD_HEADER.size
         body = self.references.get(key)
         emitter = None
         if body is None:
-            body, emitter = self._define(offset, compiled)
+            body, emitter = self._define(body_at, key, compiled)
+        if data is not None:
+            values, emitter = self._with_event_data(body_at + len(body), values, data, emitter)
         size = _RECORD_OVERHEAD + len(body) + len(values)
         if offset + size > CHUNK_SIZE:
             return False
         if emitter is not None:
-            self._commit(key, compiled, offset, emitter)
+            self._commit(emitter)
         filetime = ns_to_filetime(event.time_ns)
-        data = self.data
-        data += _RECORD_HEADER.pack(_RECORD_MAGIC, size, event.record_id, filetime)
-        data += body
-        data += values
-        data.append(binxml.TOKEN_EOF)
-        data += _U32.pack(size)
+        data_out = self.data
+        data_out += _RECORD_HEADER.pack(_RECORD_MAGIC, size, event.record_id, filetime)
+        data_out += body
+        data_out += values
+        data_out.append(binxml.TOKEN_EOF)
+        data_out += _U32.pack(size)
         if offset == CHUNK_HEADER_SIZE:
             self.first_id = event.record_id
         self.last_id = event.record_id
         self.last_offset = offset
         return True
 
-    def _define(self, offset: int, compiled: CompiledShape) -> tuple[bytes, _TemplateEmitter]:
-        """Return the fragment + instance + inline template definition for a record at offset."""
-        instance_at = offset + _RECORD_HEADER.size + len(binxml.FRAGMENT_HEADER)
-        definition_at = instance_at + _INSTANCE.size
+    def _with_event_data(
+        self,
+        at: int,
+        values: bytes,
+        data: tuple[tuple, CompiledData, bytes],
+        after: TemplateEmitter | None,
+    ) -> tuple[bytes, TemplateEmitter | None]:
+        """Return ``values`` (placed at ``at``) with the EventData fragment as their last value.
+
+        The fragment defines its template inline at the chunk offset it lands at, the first time
+        the chunk uses it. A fragment over 65535 bytes makes a record larger than any chunk, which
+        :meth:`add` refuses; its size field is only kept in range.
+        """
+        key, template, data_values = data
+        head = self.references.get(key)
+        emitter = after
+        if head is None:
+            head, emitter = self._define(at + len(values), key, template, after)
+        fragment = b"".join((head, data_values, b"\x00"))
+        out = bytearray(values)
+        out += fragment
+        binxml.set_last_size(out, min(len(fragment), 0xFFFF))
+        return out, emitter
+
+    def _define(
+        self,
+        at: int,
+        key: tuple,
+        template: CompiledShape | CompiledData,
+        after: TemplateEmitter | None = None,
+    ) -> tuple[bytes, TemplateEmitter]:
+        """Return fragment header + instance + inline definition of ``template`` placed at ``at``.
+
+        What it adds to the chunk's tables stays pending in the emitter (shared with ``after``,
+        an emitter of the same record) until :meth:`_commit`.
+        """
+        definition_at = at + len(binxml.FRAGMENT_HEADER) + _INSTANCE.size
         fragment_at = definition_at + binxml.TEMPLATE_HEADER_SIZE
-        emitter = _TemplateEmitter(self.names, self.string_heads, fragment_at)
+        emitter = TemplateEmitter(self.names, self.string_heads, fragment_at, after)
         emitter.out += binxml.FRAGMENT_HEADER
-        emitter.element(compiled.root)
+        emitter.element(template.root)
         emitter.out.append(binxml.TOKEN_EOF)
-        bucket = compiled.template_id % binxml.TEMPLATE_BUCKETS
+        bucket = template.template_id % binxml.TEMPLATE_BUCKETS
+        next_template = emitter.new_templates.get(bucket, self.template_heads[bucket])
+        emitter.new_templates[bucket] = definition_at
+        instance = self._instance(template, definition_at)
+        emitter.new_references[key] = instance
         definition = b"".join(
-            (
-                _U32.pack(self.template_heads[bucket]),
-                compiled.guid,
-                _U32.pack(len(emitter.out)),
-                emitter.out,
-            )
+            (_U32.pack(next_template), template.guid, _U32.pack(len(emitter.out)), emitter.out)
         )
-        return self._instance(compiled, definition_at) + definition, emitter
+        return instance + definition, emitter
 
     @staticmethod
-    def _instance(compiled: CompiledShape, definition_at: int) -> bytes:
+    def _instance(template: CompiledShape | CompiledData, definition_at: int) -> bytes:
         token = binxml.TOKEN_TEMPLATE_INSTANCE
-        instance = _INSTANCE.pack(token, 0x01, compiled.template_id, definition_at)
+        instance = _INSTANCE.pack(token, 0x01, template.template_id, definition_at)
         return binxml.FRAGMENT_HEADER + instance
 
-    def _commit(
-        self, key: tuple, compiled: CompiledShape, offset: int, emitter: _TemplateEmitter
-    ) -> None:
-        """Register the names and the template a record defined, once it is known to fit."""
+    def _commit(self, emitter: TemplateEmitter) -> None:
+        """Register the names and templates a record defined, once it is known to fit."""
         self.names.update(emitter.new_names)
         for bucket, head in emitter.new_heads.items():
             self.string_heads[bucket] = head
-        definition_at = offset + _RECORD_HEADER.size + len(binxml.FRAGMENT_HEADER) + _INSTANCE.size
-        self.template_heads[compiled.template_id % binxml.TEMPLATE_BUCKETS] = definition_at
-        self.references[key] = self._instance(compiled, definition_at)
+        for bucket, head in emitter.new_templates.items():
+            self.template_heads[bucket] = head
+        self.references.update(emitter.new_references)
 
     def finish(self) -> bytes:
         """Return the full 64 KiB chunk with its header and checksums filled in."""
@@ -268,9 +239,17 @@ class EvtxWriter:
 
     Args:
         target: a path, or a binary file object opened for writing and seeking.
+        layout: where ``<EventData>`` goes: ``flat`` (in the Event template) or ``windows``
+            (a BinXml value with a template of its own, as Windows writes it).
+
+    Raises:
+        ValueError: ``layout`` is not one of :data:`binxml.EVTX_LAYOUTS`.
     """
 
-    def __init__(self, target: str | os.PathLike[str] | BinaryIO) -> None:
+    def __init__(self, target: str | os.PathLike[str] | BinaryIO, layout: str = "flat") -> None:
+        if layout not in binxml.EVTX_LAYOUTS:
+            raise ValueError(f"evtx layout {layout!r} not in {list(binxml.EVTX_LAYOUTS)}")
+        self._nested = layout == "windows"
         if isinstance(target, (str, os.PathLike)):
             self._file: BinaryIO = open(target, "wb")  # noqa: SIM115 - closed in close()
             self._owns_file = True
@@ -311,13 +290,20 @@ class EvtxWriter:
                 f"for {len(event.data)} data values"
             )
         key = shape_key(event)
-        compiled = compile_shape(key)
+        data = None
+        if self._nested:
+            key = system_key(key)
+            compiled = compile_nested_shape(key)
+            template = compile_data(data_key(event))
+            data = (template.key, template, template.encode_values(event))
+        else:
+            compiled = compile_shape(key)
         values = compiled.encode_values(event, ns_to_filetime(event.time_ns))
-        if not self._chunk.add(event, key, compiled, values):
+        if not self._chunk.add(event, key, compiled, values, data):
             if self._chunk.empty:
                 raise ValueError(f"record {event.record_id}: too large for one 64 KiB chunk")
             self._flush_chunk()
-            if not self._chunk.add(event, key, compiled, values):
+            if not self._chunk.add(event, key, compiled, values, data):
                 raise ValueError(f"record {event.record_id}: too large for one 64 KiB chunk")
         self._last_id = event.record_id
         self.records_written += 1
@@ -348,9 +334,14 @@ class EvtxWriter:
                 self._file.close()
 
 
-def write_evtx(path: str | os.PathLike[str] | BinaryIO, events: Iterable[SystemEvent]) -> int:
-    """Write ``events`` to ``path`` as an .evtx file; return the number of records written."""
-    with EvtxWriter(path) as writer:
+def write_evtx(
+    path: str | os.PathLike[str] | BinaryIO, events: Iterable[SystemEvent], layout: str = "flat"
+) -> int:
+    """Write ``events`` to ``path`` as an .evtx file; return the number of records written.
+
+    ``layout``: see :class:`EvtxWriter`.
+    """
+    with EvtxWriter(path, layout) as writer:
         for event in events:
             writer.write(event)
     return writer.records_written

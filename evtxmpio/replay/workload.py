@@ -22,6 +22,7 @@ through, the offered I/O load, the faults to inject and the unrelated System-log
       - {type: surprise-removal, host: FS01.contoso.local, path: 0x77030001, at_s: 100}
       - {type: path-restore, host: FS01.contoso.local, path: 0x77030001, at_s: 180}
     noise: {per_hour: 600}
+    evtx_layout: windows            # EventData as Windows writes it (default: flat)
 
 Failover groups (all MPIO disks behind one Path ID, domain reference section 3.1) follow from
 the ``paths`` of each LUN; an optional ``failover_groups: {PATH_ID: [disk, ...]}`` per host is
@@ -38,6 +39,7 @@ from typing import Any
 import yaml
 
 from evtxmpio.errors import Error
+from evtxmpio.replay.binxml import EVTX_LAYOUTS
 from evtxmpio.replay.cluster import ClusterSpec, parse_cluster
 
 LOAD_BALANCE_POLICIES = (
@@ -139,6 +141,7 @@ class Workload:
     noise_mix: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_NOISE_MIX))
     timing: Timing = field(default_factory=Timing)
     cluster: ClusterSpec | None = None
+    evtx_layout: str = "flat"
 
     @property
     def end_ns(self) -> int:
@@ -194,6 +197,9 @@ def _parse(data: dict[str, Any], where: str) -> Workload:
     unknown = sorted(set(mix) - set(NOISE_KINDS))
     if unknown:
         raise ValueError(f"noise.mix: unknown kinds {unknown}; known: {list(NOISE_KINDS)}")
+    layout = data.get("evtx_layout", "flat")
+    if layout not in EVTX_LAYOUTS:
+        raise ValueError(f"evtx_layout: {layout!r} not in {list(EVTX_LAYOUTS)}")
     workload = Workload(
         name=str(data.get("name") or Path(where).stem),
         seed=int(data.get("seed", 0)),
@@ -207,6 +213,7 @@ def _parse(data: dict[str, Any], where: str) -> Workload:
         timing=Timing(**(data.get("timing") or {})),
         cluster=parse_cluster(data.get("cluster"),
                               {h.name: {lun.lun: lun.mpio_disk for lun in h.luns} for h in hosts}),
+        evtx_layout=layout,
     )
     _check(workload)
     return workload
