@@ -12,6 +12,8 @@ same way: the nested template instances of a group at once, then a column at a t
 
 from __future__ import annotations
 
+from itertools import chain, repeat
+
 import numpy as np
 
 from evtxmpio.catalog import field_int
@@ -282,21 +284,33 @@ class _Group:
             columns.append((names, self.texts(value_source), value_source[1] == STRING_ARRAY))
         if not columns:
             return [()] * self.count
-        if any(array for _, _, array in columns):
-            return self._items_one_by_one(columns)
-        pairs = []
-        for names, values, _ in columns:
+        parts = []  # per column, each record's items: a pair, or a tuple of them (array)
+        for names, values, array in columns:
             if None in values:
                 return self._items_one_by_one(columns)
+            texts = [text for strings in values for text in (strings or [""])] if array \
+                else values
             # "<" is in no unsafe sequence: the texts joined are searched at once
-            joined = "<".join(values)
+            joined = "<".join(texts)
             if _UNSAFE_TEXT.search(joined) or "<string>" in joined:
                 return self._items_one_by_one(columns)
-            if "\n" in joined or 36 in set(map(len, values)):
-                canonical = {value: canonical_value(value) for value in set(values)}
-                values = list(map(canonical.__getitem__, values))
-            pairs.append(list(zip(names, values, strict=True)))
-        return list(zip(*pairs, strict=True))
+            if "\n" in joined or 36 in set(map(len, texts)):
+                canonical = {text: canonical_value(text) for text in set(texts)}.__getitem__
+                values = [list(map(canonical, strings or [""])) for strings in values] \
+                    if array else list(map(canonical, values))
+            if array:  # one <Data> per string, an empty array as one empty <Data>
+                parts.append([tuple(zip(repeat(name), strings or [""]))
+                              for name, strings in zip(names, values, strict=True)])
+            else:
+                parts.append(list(zip(names, values, strict=True)))
+        if not any(array for _, _, array in columns):
+            return list(zip(*parts, strict=True))
+        if len(parts) == 1:
+            return parts[0]
+        arrays = [array for _, _, array in columns]
+        return [tuple(chain.from_iterable(items if array else (items,) for items, array
+                                          in zip(row, arrays, strict=True)))
+                for row in zip(*parts, strict=True)]
 
     def _items_one_by_one(self, columns: list) -> list[tuple | None]:
         rows: list[tuple | None] = []
