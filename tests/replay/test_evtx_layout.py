@@ -301,6 +301,13 @@ def test_windows_values_are_the_flat_values(written: dict[str, Path],
                       if e.data_names is None and not e.data]  # the one empty <Data> only
 
 
+def test_windows_layout_is_reproducible(written: dict[str, Path],
+                                       realistic_events: list[SystemEvent]) -> None:
+    again = io.BytesIO()
+    write_evtx(again, realistic_events, layout="windows")
+    assert again.getvalue() == written["windows"].read_bytes()
+
+
 def test_nested_template_defined_once_per_chunk_then_referenced(written: dict[str, Path]) -> None:
     """From the bytes: each chunk defines each EventData template inline in the first record
     that uses it, at the offset the value lands at; later records point to that definition,
