@@ -362,6 +362,20 @@ def test_analysis_is_the_same_in_both_layouts(mix: str, tmp_path: Path) -> None:
     assert reports["windows"] == reports["flat"]
 
 
+@pytest.mark.parametrize(("mix", "backend", "per_hour"), [
+    ("realistic", "rust", 3000), ("storm", "rust", 3000), ("eventlog50", "rust", 3000),
+    ("realistic", "python", 400)])
+def test_relevance_decided_on_windows_layout_as_on_every_event(
+        mix: str, backend: str, per_hour: int, tmp_path: Path) -> None:
+    """What the relevance decisions keep analyses as every event does (tests/test_relevance.py),
+    on the windows layout, whose EventData the fast paths find in a nested template."""
+    from tests.test_relevance import _check
+
+    replay(workload(MIXES[mix], per_hour, "windows"), "buggy", tmp_path, formats=("evtx",))
+    [path] = tmp_path.glob("System-*.evtx")
+    _check(path, backend=backend)
+
+
 def test_kept_records_built_as_rendered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The Rust backend reads a windows-layout storm log the same with its binary decisions
     and kept-record build on or off (the build of nested EventData, taken in every chunk)."""
