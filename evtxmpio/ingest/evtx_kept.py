@@ -271,7 +271,9 @@ class _Group:
                 for g, q, c, m in zip(guid, qualifiers, channel, computer, strict=True)]
 
     def items(self, plan: tuple) -> list[tuple | None]:
-        """The EventData items of each record, ``None``: not built."""
+        """The EventData items of each record, ``None``: not built. A column's texts are
+        checked at once; a string array whose records all hold the same number of strings
+        (how Windows writes a classic event's strings) is read as that many columns."""
         columns = []
         for name_source, value_source in plan:
             if name_source is None:
@@ -281,36 +283,76 @@ class _Group:
                 if any(name is None or _UNSAFE_ATTRIBUTE.search(name) for name in set(names)):
                     return [None] * self.count
                 names = [name or None for name in names]
-            columns.append((names, self.texts(value_source), value_source[1] == STRING_ARRAY))
+            columns.append((names, value_source))
         if not columns:
             return [()] * self.count
-        parts = []  # per column, each record's items: a pair, or a tuple of them (array)
-        for names, values, array in columns:
-            if None in values:
-                return self._items_one_by_one(columns)
-            texts = [text for strings in values for text in (strings or [""])] if array \
-                else values
-            # "<" is in no unsafe sequence: the texts joined are searched at once
-            joined = "<".join(texts)
-            if _UNSAFE_TEXT.search(joined) or "<string>" in joined:
-                return self._items_one_by_one(columns)
-            if "\n" in joined or 36 in set(map(len, texts)):
-                canonical = {text: canonical_value(text) for text in set(texts)}.__getitem__
-                values = [list(map(canonical, strings or [""])) for strings in values] \
-                    if array else list(map(canonical, values))
-            if array:  # one <Data> per string, an empty array as one empty <Data>
-                parts.append([tuple(zip(repeat(name), strings or [""]))
-                              for name, strings in zip(names, values, strict=True)])
-            else:
-                parts.append(list(zip(names, values, strict=True)))
-        if not any(array for _, _, array in columns):
-            return list(zip(*parts, strict=True))
+        parts: list[tuple[list, bool]] = []  # each record's pair, or tuple of pairs (True)
+        for names, source in columns:
+            made = self._column_items(names, source)
+            if made is None:
+                return self._items_one_by_one([(names, self.texts(source),
+                                                source[1] == STRING_ARRAY)
+                                               for names, source in columns])
+            parts.extend(made)
+        if not any(several for _, several in parts):
+            return list(zip(*(items for items, _ in parts), strict=True))
         if len(parts) == 1:
-            return parts[0]
-        arrays = [array for _, _, array in columns]
-        return [tuple(chain.from_iterable(items if array else (items,) for items, array
-                                          in zip(row, arrays, strict=True)))
-                for row in zip(*parts, strict=True)]
+            return parts[0][0]
+        flags = [several for _, several in parts]
+        return [tuple(chain.from_iterable(items if several else (items,) for items, several
+                                          in zip(row, flags, strict=True)))
+                for row in zip(*(items for items, _ in parts), strict=True)]
+
+    def _column_items(self, names: list, source: tuple) -> list[tuple[list, bool]] | None:
+        """One plan column's items as columns of pairs (a string array of varying size: a
+        tuple of pairs per record, flagged ``True``); ``None``: read it one by one."""
+        counts = None
+        if source[1] == STRING_ARRAY:
+            found = self.string_arrays(source[0])
+            if found is None:
+                return None
+            texts, counts = found
+        else:
+            texts = self.texts(source)
+            if None in texts:
+                return None
+        # "<" is in no unsafe sequence: the texts joined are searched at once
+        joined = "<".join(texts)
+        if _UNSAFE_TEXT.search(joined) or "<string>" in joined:
+            return None
+        if "\n" in joined or 36 in set(map(len, texts)):
+            texts = list(map({text: canonical_value(text) for text in set(texts)}.__getitem__,
+                             texts))
+        if counts is None:
+            return [(list(zip(names, texts, strict=True)), False)]
+        size = int(counts[0]) if len(counts) else 0
+        if size and (counts == size).all():  # one <Data> per string: a column each
+            return [(list(zip(names, texts[j::size], strict=True)), False)
+                    for j in range(size)]
+        ends = np.cumsum(counts)
+        return [([tuple(zip(repeat(name), texts[a:b] or [""]))  # empty: one empty <Data>
+                  for name, a, b in zip(names, (ends - counts).tolist(), ends.tolist(),
+                                        strict=True)], True)]
+
+    def string_arrays(self, index: int) -> tuple[list[str], np.ndarray] | None:
+        """A string array column's strings as evtx reads them (each ends with a NUL, up to
+        the value's end), every record's in one list, and how many each record holds;
+        ``None`` when a value is not so (then read one by one)."""
+        sizes = self.sizes[:, index] // 2
+        if (self.sizes[:, index] % 2).any():
+            return None
+        joined = b"".join(self.values(index))
+        units = np.frombuffer(joined, "<u2")
+        ends = np.cumsum(sizes)
+        if (units[ends[sizes > 0] - 1] != 0).any():
+            return None
+        try:
+            strings = joined.decode("utf-16le").split("\x00")
+        except UnicodeDecodeError:
+            return None
+        strings.pop()  # after the last NUL
+        nuls = np.concatenate(([0], np.cumsum(units == 0)))
+        return strings, nuls[ends] - nuls[ends - sizes]
 
     def _items_one_by_one(self, columns: list) -> list[tuple | None]:
         rows: list[tuple | None] = []

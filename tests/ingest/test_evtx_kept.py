@@ -16,7 +16,7 @@ from evtxmpio.ingest.evtx_templates import STRING, TemplateCache
 GUID = "0d9ffb2c-6f0e-4c52-9f6c-3c7c1a4a7b11"
 TEXTS = st.sampled_from(["", "Disk", "\\Device\\Harddisk1\\DR1", "  \n  ", "a\nb", GUID,
                          GUID.upper(), "<string>x</string>", "a\x01b", "]]>", "x\ry",
-                         "é€𝄞", "&<>\"'", "\u202eevil"])
+                         "é€𝄞", "&<>\"'", "\u202eevil", "\ud800"])
 
 
 def _group(rows: list[tuple[list[str], str]]) -> _Group:
@@ -51,7 +51,10 @@ PLANS = [
 @given(st.lists(st.tuples(st.lists(TEXTS, max_size=4), TEXTS), min_size=1, max_size=12),
        st.sampled_from(range(len(PLANS))))
 @example([([], "")], 0)  # an empty array: one empty <Data>
-@example([(["a", "b"], "c"), (["d"], "e")], 1)
+@example([(["a", "b"], "c"), (["d"], "e")], 1)  # arrays of varying size
+@example([(["a", "b"], "c"), (["d", "e"], "f")], 1)  # of one size: a column per string
+@example([(["a", "b"], "c"), (["d", "e"], "f")], 2)
+@example([(["a", "\ud800"], "c"), (["d", "e"], "f")], 0)  # undecodable: one by one
 @example([(["  \n  ", GUID], GUID)], 2)  # values made canonical
 @example([(["<string>x</string>"], "x")], 0)  # python-evtx's blob shape: one by one
 @example([(["a\x01b"], "x"), (["ok"], "y")], 0)  # a control character: refused
