@@ -82,7 +82,7 @@ class Problem:
 
 
 _EVENT_START = r"<Event[\s>/]"
-_OUTSIDE = re.compile(r"<!--|<!DOCTYPE|<!ENTITY|" + _EVENT_START)
+_OUTSIDE = re.compile(r"<!--|<!DOCTYPE|<!ENTITY|<Events[\s>]|</Events\s*>|" + _EVENT_START)
 _INSIDE = re.compile(r"</Event\s*>|<!--|<!\[CDATA\[|" + _EVENT_START)
 _SKIPPING = re.compile(r"</Event\s*>|" + _EVENT_START)
 _KEEP_TAIL = 16  # characters kept back when nothing matched: a token may be split
@@ -104,6 +104,7 @@ class EventSplitter:
         self._scan = 0  # buffer index to resume scanning from
         self._skipping = False  # inside an event that was too large
         self._doctype_seen = False
+        self._root: int | None = None  # file offset of an <Events> root not closed yet
 
     def feed(self, text: str) -> Iterator[Fragment | Problem]:
         """Fragments and problems completed by ``text``."""
@@ -128,6 +129,14 @@ class EventSplitter:
                 yield Problem(self._base + self._scan + start, "xml.truncated",
                               "the file ends inside an <Event> start tag; every complete "
                               "event before it is kept", truncated=True)
+            elif start >= 0 and tail[start:] == "<Events":
+                yield Problem(self._base + self._scan + start, "xml.truncated",
+                              "the file ends inside its <Events> start tag", truncated=True)
+            elif self._root is not None:  # a whole export ends with </Events>
+                yield Problem(self._base + len(self._buffer), "xml.truncated",
+                              "the file ends before the </Events> that closes its <Events> "
+                              "(cut short); every complete event before it is kept",
+                              truncated=True)
 
     def _split(self, final: bool) -> Iterator[Fragment | Problem]:
         buffer = self._buffer
@@ -149,6 +158,14 @@ class EventSplitter:
             self._scan = max(self._scan, len(buffer) - _KEEP_TAIL)
             return None
         token = match.group()
+        if token.startswith("<Events"):
+            self._root = self._base + match.start()
+            self._scan = match.end()
+            return []
+        if token.startswith("</Events"):
+            self._root = None
+            self._scan = match.end()
+            return []
         if token.startswith("<Event"):
             self._start = match.start()
             self._scan = match.start() + 6

@@ -49,7 +49,15 @@ from evtxmpio.ingest.evtx_binruns import (
 )
 from evtxmpio.ingest.evtx_build import RecordBuilder
 from evtxmpio.ingest.evtx_kept import build_kept
-from evtxmpio.ingest.evtx_naming import ASK, MAYBE, NO, NamingCheck, vector_may_name
+from evtxmpio.ingest.evtx_naming import (
+    ASK,
+    MAYBE,
+    NESTED,
+    NO,
+    NamingCheck,
+    nested_may_name,
+    vector_may_name,
+)
 from evtxmpio.ingest.evtx_templates import Template, TemplateCache
 from evtxmpio.ingest.evtx_values import (
     CHUNK,
@@ -177,6 +185,11 @@ class ChunkDecider:
             read.naming[check] = vector_may_name(
                 read.words, read.values[check], read.value_sizes[check], read.value_types[check],
                 read.per[check][:, 3:5], read.record_ids[check], self.naming.needles)
+            nested = check[read.naming[check] == NESTED]
+            if len(nested):
+                read.naming[nested] = nested_may_name(read, nested,
+                                                      [chunk.data for chunk in chunks],
+                                                      self.templates, self.naming.needles)
             read.naming[check[read.per[check, 7] == 1]] = MAYBE  # the template's own text
         return read
 

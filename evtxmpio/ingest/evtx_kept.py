@@ -29,12 +29,11 @@ from evtxmpio.ingest.evtx_build import (
     RecordBuilder,
     _Program,
 )
-from evtxmpio.ingest.evtx_templates import MAX_SUBSTITUTIONS, STRING
-from evtxmpio.ingest.evtx_values import CHUNK, Records, _distinct_rows
+from evtxmpio.ingest.evtx_templates import STRING
+from evtxmpio.ingest.evtx_values import Records, _distinct_rows, nested_instances
 
 _VIEW = {1: "u1", 2: "<u2", 4: "<u4", 8: "<u8"}
 _SIGNED = {1: np.int8, 2: np.int16, 4: np.int32, 8: np.int64}
-_FRAGMENT_WORD = 0x0001010F  # 0f 01 01 00, little-endian
 REPEATED_MIN = 16  # a column of fewer records is sliced one by one
 REPEATED_BYTES = 128  # the longest value told apart by numpy
 
@@ -91,32 +90,13 @@ def _nested_event_data(builder: RecordBuilder, read: Records, rows: np.ndarray,
     null value: none), ``None`` where not built."""
     found: list[tuple | None] = [None] * len(rows)
     blob = read.blob
+    nested = nested_instances(read, rows, at, size)
+    ok, chunk, defoff, count, types = (nested.ok, nested.chunk, nested.defoff, nested.count,
+                                       nested.types)
+    sizes, first = nested.sizes, nested.first
     u8 = np.frombuffer(blob, np.uint8)
-    u32 = np.ndarray((len(blob) - 3,), "<u4", blob, 0, (1,))
-    last = len(u32) - 1
-    end = at + size
-    at = at + 4 * ((size >= 4) & (u32[np.minimum(at, last)] == _FRAGMENT_WORD))
-    ok = (size > 0) & (at + 10 <= end) & (u8[np.minimum(at, len(u8) - 1)] == 0x0C)
-    defoff = np.where(ok, u32[np.minimum(at + 6, last)], 0).astype(np.int64)
-    chunk = read.chunk[rows]
-    subs = at + 10
-    inline = ok & (defoff == subs - chunk * CHUNK)  # defined here, inline
-    subs = subs + np.where(inline, 24 + u32[np.minimum(chunk * CHUNK + defoff + 20, last)]
-                           .astype(np.int64), 0)
-    ok &= subs + 4 <= end
-    count = np.where(ok, u32[np.minimum(subs, last)], 0).astype(np.int64)
-    ok &= count <= MAX_SUBSTITUTIONS
-    count = np.where(ok, count, 0)
-    width = max(int(count.max(initial=0)), 1)
-    table = np.lib.stride_tricks.as_strided(u32, (len(u32) - 4 * width, width), (1, 4))
-    descriptors = table[np.minimum(subs + 4, len(table) - 1)].astype(np.int64)
-    descriptors[np.arange(width) >= count[:, None]] = 0
-    sizes, types = descriptors & 0xFFFF, (descriptors >> 16) & 0xFF
-    first = subs + 4 + 4 * count
-    stop = first + sizes.sum(axis=1)
-    # the values inside the nested value, then its end or an end-of-fragment token
-    ok &= (first <= end) & (stop <= end) & ((stop == end) | (u8[np.minimum(stop, len(u8) - 1)]
-                                                              == 0))
+    # the nested value ends with its values, or with an end-of-fragment token
+    ok = ok & ((nested.stop == at + size) | (u8[np.minimum(nested.stop, len(u8) - 1)] == 0))
     templates = {key: builder.templates.get(chunks[key[0]], key[1]) for key in
                  set(zip(chunk[ok].tolist(), defoff[ok].tolist(), strict=True))}
     for k in np.flatnonzero(size == 0).tolist():

@@ -25,6 +25,7 @@ template instance, a value past its record) is a "maybe".
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from itertools import accumulate
 
 import numpy as np
@@ -39,6 +40,7 @@ from evtxmpio.ingest.evtx_templates import (
     Template,
     TemplateCache,
 )
+from evtxmpio.ingest.evtx_values import Records, nested_instances
 
 _FRAGMENT = b"\x0f\x01\x01\x00"  # fragment header (a record's; nested BinXML may omit it)
 _TEMPLATE_INSTANCE = 0x0C
@@ -177,7 +179,8 @@ def rendered_digits(value: bytes, value_type: int) -> str | None:
 # Value types by how the vector test reads them: 0 nothing to read (null, strings searched in
 # the bytes, 8- and 16-bit integers, SYSTEMTIME, string arrays), 1 a 32-bit integer in
 # decimal (signed 2), 3 a 64-bit integer in decimal (signed 4), 5 hex integers (and in
-# decimal), 6 FILETIME, 7 GUID, 8 anything else (the record is left to :meth:`may_name`).
+# decimal), 6 FILETIME, 7 GUID, 8 anything else (the record is left to :meth:`may_name`),
+# 9 nested BinXML (read by :func:`nested_may_name`).
 _CLASS = np.full(256, 8, np.int8)
 _CLASS[list(_SAFE)] = 0
 _CLASS[[0x08, 0x0D]] = 1
@@ -187,16 +190,18 @@ _CLASS[0x09] = 4
 _CLASS[[0x10, 0x14, 0x15]] = 5
 _CLASS[FILETIME] = 6
 _CLASS[0x0F] = 7
-NO, MAYBE, ASK = 0, 1, 2
+_CLASS[BINXML] = 9  # nested BinXML: its own instance (the caller reads it, or asks)
+NO, MAYBE, ASK, NESTED = 0, 1, 2, 3
 
 
 def vector_may_name(u64: np.ndarray, values: np.ndarray, sizes: np.ndarray,
                     types: np.ndarray, known: np.ndarray, record_ids: np.ndarray,
                     needles: tuple[tuple[str, bytes, bytes], ...]) -> np.ndarray:
     """:meth:`NamingCheck.may_name` for many records at once, on their top-level values:
-    ``NO``, ``MAYBE``, or ``ASK`` (a value this test does not read: nested BinXML, binary,
-    SID, floats; the caller asks :meth:`NamingCheck.may_name`). Strings are not searched
-    here (the caller searches the bytes), nor the template's own text.
+    ``NO``, ``MAYBE``, ``ASK`` (a value this test does not read: binary, SID, floats; the
+    caller asks :meth:`NamingCheck.may_name`) or ``NESTED`` (no other value may name a fix,
+    but a nested BinXML value is to be read: :func:`nested_may_name`, else ask). Strings are
+    not searched here (the caller searches the bytes), nor the template's own text.
 
     ``u64``: the batch's bytes as uint64 at every offset; ``values``: where each record's
     values start; ``sizes``/``types``: its descriptors (0 past its count); ``known``: the
@@ -208,7 +213,8 @@ def vector_may_name(u64: np.ndarray, values: np.ndarray, sizes: np.ndarray,
     classes = _CLASS[types]
     column = np.arange(width)
     classes[(column == known[:, :1]) | (column == known[:, 1:])] = 0
-    verdict = np.where((classes == 8).any(axis=1), ASK, NO).astype(np.int8)
+    verdict = np.where((classes == 8).any(axis=1), ASK,
+                       np.where((classes == 9).any(axis=1), NESTED, NO)).astype(np.int8)
     maybe = _decimal_holds(record_ids.astype(np.uint64), needles)
     at_row, at_column = np.nonzero((classes > 0) & (classes < 8))
     if len(at_row):
@@ -234,7 +240,44 @@ def vector_may_name(u64: np.ndarray, values: np.ndarray, sizes: np.ndarray,
             hit[guids] = _guid_holds(first[guids], u64[np.minimum(start[guids] + 8, last)],
                                      needles)
         maybe[at_row[hit]] = True
-    verdict[maybe & (verdict == NO)] = MAYBE
+    verdict[maybe & (verdict != ASK)] = MAYBE
+    return verdict
+
+
+def nested_may_name(read: Records, rows: np.ndarray, chunks: Sequence[bytes],
+                    templates: TemplateCache, needles: tuple[tuple[str, bytes, bytes], ...]
+                    ) -> np.ndarray:
+    """:func:`vector_may_name` of the records ``rows`` whose verdict is ``NESTED`` (how
+    Windows writes a classic event: its EventData a nested BinXML value): their one nested
+    value's template instance read as :meth:`NamingCheck.may_name` reads it, its values by
+    :func:`vector_may_name`. ``ASK`` where it is not read so: several nested values, an
+    instance not read whole, a template not understood or whose own text holds a number, a
+    value nested deeper (``chunks``: the batch's chunks' bytes)."""
+    verdict = np.full(len(rows), ASK, np.int8)
+    types = read.value_types[rows]
+    binxml = types == BINXML
+    one = np.flatnonzero(binxml.sum(axis=1) == 1)
+    if not len(one):
+        return verdict
+    sizes = read.value_sizes[rows[one]].astype(np.int64)
+    column = binxml[one].argmax(axis=1)
+    starts = read.values[rows[one]][:, None] + np.cumsum(sizes, axis=1) - sizes
+    pick = np.arange(len(one))
+    nested = nested_instances(read, rows[one], starts[pick, column], sizes[pick, column])
+    keys = list(zip(nested.chunk.tolist(), nested.defoff.tolist(), strict=True))
+    found = {key: templates.get(chunks[key[0]], key[1]) for key, ok in
+             zip(keys, nested.ok.tolist(), strict=True) if ok}
+    fit = {key: template is not None and not template.adjacent
+           and not any(text in template.literal for text, _, _ in needles)
+           for key, template in found.items()}
+    good = np.flatnonzero([fit.get(key, False) for key in keys])
+    if not len(good):
+        return verdict
+    inner = vector_may_name(read.words, nested.first[good], nested.sizes[good],
+                            nested.types[good], np.full((len(good), 2), -1),
+                            np.zeros(len(good), np.uint64), needles)
+    inner[inner == NESTED] = ASK
+    verdict[one[good]] = inner
     return verdict
 
 

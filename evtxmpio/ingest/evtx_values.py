@@ -133,6 +133,57 @@ class Records:
         return chunks[int(self.chunk[k])].data, int(self.offsets[k]), int(self.sizes[k])
 
 
+@dataclass(slots=True)
+class Nested:
+    """The nested BinXML template instances of some records' values (a classic event's
+    EventData), per record: read whole (``ok``: the fragment header or not, a template
+    instance, its definition inline or by offset, at most ``MAX_SUBSTITUTIONS`` descriptors
+    and the values after them inside the value); the record's chunk in the batch, the
+    definition's offset in that chunk, the substitution count, every descriptor's size and
+    type (0 past the count), where the values start and end (in the batch's bytes)."""
+
+    ok: np.ndarray
+    chunk: np.ndarray
+    defoff: np.ndarray
+    count: np.ndarray
+    sizes: np.ndarray
+    types: np.ndarray
+    first: np.ndarray
+    stop: np.ndarray
+
+
+def nested_instances(read: Records, rows: np.ndarray, at: np.ndarray, size: np.ndarray
+                     ) -> Nested:
+    """The nested template instance of each record ``rows`` whose value at ``at`` (in the
+    batch's bytes) has ``size`` bytes (see :class:`Nested`)."""
+    blob = read.blob
+    u8 = np.frombuffer(blob, np.uint8)
+    u32 = np.ndarray((len(blob) - 3,), "<u4", blob, 0, (1,))
+    last = len(u32) - 1
+    end = at + size
+    at = at + 4 * ((size >= 4) & (u32[np.minimum(at, last)] == _INSTANCE))
+    ok = (size > 0) & (at + 10 <= end) & (u8[np.minimum(at, len(u8) - 1)] == _TEMPLATE_INSTANCE)
+    defoff = np.where(ok, u32[np.minimum(at + 6, last)], 0).astype(np.int64)
+    chunk = read.chunk[rows]
+    subs = at + 10
+    inline = ok & (defoff == subs - chunk * CHUNK)  # defined here, inline
+    subs = subs + np.where(inline, 24 + u32[np.minimum(chunk * CHUNK + defoff + 20, last)]
+                           .astype(np.int64), 0)
+    ok &= subs + 4 <= end
+    count = np.where(ok, u32[np.minimum(subs, last)], 0).astype(np.int64)
+    ok &= count <= MAX_SUBSTITUTIONS
+    count = np.where(ok, count, 0)
+    width = max(int(count.max(initial=0)), 1)
+    table = np.lib.stride_tricks.as_strided(u32, (len(u32) - 4 * width, width), (1, 4))
+    descriptors = table[np.minimum(subs + 4, len(table) - 1)].astype(np.int64)
+    descriptors[np.arange(width) >= count[:, None]] = 0
+    sizes, types = descriptors & 0xFFFF, (descriptors >> 16) & 0xFF
+    first = subs + 4 + 4 * count
+    stop = first + sizes.sum(axis=1)
+    ok &= (first <= end) & (stop <= end)
+    return Nested(ok, chunk, defoff, count, sizes, types, first, stop)
+
+
 def read_records(chunks: Sequence[ChunkRecords], reader: Reader) -> Records:
     """The records of ``chunks``, read in one batch."""
     counts = [len(chunk.offsets) for chunk in chunks]

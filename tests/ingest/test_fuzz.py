@@ -73,11 +73,15 @@ SEEDS = _seed_files()
 
 _VIEWER = SEEDS[0]
 _ROW_END = _VIEWER.index(b"\n", _VIEWER.index(b"\n") + 1)  # the end of the first event row
+_XML = next(seed for seed in SEEDS if seed.startswith(b"<?xml"))
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                 HealthCheck.function_scoped_fixture])
 @example(seed=_VIEWER, cut=85, flips=[], backend="rust", prefilter=False)  # cut inside a row
+# an XML export cut inside, or right after, its <Events> root start tag
+@example(seed=_XML, cut=_XML.index(b"<Events") + 7, flips=[], backend="python", prefilter=False)
+@example(seed=_XML, cut=_XML.index(b"<Events") + 8, flips=[], backend="rust", prefilter=True)
 @example(seed=_VIEWER, cut=len(_VIEWER), flips=[(_ROW_END, ord("x"))], backend="rust",
          prefilter=False)  # two rows joined by a damaged line end
 @given(seed=st.sampled_from(SEEDS), cut=st.integers(min_value=0, max_value=70_000),
