@@ -265,8 +265,8 @@ def nested_may_name(read: Records, rows: np.ndarray, chunks: Sequence[bytes],
     pick = np.arange(len(one))
     nested = nested_instances(read, rows[one], starts[pick, column], sizes[pick, column])
     keys = list(zip(nested.chunk.tolist(), nested.defoff.tolist(), strict=True))
-    found = {key: templates.get(chunks[key[0]], key[1]) for key, ok in
-             zip(keys, nested.ok.tolist(), strict=True) if ok}
+    found = {key: templates.get(chunks[key[0]], key[1]) for key in
+             {key for key, ok in zip(keys, nested.ok.tolist(), strict=True) if ok}}
     fit = {key: template is not None and not template.adjacent
            and not any(text in template.literal for text, _, _ in needles)
            for key, template in found.items()}

@@ -251,3 +251,64 @@ def test_repeated_columns_built_as_rendered(devices: tuple[str, str], built: boo
     assert sum(counts) == int(built)
     assert True in found and False in found
     assert [i.event_id for i in items if isinstance(i, RawRecord)] == [153] * 40
+
+
+def _update(record_id: int, second: int, revision: str) -> SystemEvent:
+    return SystemEvent(
+        time_ns=START + second * 1_000_000_000 + 2_500, record_id=record_id,
+        provider="Microsoft-Windows-WindowsUpdateClient", event_id=19, level=4,
+        computer="FS01.example.test", provider_guid="{945a8954-c147-4acd-923f-40c45405a658}",
+        version=1, task=1, opcode=13, keywords=0x8000000000000018,
+        data=("Security Update for Windows (KB9999999)", "{1a2b3c4d-0000-4000-8000-00000000000a}",
+              revision), data_names=("updateTitle", "updateGuid", "updateRevisionNumber"))
+
+
+@pytest.mark.parametrize("value_type, number, kept, rendered", [
+    (0x08, 2406705, True, True),  # UInt32: rendered as the fix's number
+    (0x08, 2406704, False, False),  # surely not: the chunk is not rendered
+    (0x07, -2406705, True, True),  # Int32: "-2406705" holds it
+    (0x14, 0x2406705, True, True),  # HexInt32: rendered "0x2406705"
+    (0x14, 2406705, False, True),  # rendered "0x24b931"; the content test's "maybe" (it reads
+                                   # a hex value in decimal too) has the chunk rendered
+])
+def test_update_in_windows_layout_decided_by_its_nested_values(
+        value_type: int, number: int, kept: bool, rendered: bool, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An update record written as Windows writes it (EventData a nested BinXML value) whose
+    revision number is a typed value (its descriptor's type byte set, checksums fixed): the
+    chunk decided from its binary values, nested values read a batch at a time, gives what
+    rendering every chunk gives; no record is asked about one by one, and a record that
+    surely does not name the fix leaves its chunk unrendered."""
+    from evtxmpio.ingest.evtx_naming import NamingCheck
+
+    events = [_service(100 + k, k) for k in range(3)] + [_update(103, 10, "abcd")]
+    events += [_service(200 + k, 100 + k) for k in range(3)]
+    out = io.BytesIO()
+    write_evtx(out, events, layout="windows")
+    base = m.Base.from_bytes("update", out.getvalue())
+    span = base.spans[3]
+    start = base.data.index("abcd".encode("utf-16-le"), span.offset)
+    descriptor = base.data.rindex(struct.pack("<HBB", 8, 1, 0), span.offset, start)
+    data = bytearray(base.data)
+    data[descriptor + 2] = value_type
+    data[start:start + 4] = struct.pack("<i" if number < 0 else "<I", number)
+    data[start + 4:start + 8] = b"\x00" * 4  # the rest of the old text: padding, not read
+    data[descriptor:descriptor + 2] = struct.pack("<H", 4)
+    fix_checksums(data, base.slot(span.chunk))
+    path = tmp_path / "System.evtx"
+    path.write_bytes(bytes(data))
+    asked: list[int] = []
+    may_name = NamingCheck.may_name
+    monkeypatch.setattr(NamingCheck, "may_name",
+                        lambda self, *args: asked.append(1) or may_name(self, *args))
+    chunks: list[int] = []
+    decode = evtx_rust._decode_chunk
+    monkeypatch.setattr(evtx_rust, "_decode_chunk",
+                        lambda *args: chunks.append(1) or decode(*args))
+    decided = _read(path, True, monkeypatch)
+    assert len(chunks) == int(rendered)
+    monkeypatch.setattr(evtx_rust, "BINARY_DECISIONS", False)
+    assert decided == list(flat_items(evtx_rust.read_evtx_rust(path_source(path), ReadOptions(
+        backend="rust", relevance=relevance(), chunk_prefilter=False))))
+    assert [i.event_id for i in decided if isinstance(i, RawRecord)] == ([19] if kept else [])
+    assert not asked
