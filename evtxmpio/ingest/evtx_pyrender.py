@@ -159,6 +159,25 @@ class _Renderer:
             def _load_templates(self) -> None:
                 _load_templates(self)
 
+            def records(self) -> Iterator[Any]:
+                """``ChunkHeader.records``, without reading a record header at the free space
+                offset: python-evtx reads the next header before it checks that offset, past
+                the chunk's end when its records fill it to within a header's size."""
+                try:
+                    record = self.first_record()
+                except Evtx.InvalidRecordException:
+                    return
+                end = self._offset + self.next_record_offset()
+                while record._offset < end and record.length() > 0:
+                    yield record
+                    following = record._offset + record.length()
+                    if following >= end:
+                        return
+                    try:
+                        record = Evtx.Record(self._buf, following, self)
+                    except Evtx.InvalidRecordException:
+                        return
+
         self.chunk = BoundedChunk
         self.nodes = Nodes
         self.escape = Views.escape_value
