@@ -28,6 +28,8 @@ from evtxmpio.ingest.timefmt import parse_iso_ns
 from evtxmpio.model import RawRecord, raw_record
 
 _STRING_ITEM = re.compile(r"<string>(.*?)</string>", re.DOTALL)
+# Readers that render a string array as one <Data> per string, never as python-evtx's blob.
+ARRAYS_AS_DATA = frozenset({"evtx-rs"})
 
 
 # libxml2's own bounds stay on (no huge_tree): text nodes up to 10 MB, nesting up to 256.
@@ -109,10 +111,10 @@ def _children(parent: etree._Element | None) -> dict[str, etree._Element]:
     return found
 
 
-def _event_data(parts: dict[str, etree._Element]
+def _event_data(parts: dict[str, etree._Element], blobs: bool = True
                 ) -> tuple[tuple[tuple[str | None, str], ...], str | None]:
     """EventData/UserData items and the raw Binary text (``parts``: the ``<Event>``'s
-    :func:`_children`)."""
+    :func:`_children`; ``blobs``: see :func:`_data_items`)."""
     items: list[tuple[str | None, str]] = []
     binary_text: str | None = None
     container = parts.get("EventData")
@@ -123,7 +125,7 @@ def _event_data(parts: dict[str, etree._Element]
             if name == "Binary":
                 binary_text = element.text or ""
             elif name == "Data":
-                items.extend(_data_items(element))
+                items.extend(_data_items(element, blobs))
         return tuple(items), binary_text
     user_data = parts.get("UserData")
     if user_data is not None:
@@ -133,10 +135,14 @@ def _event_data(parts: dict[str, etree._Element]
     return tuple(items), binary_text
 
 
-def _data_items(element: etree._Element) -> list[tuple[str | None, str]]:
+def _data_items(element: etree._Element, blobs: bool = True) -> list[tuple[str | None, str]]:
+    """A ``<Data>``'s items; ``blobs``: an unnamed one whose text starts with ``<string>`` may
+    be python-evtx's rendering of a string array (one blob), split into its strings. Not for a
+    reader that renders an array as one ``<Data>`` per string (:data:`ARRAYS_AS_DATA`): there
+    such a text is the value itself."""
     name = element.get("Name") or None
     text = canonical_value(element.text or "")
-    if name is None and text.startswith("<string>"):
+    if blobs and name is None and text.startswith("<string>"):
         # python-evtx renders a classic event's string array as one escaped blob.
         return [(None, canonical_value(unescape_entities(item)))
                 for item in _STRING_ITEM.findall(text)]
@@ -160,7 +166,7 @@ def event_to_record(
     provider_el = system.get("Provider")
     event_id_el = system.get("EventID")
     time_el = system.get("TimeCreated")
-    data, binary_text = _event_data(parts)
+    data, binary_text = _event_data(parts, reader not in ARRAYS_AS_DATA)
     rendering = parts.get("RenderingInfo")
     fields = _Fields(
         provider=(provider_el.get("Name") or "") if provider_el is not None else "",

@@ -312,3 +312,15 @@ def test_update_in_windows_layout_decided_by_its_nested_values(
         backend="rust", relevance=relevance(), chunk_prefilter=False))))
     assert [i.event_id for i in decided if isinstance(i, RawRecord)] == ([19] if kept else [])
     assert not asked
+
+
+@pytest.mark.parametrize("text", ["<string>x</string>", "<string>a</string>\n<string>b</string>\n"])
+def test_a_value_shaped_like_python_evtx_blob_is_read_as_written_by_evtx(
+        text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Data value whose own text looks like python-evtx's rendering of a string array: the
+    Rust backend renders a real array as one <Data> per string, so from it the text is the
+    value itself (customer text: a value must not be split or changed)."""
+    path = _log(tmp_path, [_disk(103, 10, ("\\Device\\Harddisk1\\DR1", text, "end"))])
+    for build in (True, False):
+        (record,) = [i for i in _read(path, build, monkeypatch) if isinstance(i, RawRecord)]
+        assert record.data == ((None, "\\Device\\Harddisk1\\DR1"), (None, text), (None, "end"))
