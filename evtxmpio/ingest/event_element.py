@@ -28,8 +28,9 @@ from evtxmpio.ingest.timefmt import parse_iso_ns
 from evtxmpio.model import RawRecord, raw_record
 
 _STRING_ITEM = re.compile(r"<string>(.*?)</string>", re.DOTALL)
-# Readers that render a string array as one <Data> per string, never as python-evtx's blob.
-ARRAYS_AS_DATA = frozenset({"evtx-rs"})
+# Readers that render a string array as one <Data> per string, never as python-evtx's blob
+# (the python backend renders arrays as evtx does: evtx_pyrender).
+ARRAYS_AS_DATA = frozenset({"evtx-rs", "python-evtx"})
 
 
 # libxml2's own bounds stay on (no huge_tree): text nodes up to 10 MB, nesting up to 256.

@@ -82,11 +82,16 @@ def _boolean_string(node: object) -> str:
 def _wstring_array_string(node: object) -> str:
     # python-evtx splits the array with a regex that drops and merges empty strings; Windows
     # and evtx keep every string, empty ones included (NUL-separated, NUL-terminated).
+    return "".join(f"<string>{escape(item)}</string>\n" for item in _wstring_array(node))
+
+
+def _wstring_array(node: object) -> list[str]:
+    """The strings of a string array value, every one (empty ones included)."""
     text = bytes(node.binary()).decode("utf-16-le", errors="replace")  # type: ignore[attr-defined]
     items = text.split("\x00")
     if items and items[-1] == "":
         items.pop()
-    return "".join(f"<string>{escape(item)}</string>\n" for item in items)
+    return items
 
 
 def _size_string(node: object) -> str:
@@ -183,6 +188,11 @@ class _Renderer:
         self.escape = Views.escape_value
         self.validate_name = Views.validate_name
         self.unexpected = Views.UnexpectedElementException
+        # an element's children that render no content, and the substitutions
+        self.unrendered = (Nodes.AttributeNode, Nodes.CloseStartElementNode,
+                           Nodes.CloseElementNode, Nodes.CloseEmptyElementNode,
+                           Nodes.EndOfStreamNode)
+        self.substitutions = (Nodes.NormalSubstitutionNode, Nodes.ConditionalSubstitutionNode)
         self.formatters: dict[type, Callable[[Any], str]] = {
             Nodes.FiletimeTypeNode: _filetime_string,
             Nodes.SystemtimeTypeNode: _systemtime_string,
@@ -242,17 +252,39 @@ class _Renderer:
 
     def element(self, node: Any, subs: list[Any], acc: list[str]) -> None:
         name = _name(node._chunk.strings()[node.string_offset()])
-        acc.append("<" + name)
         children = node.children()
+        strings = self._array(children, subs)
+        if strings is not None:  # one element per string, as evtx renders an array
+            for text in strings or [""]:
+                self._open(name, children, subs, acc)
+                acc.append(f"{self.escape(text)}</{self.validate_name(name)}>\n")
+            return
+        self._open(name, children, subs, acc)
+        for child in children:
+            self.node(child, subs, acc)
+        acc.append(f"</{self.validate_name(name)}>\n")
+
+    def _array(self, children: list[Any], subs: list[Any]) -> list[str] | None:
+        """The strings of an element whose content is one string array value, else ``None``."""
+        found = None
+        for child in children:
+            if isinstance(child, self.unrendered):
+                continue
+            if found is not None or not isinstance(child, self.substitutions):
+                return None
+            found = child
+        value = subs[found.index()] if found is not None else None
+        return _wstring_array(value) if isinstance(value, self.nodes.WstringArrayTypeNode) \
+            else None
+
+    def _open(self, name: str, children: list[Any], subs: list[Any], acc: list[str]) -> None:
+        acc.append("<" + name)
         for child in children:
             if isinstance(child, self.nodes.AttributeNode):
                 acc.append(f" {self.validate_name(_name(child.attribute_name()))}=\"")
                 self.node(child.attribute_value(), subs, acc)
                 acc.append('"')
         acc.append(">")
-        for child in children:
-            self.node(child, subs, acc)
-        acc.append(f"</{self.validate_name(name)}>\n")
 
 
 @functools.cache

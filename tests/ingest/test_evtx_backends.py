@@ -161,3 +161,30 @@ def test_chunks_filled_to_their_end_are_sound_for_both_backends(tmp_path: Path) 
         assert account.records_recovered == 0
     assert [r.record_id for r in results["python"].records] == \
         [r.record_id for r in results["rust"].records]
+
+
+@pytest.mark.parametrize("layout", ["flat", "windows"])
+def test_values_shaped_like_python_evtx_blobs_and_string_arrays_read_alike(
+        layout: str, tmp_path: Path) -> None:
+    """A value whose own text looks like python-evtx's rendering of a string array is read as
+    written, and a real string array (the windows layout's classic events) as one item per
+    string, empty ones included, by both backends: the python backend renders an array as
+    evtx does, one <Data> per string, not as python-evtx's blob."""
+    from evtxmpio.ingest import ingest_paths
+    from evtxmpio.replay.events import SystemEvent
+    from evtxmpio.replay.evtx_writer import write_evtx
+
+    values = [("<string>x</string>",), ("<string>a</string>\n<string>b</string>\n", "c"),
+              ("", "", "tail"), ("one",), ()]
+    events = [SystemEvent(time_ns=1_300_000_000_000_000_000 + k * 10**9, record_id=k + 1,
+                          provider="disk", event_id=153, level=3, computer="FS01",
+                          qualifiers=0x8004, data=data, binary=b"\x01\x02")
+              for k, data in enumerate(values)]
+    path = tmp_path / "System.evtx"
+    write_evtx(path, events, layout=layout)
+    for backend in ("python", "rust"):
+        result = ingest_paths([path], backend=backend, dedupe=False)
+        assert not result.issues
+        found = [tuple(value for _, value in record.data) for record in result.records]
+        # the windows layout holds no strings as one empty <Data>; flat as no <Data> at all
+        assert found == [*values[:4], ("",) if layout == "windows" else ()], backend
