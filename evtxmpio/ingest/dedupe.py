@@ -59,6 +59,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
+from collections.abc import Callable
 from hashlib import blake2b
 from marshal import dumps
 from operator import itemgetter
@@ -129,11 +130,19 @@ def record_digest(record: RawRecord, sources: Sources) -> bytes:
     """``key_digest(dedupe_key(record))``, with the bytes of the record's source taken from
     ``sources`` (filled here) when its provider was met before with the same computer,
     channel and kind: the step every kept record takes."""
+    return _digest(_known_source(record, sources)[3], record)
+
+
+def _known_source(record: RawRecord, sources: Sources,
+                  log_of: Callable[[RawRecord], object] | None = None
+                  ) -> tuple[str, str, str, bytes, object]:
+    """The entry of ``sources`` for ``record``'s provider, made afresh when it was met with
+    another computer, channel or kind (``log_of``: the log it stores, when it is made)."""
     known = sources.get(record.provider)
     if (known is None or known[0] != record.computer or known[1] != record.channel
             or known[2] != record.kind):
-        known = _remember_source(record, sources)
-    return _digest(known[3], record)
+        known = _remember_source(record, sources, log_of(record) if log_of else None)
+    return known
 
 
 def _digest(source: bytes, record: RawRecord) -> bytes:
@@ -188,10 +197,7 @@ class Deduplicator:
 
     def is_duplicate(self, record: RawRecord) -> bool:
         """True if ``record`` was read before; otherwise remember it."""
-        known = self._sources.get(record.provider)  # record_digest's step, with the log
-        if (known is None or known[0] != record.computer or known[1] != record.channel
-                or known[2] != record.kind):
-            known = _remember_source(record, self._sources, self._log(record))
+        known = _known_source(record, self._sources, self._log)
         key = _digest(known[3], record)
         record_id = record.record_id
         if record_id is None:
