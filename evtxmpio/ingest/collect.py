@@ -353,16 +353,7 @@ def _taker(account: FileAccount, result: IngestResult, run: _Run
             if time_ns is None or TIME_MIN_NS <= time_ns <= TIME_MAX_NS:
                 account.records_read += 1
                 observe(item.record_id, time_ns)
-                if keep is not None and not keep(item):
-                    account.records_skipped += 1
-                    tally["not-relevant"] = tally.get("not-relevant", 0) + 1
-                elif duplicate is not None and duplicate(item):
-                    account.records_skipped += 1
-                    tally["duplicate"] = tally.get("duplicate", 0) + 1
-                    account.duplicates_removed += 1
-                else:
-                    account.records_used += 1
-                    append(item)
+                use(item)
                 return
         elif kind is SkippedRecords and item.reason != "prefiltered":
             count = item.count
@@ -381,14 +372,28 @@ def _taker(account: FileAccount, result: IngestResult, run: _Run
             return take_run(item)
         _take(item, account, result, run)
 
+    def use(record: RawRecord) -> None:
+        """A record read (time possible, ledger told): kept, or skipped ``not-relevant`` or
+        ``duplicate``."""
+        if keep is not None and not keep(record):
+            account.records_skipped += 1
+            tally["not-relevant"] = tally.get("not-relevant", 0) + 1
+        elif duplicate is not None and duplicate(record):
+            account.records_skipped += 1
+            tally["duplicate"] = tally.get("duplicate", 0) + 1
+            account.duplicates_removed += 1
+        else:
+            account.records_used += 1
+            append(record)
+
     def take_run(item: RecordRun) -> None:
         """The run whole, as its items one by one (see :class:`RecordRun`): every record
         read, the ledger told of its first and last record and the id span between, the kept
-        records filtered and de-duplicated as single ones are."""
+        records used as single ones are."""
         records, first, last = item.records, item.first, item.last
-        if account.records_used + len(records) > most or not (
-                time_possible(first.time_ns) and time_possible(last.time_ns)
-                and first.time_ns is not None and last.time_ns is not None):
+        if account.records_used + len(records) > most or first.time_ns is None \
+                or last.time_ns is None or first.time_ns < TIME_MIN_NS \
+                or last.time_ns > TIME_MAX_NS:  # (times rise through the run)
             # a limit inside the run, or a time the case cannot hold: one by one
             for one in item.items():
                 take(one)
@@ -401,23 +406,12 @@ def _taker(account: FileAccount, result: IngestResult, run: _Run
         if count > 1:
             advance(count - 2)
             observe(last.record_id, last.time_ns)
-        rejected = duplicates = 0
-        for record in records:
-            if keep is not None and not keep(record):
-                rejected += 1
-            elif duplicate is not None and duplicate(record):
-                duplicates += 1
-            else:
-                append(record)
-        account.records_used += len(records) - rejected - duplicates
-        skipped = count - len(records) + rejected
+        skipped = count - len(records)  # not kept by the reader
         if skipped:
             account.records_skipped += skipped
             tally["not-relevant"] = tally.get("not-relevant", 0) + skipped
-        if duplicates:
-            account.records_skipped += duplicates
-            tally["duplicate"] = tally.get("duplicate", 0) + duplicates
-            account.duplicates_removed += duplicates
+        for record in records:
+            use(record)
 
     def settle() -> None:
         reasons = account.skip_reasons
