@@ -41,6 +41,7 @@ from xml.sax.saxutils import escape as xml_escape
 
 from lxml import etree
 
+from evtxmpio.ingest.event_element import parse_event_xml
 from evtxmpio.ingest.evtx_pyrender import filetime_text
 from evtxmpio.ingest.evtx_templates import (
     BINXML,
@@ -422,16 +423,14 @@ def skeleton_sound(events: tuple[tuple, ...]) -> bool:
         elif kind == "close" and stack:
             name, content = stack.pop()
             parts.append(f"</{name}>" if content else "/>")
-    try:
-        etree.fromstring("".join(parts).encode("utf-8"), _SKELETON_PARSER)
+    try:  # the parser the rendered path reads records with
+        parse_event_xml("".join(parts))
     except etree.XMLSyntaxError:
         return False
     return True
 
 
 _QUOTE = {'"': "&quot;"}
-_SKELETON_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                                   recover=False)
 
 
 def _filetime_text(value: bytes) -> str | None:
