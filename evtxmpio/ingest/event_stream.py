@@ -125,13 +125,11 @@ class EventSplitter:
         else:
             tail = self._buffer[self._scan:].rstrip()
             start = tail.rfind("<")
-            if start >= 0 and "<Event".startswith(tail[start:start + 6]) and len(tail) - start < 7:
+            if start >= 0 and "<Events".startswith(tail[start:]):
+                tag = "its <Events>" if tail[start:] == "<Events" else "an <Event>"
                 yield Problem(self._base + self._scan + start, "xml.truncated",
-                              "the file ends inside an <Event> start tag; every complete "
-                              "event before it is kept", truncated=True)
-            elif start >= 0 and tail[start:] == "<Events":
-                yield Problem(self._base + self._scan + start, "xml.truncated",
-                              "the file ends inside its <Events> start tag", truncated=True)
+                              f"the file ends inside {tag} start tag; every complete event "
+                              "before it is kept", truncated=True)
             elif self._root is not None:  # a whole export ends with </Events>
                 yield Problem(self._base + len(self._buffer), "xml.truncated",
                               "the file ends before the </Events> that closes its <Events> "

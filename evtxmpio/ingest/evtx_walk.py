@@ -23,13 +23,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from evtxmpio.catalog import field_int
-from evtxmpio.ingest.base import (
-    IngestIssue,
-    ReadOptions,
-    SkippedRecords,
-    Source,
-    skipped_records,
-)
+from evtxmpio.ingest.base import IngestIssue, ReadOptions, SkippedRecords, Source, skipped_records
 from evtxmpio.ingest.evtx_chunks import (
     CHUNK_SIZE,
     FILE_HEADER_SIZE,
